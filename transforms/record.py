@@ -1,0 +1,40 @@
+"""The story record: what every parser produces and every later stage consumes.
+
+Its fields are the `dateline extract` record of the contract (docs/contract.md in
+../shared), plus the `source` name a run attaches. Parsers fill what the document
+tells them and leave the rest empty; they never guess a time that is not there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class StoryRecord:
+    """One story as read from one document.
+
+    Dates are ISO 8601 strings exactly as precise as the document: a full
+    timestamp keeps the page's own UTC offset ("2025-02-06T09:30:00+05:00"),
+    a day alone stays "YYYY-MM-DD", unknown is None.
+    """
+
+    input: str
+    url: str | None = None
+    title: str | None = None
+    summary: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    published_at: str | None = None
+    updated_at: str | None = None
+    dateline: str | None = None
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    language: str | None = None
+    body: str = ""
+    image_caption: str | None = None
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as plain JSON-ready data (the `dateline extract` line)."""
+        return asdict(self)
