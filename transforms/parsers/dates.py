@@ -1,0 +1,152 @@
+"""Turn the many ways documents write dates into ISO strings that are exactly as precise as the source.
+
+The contract forbids inventing time: a page that says "Updated 06 February 2025" gives the
+day "2025-02-06", never "2025-02-06T00:00:00Z"; a local time without an offset gets the
+site's time zone only when the caller knows it, otherwise it degrades to its day.
+Impossible dates ("2025-02-30", year 10000) give None rather than an exception.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import UTC, date, datetime, tzinfo
+from email.utils import parsedate_to_datetime
+from time import struct_time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil import parser as dateutil_parser
+
+EARLIEST_YEAR = 1990
+LATEST_YEAR = 2100
+
+_ISO = re.compile(
+    r"^\s*(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"(?:[T ](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?"
+    r"\s*(?P<tz>Z|z|UTC|[+-]\d{2}:?\d{2}|[+-]\d{2})?)?\s*$"
+)
+_DAY_ONLY = object()
+# dateutil fills missing fields from `default`; two different defaults reveal which fields were absent.
+_PROBE_A = datetime(2000, 1, 1, 0, 0, 0)
+_PROBE_B = datetime(2001, 2, 2, 1, 1, 1)
+
+
+def _zone(name: str | tzinfo | None) -> tzinfo | None:
+    if name is None or isinstance(name, tzinfo):
+        return name
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _plausible(day: date) -> bool:
+    return EARLIEST_YEAR <= day.year <= LATEST_YEAR
+
+
+def _render(moment: datetime, default_tz: tzinfo | None) -> str | None:
+    if not _plausible(moment.date()):
+        return None
+    if moment.tzinfo is None:
+        if default_tz is None:
+            return moment.date().isoformat()
+        moment = moment.replace(tzinfo=default_tz)
+    text = moment.isoformat(timespec="seconds")
+    return text[:-6] + "Z" if text.endswith("+00:00") and moment.tzinfo is UTC else text
+
+
+def _from_iso(match: re.Match[str], default_tz: tzinfo | None) -> str | None:
+    try:
+        day = date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        return None
+    if match["H"] is None:
+        return day.isoformat() if _plausible(day) else None
+    tz_text = match["tz"]
+    offset: tzinfo | None = None
+    if tz_text:
+        if tz_text in ("Z", "z", "UTC"):
+            offset = UTC
+        else:
+            digits = tz_text.replace(":", "")
+            hours, minutes = int(digits[1:3]), int(digits[3:5] or 0)
+            sign = -1 if digits[0] == "-" else 1
+            offset = datetime.strptime(f"{'+' if sign > 0 else '-'}{hours:02d}{minutes:02d}", "%z").tzinfo
+    try:
+        moment = datetime(
+            day.year,
+            day.month,
+            day.day,
+            int(match["H"]),
+            int(match["M"]),
+            int(match["S"] or 0),
+            tzinfo=offset,
+        )
+    except ValueError:
+        return None
+    return _render(moment, default_tz)
+
+
+def _from_free_text(text: str, default_tz: tzinfo | None) -> str | None:
+    try:
+        with warnings.catch_warnings():  # unknown zone names ("PKT") are treated as absent, not fatal
+            warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+            first = dateutil_parser.parse(text, default=_PROBE_A, fuzzy=True)
+            second = dateutil_parser.parse(text, default=_PROBE_B, fuzzy=True)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if first.year != second.year or first.month != second.month or first.day != second.day:
+        return None  # a month or a year alone is not a publication date
+    has_time = (first.hour, first.minute) == (second.hour, second.minute)
+    if not has_time:
+        return first.date().isoformat() if _plausible(first.date()) else None
+    return _render(first, default_tz)
+
+
+def normalise_date(
+    value: str | datetime | date | struct_time | None, default_tz: str | tzinfo | None = None
+) -> str | None:
+    """ISO 8601 text for `value`, keeping its own offset; a day alone stays `YYYY-MM-DD`; junk gives None.
+
+    `default_tz` is the site's zone, applied only to local times that carry no offset.
+    """
+    zone = _zone(default_tz)
+    if value is None:
+        return None
+    if isinstance(value, struct_time):  # feedparser's *_parsed fields are UTC struct_times
+        try:
+            return _render(datetime(*value[:6], tzinfo=UTC), zone)
+        except ValueError:
+            return None
+    if isinstance(value, datetime):
+        return _render(value, zone)
+    if isinstance(value, date):
+        return value.isoformat() if _plausible(value) else None
+    text = value.strip()
+    if not text or len(text) > 200:
+        return None
+    match = _ISO.match(text)
+    if match:
+        return _from_iso(match, zone)
+    try:
+        return _render(parsedate_to_datetime(text), zone)  # RFC 2822, the RSS <pubDate> form
+    except (TypeError, ValueError, IndexError, OverflowError):
+        pass
+    return _from_free_text(text, zone)
+
+
+def day_of(iso: str | None) -> date | None:
+    """The calendar day an ISO string from `normalise_date` names, in its own offset."""
+    if not iso:
+        return None
+    return date.fromisoformat(iso[:10])
+
+
+def to_utc(iso: str | None) -> datetime | None:
+    """The UTC instant of a full ISO timestamp; None for a day-only or missing value (never invent 00:00)."""
+    if not iso or len(iso) <= 10:
+        return None
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)
