@@ -1,0 +1,175 @@
+"""Extraction benchmark: Dateline's article extractor against trafilatura (fast) on the same pages, same run.
+
+Both outputs are scored by ../shared/tools/score_extraction.py (the project's yardstick) on the
+naeb gold (title, authors, date, body) and the dates-mediacloud2020 gold (date). Speed is pages
+per second including reading and gunzipping; trafilatura runs in one process as it is normally
+used, Dateline both in one process and with `--workers` processes (what `dateline extract` does).
+
+    .venv/bin/python bench/extract.py [--workers 2] [--only naeb|dates] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import trafilatura
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flows.extract_runner import extract_paths, page_paths, read_page
+from transforms.record import StoryRecord
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SCORER = SHARED / "tools" / "score_extraction.py"
+GOLDS = {
+    "naeb": SHARED / "corpus" / "naeb" / "html",
+    "dates": SHARED / "corpus" / "dates-mediacloud2020" / "html",
+}
+
+
+def _trafilatura_record(path: str) -> dict[str, Any]:
+    document = trafilatura.bare_extraction(
+        read_page(path).decode("utf-8", "replace"), fast=True, with_metadata=True, include_comments=False
+    )
+    if document is None:
+        return {"input": path, "title": None, "authors": [], "published_at": None, "body": ""}
+    authors = [a.strip() for a in (document.author or "").split(";") if a.strip()]
+    return {
+        "input": path,
+        "title": document.title,
+        "authors": authors,
+        "published_at": document.date,
+        "body": document.text or "",
+    }
+
+
+def _ours(paths: list[str], workers: int) -> list[dict[str, Any]]:
+    rows = []
+    for result in extract_paths(paths, workers=workers):
+        if isinstance(result, StoryRecord):
+            rows.append(result.to_dict())
+        else:
+            rows.append({"input": result[0], "reject": result[1].reason})
+    return rows
+
+
+def _timed(label: str, run, paths: list[str]) -> tuple[list[dict[str, Any]], float]:
+    start = time.perf_counter()
+    rows = run(paths)
+    rate = len(paths) / (time.perf_counter() - start)
+    print(f"  {label:<34} {rate:7.1f} pages/s")
+    return rows, rate
+
+
+def _score(gold: str, rows: list[dict[str, Any]], out: Path) -> dict[str, Any]:
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    done = subprocess.run(
+        [sys.executable, str(SCORER), "--gold", gold, str(out)], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def _scorer_module():
+    spec = importlib.util.spec_from_file_location("score_extraction", SCORER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _domain_group(site: str) -> str:
+    host = site.split("//")[-1].split("/")[0].lower()
+    for suffix in (".co.uk", ".com.au", ".com", ".org", ".net"):
+        if host.endswith(suffix):
+            return suffix
+    return "other"
+
+
+def _per_group(rows_by_system: dict[str, list[dict[str, Any]]]) -> None:
+    """naeb has no site category, so figures are split by top-level domain group."""
+    scorer = _scorer_module()
+    gold = scorer.load_gold("naeb")
+    sites = {
+        k: v.get("site", "")
+        for k, v in json.loads((SHARED / "corpus/naeb/articles.json").read_text()).items()
+    }
+    groups: dict[str, list[str]] = defaultdict(list)
+    for page in gold:
+        groups[_domain_group(sites.get(page, ""))].append(page)
+    print("\n  per domain group (naeb)      pages  system       title  date   authors body_f1")
+    for group, pages in sorted(groups.items(), key=lambda g: -len(g[1])):
+        for system, rows in rows_by_system.items():
+            preds = {scorer.key_of(r["input"]): r for r in rows}
+            dated = [p for p in pages if gold[p].get("date")]
+            title = sum(scorer.fold(gold[p]["title"]) == scorer.fold(preds[p].get("title")) for p in pages)
+            date = sum((preds[p].get("published_at") or "")[:10] == gold[p]["date"] for p in dated)
+            authors = sum(
+                {scorer.fold(a) for a in gold[p]["authors"] if scorer.fold(a)}
+                == {scorer.fold(a) for a in preds[p].get("authors") or [] if scorer.fold(a)}
+                for p in pages
+            )
+            body = scorer.body_scores([(gold[p]["body"], preds[p].get("body") or "") for p in pages])[
+                "body_f1"
+            ]
+            print(
+                f"  {group:<28} {len(pages):5d}  {system:<11} {title / len(pages):.3f}  "
+                f"{date / max(len(dated), 1):.3f}  {authors / len(pages):.3f}   {body:.3f}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--only", choices=sorted(GOLDS))
+    parser.add_argument("--keep", type=Path, help="keep the prediction files in this folder")
+    args = parser.parse_args()
+    if not SCORER.exists():
+        sys.exit(f"no scorer at {SCORER}: the shared corpus is absent")
+    out_dir = args.keep or Path(tempfile.mkdtemp(prefix="dateline-bench-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    metrics = ("title_exact", "date_exact", "authors_exact", "body_f1")
+    for gold, folder in GOLDS.items():
+        if args.only and gold != args.only:
+            continue
+        paths = page_paths(folder)
+        print(f"\n{gold}: {len(paths)} pages")
+        traf, traf_rate = _timed(
+            "trafilatura fast, 1 process", lambda p: [_trafilatura_record(x) for x in p], paths
+        )
+        _, one_rate = _timed("dateline, 1 process", lambda p: _ours(p, 1), paths)
+        ours, many_rate = _timed(
+            f"dateline, {args.workers} processes", lambda p: _ours(p, args.workers), paths
+        )
+        print(
+            f"  speed ratio vs trafilatura: {one_rate / traf_rate:.2f}x (1 process), "
+            f"{many_rate / traf_rate:.2f}x ({args.workers} processes)"
+        )
+        scores = {
+            name: _score(gold, rows, out_dir / f"{gold}-{name}.jsonl")
+            for name, rows in (("trafilatura", traf), ("dateline", ours))
+        }
+        print(f"  {'metric':<14}{'trafilatura':>12}{'dateline':>10}")
+        for metric in metrics:
+            if metric in scores["dateline"]:
+                print(
+                    f"  {metric:<14}{scores['trafilatura'][metric]:>12.4f}{scores['dateline'][metric]:>10.4f}"
+                )
+        rejects = sum(1 for r in ours if "reject" in r)
+        print(f"  dateline rejects: {rejects}")
+        if gold == "naeb":
+            _per_group({"trafilatura": traf, "dateline": ours})
+    print(f"\npredictions in {out_dir}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""News article pages (HTML) to a `StoryRecord`.
+
+The page is parsed once; structured metadata (JSON-LD, <meta>, microdata) is read before
+anything modifies the tree, then each field reader in `transforms.parsers.html` takes its
+field, trusting what the page declares about itself over what the layout suggests.
+Bad input never raises anything but `ParseError` with a stable reason.
+"""
+
+from __future__ import annotations
+
+from lxml.html import HtmlElement
+
+from transforms.errors import ParseError
+from transforms.parsers.html.authors import extract_authors
+from transforms.parsers.html.body import extract_paragraphs, image_caption
+from transforms.parsers.html.dateline import split_dateline
+from transforms.parsers.html.document import parse_tree
+from transforms.parsers.html.facets import canonical_url, extract_section, extract_summary, extract_tags
+from transforms.parsers.html.language import extract_language
+from transforms.parsers.html.metadata import PageMetadata, read_metadata
+from transforms.parsers.html.published import extract_dates
+from transforms.parsers.html.title import extract_title, site_names
+from transforms.record import StoryRecord
+
+
+def _is_article(meta: PageMetadata) -> bool:
+    return bool(meta.articles) or (meta.first_meta("og:type") or "").lower() == "article"
+
+
+def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | None) -> StoryRecord:
+    meta = read_metadata(tree)
+    page_url = canonical_url(tree, meta, url)
+    sites = site_names(meta, page_url or url)
+    title = extract_title(tree, meta, page_url or url)
+    published, updated = extract_dates(tree, meta, page_url or url, default_tz)
+    record = StoryRecord(
+        input=locator,
+        url=page_url,
+        title=title,
+        summary=extract_summary(tree, meta),
+        authors=extract_authors(tree, meta, sites),
+        published_at=published,
+        updated_at=updated,
+        section=extract_section(meta),
+        tags=extract_tags(meta),
+        language=extract_language(tree, meta),
+        image_caption=image_caption(tree),
+    )
+    paragraphs = extract_paragraphs(tree, page_url or url, title)
+    if paragraphs:
+        record.dateline, paragraphs[0] = split_dateline(paragraphs[0])
+    record.body = "\n\n".join(p for p in paragraphs if p)
+    if not record.body and not (title and _is_article(meta)):
+        raise ParseError("no_article", "no main text and no article metadata on the page")
+    return record
+
+
+def parse_article(
+    html: str | bytes, *, locator: str, url: str | None = None, default_tz: str | None = None
+) -> StoryRecord:
+    """One article page as a record; `default_tz` (an IANA zone) dates local times that carry no offset.
+
+    Raises ParseError("empty" | "not_html" | "no_article", detail) for input that holds no story.
+    """
+    tree = parse_tree(html)
+    try:
+        return _build(tree, locator, url, default_tz)
+    except (RecursionError, ValueError, TypeError) as error:
+        if isinstance(error, ParseError):
+            raise
+        raise ParseError("unreadable", f"{type(error).__name__}: {error}") from error

@@ -1,0 +1,91 @@
+"""Where a story sits on its site: canonical URL, section, tags and the standfirst."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml.etree import XPath
+from lxml.html import HtmlElement
+
+from transforms.parsers.html.metadata import PageMetadata, as_text
+from transforms.parsers.html.text import clean, element_text
+
+_MAX_TAGS = 30
+_STANDFIRST = XPath(
+    '//*[contains(@class, "standfirst") or contains(@class, "article-summary") or contains(@class, "dek")'
+    ' or contains(@class, "subheadline") or contains(@class, "sub-headline")'
+    ' or contains(@class, "article__summary")'
+    ' or contains(@class, "article-subtitle") or contains(@class, "summary-list")][not(self::body)]'
+)
+_MAX_STANDFIRST_CHARS = 600
+
+
+def canonical_url(tree: HtmlElement, meta: PageMetadata, url: str | None) -> str | None:
+    """rel=canonical, else og:url, else JSON-LD url, made absolute against the fetched URL."""
+    links = [link.get("href") for link in tree.iter("link") if "canonical" in (link.get("rel") or "").lower()]
+    candidates = [
+        *links,
+        meta.first_meta("og:url"),
+        *(as_text(v) for v in meta.article_values("url")),
+        *(as_text(v) for v in meta.article_values("mainEntityOfPage")),
+        url,
+    ]
+    for candidate in candidates:
+        if not candidate:
+            continue
+        absolute = urljoin(url or "", candidate.strip())
+        if absolute.startswith(("http://", "https://")):
+            return absolute
+    return None
+
+
+def _flatten(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [t for item in value for t in _flatten(item)]
+    text = as_text(value)
+    return [text] if text else []
+
+
+def extract_section(meta: PageMetadata) -> str | None:
+    """JSON-LD articleSection, else article:section / parsely-section."""
+    for value in meta.article_values("articleSection"):
+        sections = _flatten(value)
+        if sections:
+            return clean(sections[0])
+    section = meta.first_meta("article:section", "parsely-section", "section", "category")
+    return clean(section) or None
+
+
+def extract_tags(meta: PageMetadata) -> list[str]:
+    """Keywords the page declares (JSON-LD keywords, article:tag, news_keywords, keywords), de-duplicated."""
+    raw: list[str] = []
+    for value in meta.article_values("keywords"):
+        raw += [part for text in _flatten(value) for part in text.split(",")]
+    raw += meta.meta.get("article:tag", [])
+    if not raw:
+        for name in ("news_keywords", "keywords", "parsely-tags"):
+            raw += [part for value in meta.meta.get(name, ()) for part in value.split(",")]
+    tags: list[str] = []
+    seen: set[str] = set()
+    for tag in raw:
+        text = clean(re.sub(r"^[\w-]+:", "", tag)) if ":" in tag and " " not in tag else clean(tag)
+        if text and text.casefold() not in seen and len(text) <= 80:
+            seen.add(text.casefold())
+            tags.append(text)
+    return tags[:_MAX_TAGS]
+
+
+def extract_summary(tree: HtmlElement, meta: PageMetadata) -> list[str]:
+    """The standfirst: its bullets when it is a list, else its one sentence; else the page description."""
+    for element in _STANDFIRST(tree):
+        items = [element_text(li) for li in element.iter("li")]
+        items = [i for i in items if i]
+        if items:
+            return items
+        text = element_text(element)
+        if text and len(text) <= _MAX_STANDFIRST_CHARS:
+            return [text]
+    description = meta.first_meta("description", "og:description", "twitter:description")
+    return [clean(description)] if description else []
