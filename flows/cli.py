@@ -1,0 +1,122 @@
+"""The `dateline` command line: one entry point for runs, SQL, extraction and the analyst tools.
+
+Commands import their heavy machinery (Prefect, DuckDB, parsers) lazily, so `dateline sql`
+answers without paying for Prefect's start-up, and errors users can fix are one line on
+stderr with a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from flows.prefect_env import quiet_prefect
+
+app = typer.Typer(
+    name="dateline",
+    help="Dateline: news feeds, sitemaps, pages and story dumps → a DuckDB star-schema warehouse.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+WarehouseOption = Annotated[
+    str | None, typer.Option("--warehouse", help="DuckDB file (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)")
+]
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print one line naming the problem and leave with a non-zero status."""
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def run(
+    sources: Annotated[str | None, typer.Option("--sources", help="sources file (default: ./sources.toml)")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="ingest this URL or path instead (repeatable)")
+    ] = None,
+    warehouse: WarehouseOption = None,
+    chunk_size: Annotated[int, typer.Option(help="documents per fetch/parse/load chunk")] = 500,
+) -> None:
+    """Run the ingest flow once (on Prefect's ephemeral API) and print a summary."""
+    quiet_prefect()
+    from flows.config import ConfigError
+    from flows.ingest import ingest
+    from flows.run_summary import RunSummary
+    from warehouse.backend import WarehouseError
+
+    try:
+        result = ingest(sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size)
+    except (ConfigError, WarehouseError) as error:
+        raise fail(str(error)) from None
+    RunSummary(**result).print(console)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run (read-only)")],
+    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Run ad-hoc SQL on a read-only connection to the warehouse."""
+    import duckdb
+
+    from flows.output import print_rows
+    from warehouse.backend import WarehouseError, open_warehouse
+
+    try:
+        columns, rows = open_warehouse(warehouse).query(query)
+    except WarehouseError as error:
+        raise fail(str(error)) from None
+    except duckdb.Error as error:
+        raise fail(str(error).splitlines()[0]) from None
+    print_rows(columns, rows, format.value, console)
+
+
+@app.command()
+def extract(
+    inputs: Annotated[list[str], typer.Argument(help="HTML pages (.html, .html.gz), feeds, story dumps, or URLs")],
+    format: Annotated[str, typer.Option("--format", help="jsonl (one JSON object per story)")] = "jsonl",
+    workers: Annotated[int | None, typer.Option(help="processes for a directory of pages (default: cores)")] = None,
+) -> None:
+    """Parse documents into story records without touching the warehouse."""
+    import orjson
+
+    from flows.extract_runner import extract_paths
+
+    if format != "jsonl":
+        raise fail(f"unknown format {format!r}; use jsonl")
+    failed = 0
+    out = sys.stdout.buffer
+    for outcome in extract_paths(inputs, workers=workers):
+        if isinstance(outcome, tuple):
+            locator, error = outcome
+            failed += 1
+            errors.print(f"rejected {locator}: {error}", highlight=False)
+            continue
+        out.write(orjson.dumps(outcome.to_dict()) + b"\n")
+    out.flush()
+    if failed and failed == len(inputs):
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover - console-script shim
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+

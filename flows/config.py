@@ -1,0 +1,139 @@
+"""Load and validate `sources.toml`, failing with one line that names the problem and where.
+
+A scheduled run that silently skips a mistyped source is worse than one that refuses to
+start, so every check here raises `ConfigError` before any fetching begins.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+KINDS = ("feed", "sitemap", "page", "file")
+_KNOWN_KEYS = {
+    "name",
+    "kind",
+    "url",
+    "path",
+    "language",
+    "section",
+    "tags",
+    "schedule",
+    "max_items",
+    "timezone",
+}
+
+
+class ConfigError(ValueError):
+    """A sources file that cannot be used; the message is the one line the user sees."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One configured source. `url` is set for feed/sitemap/page, `path` (a glob) for file."""
+
+    name: str
+    kind: str
+    url: str | None = None
+    path: str | None = None
+    language: str | None = None
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+    schedule: str | None = None
+    max_items: int | None = None
+    timezone: str | None = None
+
+    @property
+    def location(self) -> str:
+        """What the source reads: its URL or its file glob."""
+        return self.url or self.path or ""
+
+    @property
+    def domain(self) -> str | None:
+        return urlsplit(self.url).hostname if self.url else None
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesConfig:
+    sources: tuple[Source, ...] = field(default_factory=tuple)
+    base_dir: Path = Path(".")
+
+
+def _source_from_table(table: dict, index: int, where: str) -> Source:
+    label = f"{where}: source #{index + 1}"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{label}: expected a [[source]] table")
+    unknown = set(table) - _KNOWN_KEYS
+    if unknown:
+        raise ConfigError(f"{label}: unknown key(s) {', '.join(sorted(unknown))}")
+    name = table.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{label}: missing 'name'")
+    label = f"{where}: source '{name}'"
+    kind = table.get("kind")
+    if kind not in KINDS:
+        raise ConfigError(f"{label}: unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
+    url, path = table.get("url"), table.get("path")
+    if kind == "file":
+        if not isinstance(path, str) or not path:
+            raise ConfigError(f"{label}: kind 'file' needs 'path' (a file or glob)")
+    else:
+        if not isinstance(url, str) or not url:
+            raise ConfigError(f"{label}: kind '{kind}' needs 'url'")
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ConfigError(f"{label}: url must be http(s), got {url!r}")
+    max_items = table.get("max_items")
+    if max_items is not None and (not isinstance(max_items, int) or max_items < 1):
+        raise ConfigError(f"{label}: max_items must be a positive integer")
+    tags = table.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise ConfigError(f"{label}: tags must be a list of strings")
+    return Source(
+        name=name.strip(),
+        kind=kind,
+        url=url if kind != "file" else None,
+        path=path if kind == "file" else None,
+        language=table.get("language"),
+        section=table.get("section"),
+        tags=tuple(tags),
+        schedule=table.get("schedule"),
+        max_items=max_items,
+        timezone=table.get("timezone"),
+    )
+
+
+def parse_sources(text: str, *, where: str = "sources.toml", base_dir: Path = Path(".")) -> SourcesConfig:
+    """Validate the TOML text of a sources file."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{where}: TOML syntax error: {error}") from None
+    tables = data.get("source", [])
+    if not isinstance(tables, list):
+        raise ConfigError(f"{where}: 'source' must be an array of tables ([[source]])")
+    sources = tuple(_source_from_table(table, i, where) for i, table in enumerate(tables))
+    seen: set[str] = set()
+    for source in sources:
+        if source.name in seen:
+            raise ConfigError(f"{where}: duplicate source name '{source.name}'")
+        seen.add(source.name)
+    return SourcesConfig(sources=sources, base_dir=base_dir)
+
+
+def load_sources(path: Path) -> SourcesConfig:
+    """Read a sources file; relative file globs resolve against the file's folder."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read sources file ({error.strerror or error})") from None
+    return parse_sources(text, where=str(path), base_dir=path.resolve().parent)
+
+
+def adhoc_source(location: str) -> Source:
+    """A source for `dateline run --source URL_OR_PATH`: URLs are sniffed as feeds or pages at fetch time."""
+    scheme = urlsplit(location).scheme
+    if scheme in ("http", "https"):
+        return Source(name=f"adhoc:{urlsplit(location).hostname}", kind="page", url=location)
+    return Source(name=f"adhoc:{Path(location).name}", kind="file", path=location)

@@ -1,0 +1,356 @@
+"""The `ingest` flow: discover → fetch → parse → normalise (enrich, key) → load.
+
+Work moves in chunks of documents, each fetched, parsed, normalised and merged in its own
+transaction, so memory stays flat however large the run, Prefect sees a handful of task runs
+per chunk (never one per story), and a killed run loses at most the chunk in flight. HTTP
+validators are stored with the run's last load, so a crash can never leave a feed marked
+"not modified" while its stories were not loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.context import get_run_context
+
+from flows.config import ConfigError, Source, SourcesConfig, adhoc_source, load_sources
+from flows.discover import Discoverer, Discovery, WorkItem, validators_frame_rows
+from flows.fetch_session import FetchSession
+from flows.fetching import FetchRequest, FetchResult, FetchSettings, RawArchive
+from flows.run_summary import RunSummary
+from transforms.errors import ParseError
+from transforms.normalise import NormalisedChunk, normalise_chunk
+from transforms.parsers.document import MAX_DOCUMENT_BYTES, parse_document
+from transforms.record import StoryRecord
+from transforms.star import Reject, source_key
+from warehouse.backend import Warehouse, open_warehouse
+from warehouse.duckdb_store import ensure_writable
+
+CHUNK_SIZE = 500
+DEFAULT_SOURCES = Path(__file__).resolve().parent.parent / "sources.toml"
+_FETCH_COLUMNS = {
+    "url": pl.String(),
+    "final_url": pl.String(),
+    "status_code": pl.Int32(),
+    "bytes": pl.Int64(),
+    "elapsed_ms": pl.Int32(),
+    "etag": pl.String(),
+    "last_modified": pl.String(),
+    "not_modified": pl.Boolean(),
+    "error": pl.String(),
+    "archive_key": pl.String(),
+    "fetched_at": pl.Datetime("us", "UTC"),
+}
+
+
+@dataclass(slots=True)
+class Document:
+    """Bytes in hand for one work item."""
+
+    item: WorkItem
+    content: bytes
+    url: str | None
+    content_type: str | None
+
+
+@dataclass(slots=True)
+class ChunkInput:
+    documents: list[Document] = field(default_factory=list)
+    hints: list[StoryRecord] = field(default_factory=list)
+    fetches: list[FetchResult] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def fetch_rows(results: list[FetchResult]) -> pl.DataFrame:
+    """`etl_fetch` rows for a list of fetch results."""
+    now = datetime.now(UTC)
+    return pl.DataFrame(
+        [
+            {
+                "url": r.url,
+                "final_url": r.final_url,
+                "status_code": r.status_code,
+                "bytes": r.bytes,
+                "elapsed_ms": r.elapsed_ms,
+                "etag": r.etag,
+                "last_modified": r.last_modified,
+                "not_modified": r.not_modified,
+                "error": r.error,
+                "archive_key": r.archive_key,
+                "fetched_at": now,
+            }
+            for r in results
+        ],
+        schema=_FETCH_COLUMNS,
+    )
+
+
+def _read_file(item: WorkItem) -> bytes:
+    path = Path(item.locator)
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        raise ParseError(
+            "too_large", f"{path.stat().st_size} bytes is over the {MAX_DOCUMENT_BYTES} byte limit"
+        )
+    return path.read_bytes()
+
+
+def _keep_hint_alone(hint: StoryRecord | None) -> bool:
+    """A feed item that carries the full text still makes a story when its page cannot be fetched."""
+    return hint is not None and len(hint.body.split()) >= 50
+
+
+@task(name="fetch-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def fetch_chunk(items: list[WorkItem], session: FetchSession | None) -> ChunkInput:
+    """Bytes for every item of the chunk: files read from disk, URLs fetched concurrently and politely."""
+    chunk = ChunkInput()
+    to_fetch = [i for i in items if i.is_url and i.prefetched is None]
+    results = session.fetch_many([FetchRequest(i.locator) for i in to_fetch]) if session and to_fetch else []
+    fetched = dict(zip((id(i) for i in to_fetch), results, strict=True))
+    chunk.fetches.extend(results)
+    for item in items:
+        if not item.is_url:
+            try:
+                chunk.documents.append(Document(item, _read_file(item), None, None))
+            except (OSError, ParseError) as error:
+                reason = error.reason if isinstance(error, ParseError) else "unreadable"
+                chunk.rejects.append(Reject(item.source.name, item.locator, "fetch", reason, str(error)))
+            continue
+        result = item.prefetched or fetched[id(item)]
+        if result.error or result.body is None:
+            if _keep_hint_alone(item.hint):
+                chunk.hints.append(item.hint)
+            chunk.rejects.append(
+                Reject(
+                    item.source.name,
+                    item.locator,
+                    "fetch",
+                    result.error or "no_body",
+                    f"HTTP {result.status_code}",
+                )
+            )
+            continue
+        chunk.documents.append(
+            Document(item, result.body, result.final_url or result.url, result.content_type)
+        )
+        if item.hint is not None:
+            chunk.hints.append(item.hint)
+    return chunk
+
+
+@task(name="parse-chunk", cache_policy=NO_CACHE)
+def parse_chunk(chunk: ChunkInput) -> tuple[list[StoryRecord], list[Reject]]:
+    """Every story in the chunk's documents; a document that cannot be read becomes a reject."""
+    records: list[StoryRecord] = list(chunk.hints)
+    rejects: list[Reject] = []
+    for document in chunk.documents:
+        source = document.item.source
+        try:
+            parsed = parse_document(
+                document.content,
+                locator=document.item.locator,
+                source=source.name,
+                url=document.url,
+                content_type=document.content_type,
+                default_tz=source.timezone,
+            )
+        except ParseError as error:
+            rejects.append(Reject(source.name, document.item.locator, "parse", error.reason, error.detail))
+            continue
+        except Exception as error:  # a parser bug must cost one document, not the run
+            rejects.append(
+                Reject(source.name, document.item.locator, "parse", "parser_error", repr(error)[:500])
+            )
+            continue
+        for record in parsed:
+            record.language = record.language or source.language
+            record.section = record.section or source.section
+            record.tags = list(dict.fromkeys([*record.tags, *source.tags]))
+        records.extend(parsed)
+    return records, rejects
+
+
+@task(name="normalise-chunk", cache_policy=NO_CACHE)
+def normalise_task(records: list[StoryRecord], seen_at: datetime, warehouse: Warehouse) -> NormalisedChunk:
+    """Enrich, link wire copies against stored stories of nearby days, and build the star frames."""
+    days = [r.published_at or r.updated_at for r in records if r.published_at or r.updated_at]
+    first = min((d[:10] for d in days), default=seen_at.date().isoformat())
+    last = max((d[:10] for d in days), default=seen_at.date().isoformat())
+    window = timedelta(days=7)
+    first_key = int((datetime.fromisoformat(first) - window).strftime("%Y%m%d"))
+    last_key = int((datetime.fromisoformat(last) + window).strftime("%Y%m%d"))
+    return normalise_chunk(records, seen_at, warehouse.signatures_between(first_key, last_key))
+
+
+@task(name="load-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def load_task(
+    normalised: NormalisedChunk,
+    warehouse: Warehouse,
+    run_id: str,
+    seen_at: datetime,
+    fetches: list[FetchResult],
+    rejects: list[Reject],
+    validators: list[dict] | None,
+):
+    """Merge the chunk into the warehouse in one transaction (with its fetch log and rejects)."""
+    http_state = pl.DataFrame(validators) if validators else None
+    return warehouse.load(
+        normalised.batch,
+        run_id=run_id,
+        seen_at=seen_at,
+        fetches=fetch_rows(fetches),
+        rejects=rejects,
+        http_state=http_state,
+        signatures=normalised.signatures,
+    )
+
+
+@task(name="discover", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
+def discover_task(config: SourcesConfig, session: FetchSession | None, warehouse: Warehouse) -> Discovery:
+    """Expand sources into work items, remembering what the warehouse already holds."""
+    url_sources = [s.url or "" for s in config.sources if s.kind != "file"]
+    validators = warehouse.http_validators(url_sources) if url_sources else {}
+    discoverer = Discoverer(session, warehouse.known_stories, validators)
+    return discoverer.discover(list(config.sources), config.base_dir)
+
+
+def _chunks(items: list[WorkItem], size: int) -> Iterator[list[WorkItem]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _sources_frame(sources: tuple[Source, ...]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "source_key": [source_key(s.name) for s in sources],
+            "name": [s.name for s in sources],
+            "kind": [s.kind for s in sources],
+            "url": [s.location for s in sources],
+            "domain": [s.domain for s in sources],
+        },
+        schema={
+            "source_key": pl.Int64(),
+            "name": pl.String(),
+            "kind": pl.String(),
+            "url": pl.String(),
+            "domain": pl.String(),
+        },
+    )
+
+
+def resolve_config(sources_file: str | None, adhoc: list[str] | None) -> SourcesConfig:
+    """`--source` locations replace the sources file; otherwise the file (default: the shipped one)."""
+    if adhoc:
+        return SourcesConfig(sources=tuple(adhoc_source(a) for a in adhoc), base_dir=Path.cwd())
+    path = Path(sources_file) if sources_file else DEFAULT_SOURCES
+    return load_sources(path)
+
+
+def _flow_run_id() -> str | None:
+    try:
+        return str(get_run_context().flow_run.id)
+    except (RuntimeError, AttributeError):
+        return None
+
+
+@flow(name="ingest", log_prints=True)
+def ingest(
+    sources_file: str | None = None,
+    adhoc_sources: list[str] | None = None,
+    warehouse_path: str | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> dict:
+    """One ingest run over the configured sources; returns the run summary as a dict."""
+    started = time.monotonic()
+    logger = get_run_logger()
+    config = resolve_config(sources_file, adhoc_sources)
+    if not config.sources:
+        raise ConfigError("no sources configured")
+    warehouse = open_warehouse(warehouse_path)
+    ensure_writable(Path(warehouse.location))
+    warehouse.migrate()
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    seen_at = datetime.now(UTC)
+    summary = RunSummary(run_id=run_id, warehouse=warehouse.location)
+    warehouse.start_run(run_id, _flow_run_id(), seen_at)
+    warehouse.upsert_sources(_sources_frame(config.sources))
+    state_dir = Path(warehouse.location).parent / "state"
+    settings = FetchSettings(
+        state_dir=state_dir, user_agent=os.environ.get("DATELINE_USER_AGENT") or FetchSettings().user_agent
+    )
+    needs_http = any(s.kind != "file" for s in config.sources)
+    archive = RawArchive(Path(warehouse.location).parent / "archive") if needs_http else None
+    status, message = "failed", None
+    try:
+        with FetchSession(settings, archive) if needs_http else nullcontext() as session:
+            discovery = discover_task(config, session, warehouse)
+            summary.found = len(discovery.items)
+            summary.not_modified = discovery.not_modified
+            summary.skipped_unchanged = discovery.skipped_unchanged
+            summary.add_rejects([r.reason for r in discovery.rejects])
+            print(f"discovered {summary.found} documents from {len(config.sources)} sources")
+            chunks = list(_chunks(discovery.items, chunk_size)) or [[]]
+            for index, items in enumerate(chunks):
+                last = index == len(chunks) - 1
+                fetched = fetch_chunk(items, session)
+                records, parse_rejects = parse_chunk(fetched)
+                normalised = normalise_task(records, seen_at, warehouse)
+                carried = discovery.fetches if index == 0 else []
+                chunk_rejects = [*(discovery.rejects if index == 0 else []), *fetched.rejects, *parse_rejects]
+                result = load_task(
+                    normalised,
+                    warehouse,
+                    run_id,
+                    seen_at,
+                    [*carried, *fetched.fetches],
+                    chunk_rejects,
+                    validators_frame_rows(discovery) if last else None,
+                )
+                summary.fetched += len(fetched.documents)
+                summary.parsed += len(records)
+                summary.new += result.new
+                summary.updated += result.updated
+                summary.unchanged += result.unchanged
+                summary.duplicates += normalised.batch.duplicates_collapsed
+                summary.wire_copies += normalised.wire_copies
+                summary.add_rejects(
+                    [r.reason for r in [*fetched.rejects, *parse_rejects, *normalised.batch.rejects]]
+                )
+                logger.info(
+                    "chunk %d/%d: %d stories merged", index + 1, len(chunks), normalised.batch.stories.height
+                )
+        status = "completed"
+    except Exception as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise
+    finally:
+        summary.elapsed_s = round(time.monotonic() - started, 2)
+        warehouse.finish_run(run_id, status, summary.counts(), message)
+    _publish(summary)
+    return summary.to_dict()
+
+
+def _publish(summary: RunSummary) -> None:
+    """Attach the summary to the flow run: a table per stage and a short markdown note."""
+    create_table_artifact(
+        key="dateline-ingest-counts", table=summary.table_rows(), description="Documents per stage"
+    )
+    create_markdown_artifact(
+        key="dateline-ingest-summary",
+        markdown=summary.markdown("Report: run `dateline report` and open `reports/index.html`."),
+        description="Dateline ingest summary",
+    )
+    print(
+        f"run {summary.run_id}: {summary.new} new, {summary.updated} updated, {summary.unchanged} unchanged, "
+        f"{summary.rejected} rejected in {summary.elapsed_s:.1f} s"
+    )

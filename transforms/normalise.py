@@ -1,0 +1,106 @@
+"""One chunk of parsed records → a loadable star batch: collapse, enrich, link wire copies, key.
+
+This is the pure heart of a load: no clock (the caller passes `seen_at`), no database (the
+caller passes the signatures of stored stories that a wire copy could duplicate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from transforms.enrich import Enrichment, enrich_stories, iptc_topics, link_duplicates, minhash_signature
+from transforms.keys import stable_key
+from transforms.record import StoryRecord
+from transforms.star import (
+    EnrichmentFrames,
+    Reject,
+    StarBatch,
+    build_star,
+    build_stories,
+    mark_duplicates,
+    source_key,
+    story_day,
+)
+
+SIGNATURE_COLUMNS = {
+    "story_id": pl.String(),
+    "source": pl.String(),
+    "published": pl.Date(),
+    "signature": pl.List(pl.UInt64()),
+}
+
+
+@dataclass(slots=True)
+class NormalisedChunk:
+    batch: StarBatch
+    signatures: pl.DataFrame  # story_key, source_key, signature: stored for later runs' duplicate checks
+    wire_copies: int
+
+
+def _enrichment_input(stories: pl.DataFrame) -> pl.DataFrame:
+    return stories.select(
+        "story_id",
+        "headline",
+        "body",
+        "summary",
+        "tags",
+        pl.col("section"),
+        pl.col("language"),
+        published_day=story_day(stories),
+    )
+
+
+def _signatures(stories: pl.DataFrame) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "story_id": stories["story_id"],
+            "source": stories["source"],
+            "published": story_day(stories),
+            "signature": [minhash_signature(body) for body in stories["body"]],
+        },
+        schema=SIGNATURE_COLUMNS,
+    )
+
+
+def normalise_chunk(
+    records: list[StoryRecord], seen_at: datetime, stored_signatures: pl.DataFrame
+) -> NormalisedChunk:
+    """Build the star batch for `records`. `stored_signatures` has columns story_id, source, published,
+    signature for stories already in the warehouse near these dates."""
+    frame = build_stories(records, seen_at)
+    stories = frame.stories
+    if stories.is_empty():
+        empty = pl.DataFrame(
+            schema={"story_key": pl.Int64(), "source_key": pl.Int64(), "signature": pl.List(pl.UInt64())}
+        )
+        return NormalisedChunk(build_star(frame), empty, 0)
+    enrichment: Enrichment = enrich_stories(_enrichment_input(stories))
+    signatures = _signatures(stories)
+    links = link_duplicates(signatures, stored_signatures.select(SIGNATURE_COLUMNS.keys()))
+    frame.stories = mark_duplicates(stories, links)
+    frame.rejects.extend(
+        Reject(source, locator, "enrich", reason, detail)
+        for story_id_, reason, detail in enrichment.rejects
+        for source, locator in stories.filter(pl.col("story_id") == story_id_)
+        .select("source", "locator")
+        .rows()
+    )
+    batch = build_star(
+        frame,
+        EnrichmentFrames(
+            entities=enrichment.entities,
+            topics=enrichment.topics,
+            quotes=enrichment.quotes,
+            date_mentions=enrichment.date_mentions,
+            iptc=iptc_topics(),
+        ),
+    )
+    stored = signatures.select(
+        pl.Series("story_key", [stable_key(s) for s in signatures["story_id"]], dtype=pl.Int64()),
+        pl.Series("source_key", [source_key(s) for s in signatures["source"]], dtype=pl.Int64()),
+        "signature",
+    )
+    return NormalisedChunk(batch, stored, links.height)

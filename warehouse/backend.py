@@ -1,0 +1,96 @@
+"""The one small interface the flows use to talk to a warehouse.
+
+Only the DuckDB-file backend exists today (`warehouse.duckdb_store`); a DuckLake backend for
+multi-machine use will implement the same protocol, so nothing in `flows/` names DuckDB.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import polars as pl
+
+from transforms.star import Reject, StarBatch
+
+DEFAULT_WAREHOUSE = Path(__file__).resolve().parent / "dateline.duckdb"
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be used (bad path, unwritable folder, full disk); the message is one line."""
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process holds the database file; the message says which process when DuckDB tells us."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """What one merge did, per story."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class KnownStory:
+    """What the warehouse already holds for a URL, so unchanged articles are not fetched again."""
+
+    url: str
+    updated_at: datetime | None
+    published_at: datetime | None
+
+
+class Warehouse(Protocol):
+    """Storage for the star schema and the ETL bookkeeping tables."""
+
+    location: str
+
+    def migrate(self) -> list[int]: ...
+
+    def start_run(self, run_id: str, flow_run_id: str | None, started_at: datetime) -> None: ...
+
+    def finish_run(self, run_id: str, status: str, counts: dict[str, int], message: str | None) -> None: ...
+
+    def upsert_sources(self, sources: pl.DataFrame) -> None: ...
+
+    def load(
+        self,
+        batch: StarBatch,
+        *,
+        run_id: str,
+        seen_at: datetime,
+        fetches: pl.DataFrame | None = None,
+        rejects: list[Reject] | None = None,
+        http_state: pl.DataFrame | None = None,
+        signatures: pl.DataFrame | None = None,
+    ) -> LoadResult: ...
+
+    def known_stories(self, urls: list[str]) -> dict[str, KnownStory]: ...
+
+    def http_validators(self, urls: list[str]) -> dict[str, tuple[str | None, str | None]]: ...
+
+    def signatures_between(self, first_day: int, last_day: int) -> pl.DataFrame: ...
+
+    def read_only(self) -> AbstractContextManager[Any]: ...
+
+    def query(self, sql: str) -> tuple[list[str], Iterator[tuple]]: ...
+
+
+def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--warehouse`, else `DATELINE_WAREHOUSE`, else warehouse/dateline.duckdb."""
+    chosen = explicit or os.environ.get("DATELINE_WAREHOUSE")
+    return Path(chosen).expanduser() if chosen else DEFAULT_WAREHOUSE
+
+
+def open_warehouse(explicit: str | os.PathLike[str] | None = None) -> Warehouse:
+    """The warehouse for a path; a `ducklake:` URI will select the DuckLake backend once it exists."""
+    from warehouse.duckdb_store import DuckDBWarehouse
+
+    return DuckDBWarehouse(warehouse_path(explicit))
