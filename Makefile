@@ -1,0 +1,39 @@
+# Dateline: `make run` loads the bundled samples into warehouse/dateline.duckdb; `make test` runs the suite.
+# Both create .venv and install what they need on a fresh machine (uv, from PyPI, into the venv).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEV    := $(VENV)/.installed-dev
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e .
+	touch $@
+
+$(DEV): pyproject.toml $(STAMP)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/dateline run
+
+test: $(DEV)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(DEV)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: $(DEV)
+	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/end_to_end.py
+
+clean:
+	rm -rf $(VENV) warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/archive warehouse/state
