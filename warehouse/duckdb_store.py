@@ -228,7 +228,7 @@ class DuckDBWarehouse:
         updates = ", ".join(
             f"{c} = s.{c}"
             for c in _STORY_COLUMNS.replace(" ", "").split(",")
-            if c not in ("story_key", "story_id")
+            if c not in ("story_key", "story_id", "duplicate_of")
         )
         con.execute(
             f"""

@@ -1,0 +1,63 @@
+"""sources.toml validation: every mistake is one line naming the problem and where."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.config import ConfigError, adhoc_source, parse_sources
+
+GOOD = """
+[[source]]
+name = "meridian"
+kind = "feed"
+url = "https://www.meridian-daily.example/rss.xml"
+tags = ["world"]
+schedule = "*/30 * * * *"
+
+[[source]]
+name = "dumps"
+kind = "file"
+path = "samples/dumps/*.txt"
+"""
+
+
+def test_valid_file_gives_sources_in_order() -> None:
+    config = parse_sources(GOOD)
+    assert [s.name for s in config.sources] == ["meridian", "dumps"]
+    assert config.sources[0].domain == "www.meridian-daily.example"
+    assert config.sources[0].tags == ("world",)
+    assert config.sources[1].location == "samples/dumps/*.txt"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[source]]\nname = "a"\nkind = "ftp"\nurl = "https://x"', "source 'a': unknown kind 'ftp'"),
+        ('[[source]]\nname = "a"\nkind = "feed"', "source 'a': kind 'feed' needs 'url'"),
+        ('[[source]]\nname = "a"\nkind = "file"', "source 'a': kind 'file' needs 'path'"),
+        ('[[source]]\nkind = "feed"\nurl = "https://x"', "source #1: missing 'name'"),
+        (
+            '[[source]]\nname = "a"\nkind = "feed"\nurl = "https://x"\n[[source]]\nname = "a"\nkind = "feed"\nurl = "https://y"',
+            "duplicate source name 'a'",
+        ),
+        ('[[source]\nname = "a"', "TOML syntax error"),
+        ('[[source]]\nname = "a"\nkind = "feed"\nurl = "ftp://x"', "url must be http(s)"),
+        ('[[source]]\nname = "a"\nkind = "feed"\nurl = "https://x"\ncolour = 1', "unknown key(s) colour"),
+        ('[[source]]\nname = "a"\nkind = "feed"\nurl = "https://x"\nmax_items = 0', "max_items must be a positive"),
+    ],
+)
+def test_broken_files_name_the_problem(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_sources(text, where="my.toml")
+    assert message in str(caught.value)
+    assert str(caught.value).startswith("my.toml")
+    assert "\n" not in str(caught.value).strip()
+
+
+def test_empty_file_is_not_an_error() -> None:
+    assert parse_sources("").sources == ()
+
+
+def test_adhoc_sources_tell_urls_from_paths() -> None:
+    assert adhoc_source("https://news.example/feed").kind == "page"
+    assert adhoc_source("dumps/today.txt").kind == "file"

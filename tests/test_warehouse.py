@@ -1,0 +1,109 @@
+"""The DuckDB merge: idempotent reruns, versions on change, stale copies ignored, locks explained."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.test_star import page
+from transforms.star import build_star, build_stories
+from warehouse.backend import WarehouseLocked
+from warehouse.duckdb_store import DuckDBWarehouse
+
+SEEN = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+LATER = datetime(2025, 3, 2, 12, 0, tzinfo=UTC)
+TABLES = ("fact_story", "fact_story_version", "dim_author", "dim_topic", "bridge_story_author", "bridge_story_topic")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> DuckDBWarehouse:
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", lock_timeout_s=0.5)
+    warehouse.migrate()
+    return warehouse
+
+
+def load(store: DuckDBWarehouse, records, seen=SEEN):
+    return store.load(build_star(build_stories(records, seen)), run_id="r", seen_at=seen)
+
+
+def snapshot(store: DuckDBWarehouse) -> dict[str, list[tuple]]:
+    with store.read_only() as con:
+        return {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in TABLES}
+
+
+def test_loading_the_same_input_twice_changes_nothing(store: DuckDBWarehouse) -> None:
+    records = [page(), page(url="https://www.meridian-daily.example/b", title="Second story")]
+    first = load(store, records)
+    before = snapshot(store)
+    second = load(store, records, seen=LATER)
+    assert (first.new, first.updated, first.unchanged) == (2, 0, 0)
+    assert (second.new, second.updated, second.unchanged) == (0, 0, 2)
+    assert snapshot(store) == before
+
+
+def test_changed_content_updates_the_row_and_adds_a_version(store: DuckDBWarehouse) -> None:
+    load(store, [page()])
+    result = load(store, [page(body="KARACHI port operators signed a revised deal.", updated_at="2025-02-07")], LATER)
+    assert (result.new, result.updated) == (0, 1)
+    with store.read_only() as con:
+        assert con.execute("select version, body, first_seen_at from fact_story").fetchall() == [
+            (2, "KARACHI port operators signed a revised deal.", SEEN)
+        ]
+        versions = con.execute("select version, updated_day::varchar from fact_story_version order by 1").fetchall()
+        assert versions == [(1, None), (2, "2025-02-07")]
+
+
+def test_an_older_copy_arriving_late_does_not_overwrite(store: DuckDBWarehouse) -> None:
+    load(store, [page(updated_at="2025-02-08T10:00:00Z", body="Newest text of the story.")])
+    result = load(store, [page(updated_at="2025-02-07T10:00:00Z", body="Older text.")], LATER)
+    assert (result.updated, result.unchanged) == (0, 1)
+    with store.read_only() as con:
+        assert con.execute("select body from fact_story").fetchone() == ("Newest text of the story.",)
+
+
+def test_bridges_follow_the_story_version(store: DuckDBWarehouse) -> None:
+    load(store, [page()])
+    load(store, [page(authors=["Jon Bell"], body="A rewritten body.")], LATER)
+    with store.read_only() as con:
+        assert con.execute("select count(*) from bridge_story_author").fetchone() == (1,)
+
+
+def test_migrations_are_recorded_once(store: DuckDBWarehouse) -> None:
+    assert store.migrate() == []
+    with store.read_only() as con:
+        assert con.execute("select version from schema_migrations").fetchall() == [(1,)]
+
+
+def test_a_held_lock_is_explained_in_one_line(store: DuckDBWarehouse) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import duckdb, sys, time
+                con = duckdb.connect({str(store.path)!r})
+                print("ready", flush=True)
+                sys.stdin.read()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(WarehouseLocked) as caught:
+            load(store, [page()])
+        assert "is locked" in str(caught.value)
+        assert "\n" not in str(caught.value)
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+    assert load(store, [page()]).new == 1
