@@ -1,0 +1,321 @@
+"""The fetcher: one shared httpx client per run, polite per host, bounded per request, never raising.
+
+Each request goes through the same steps: URL check (http/https only), robots.txt (cached,
+RFC 9309), a per-host slot and start time (`HostGate`), a global slot, then one streamed GET
+per redirect hop under a total network deadline. Bodies are read as raw bytes and decoded by
+`decompress.make_decoder` with an output cap, because httpx's own decoding has no limit.
+Failures end as a stable `FetchResult.error` code; only connect errors, timeouts, 429 and 5xx
+are retried (see `retries`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from flows.fetching.archive import RawArchive
+from flows.fetching.decompress import ACCEPT_ENCODING, BodyError, make_decoder
+from flows.fetching.models import ErrorCode, FetchRequest, FetchResult, http_error
+from flows.fetching.politeness import HostGate
+from flows.fetching.retries import RETRYABLE_ERRORS, is_retryable_status, retry_wait
+from flows.fetching.robots import RobotsCache
+from flows.fetching.settings import FetchSettings
+from flows.fetching.sniffing import GZIP_FILE_TYPES, is_binary_type, looks_binary, media_type
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_SNIFF_BYTES = 1024
+
+
+class _Failure(Exception):
+    """Internal: ends one attempt with an error code (and maybe a retry)."""
+
+    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(slots=True)
+class _Response:
+    """The part of one HTTP exchange the fetcher keeps."""
+
+    url: str
+    status_code: int
+    headers: dict[str, str]
+    body: bytes | None = None
+    location: str | None = None
+    history: list[str] = field(default_factory=list)
+
+
+def _checked_url(url: str) -> str:
+    """The URL to request, or a `bad_url`/`bad_scheme` failure."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:
+        raise _Failure(ErrorCode.BAD_URL, str(exc)) from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise _Failure(ErrorCode.BAD_SCHEME if parts.scheme else ErrorCode.BAD_URL, url[:200])
+    if not parts.hostname:
+        raise _Failure(ErrorCode.BAD_URL, url[:200])
+    return parts._replace(fragment="").geturl()
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+def _transport_failure(exc: httpx.HTTPError) -> _Failure:
+    """Map httpx's exception zoo onto our stable codes."""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        code = ErrorCode.CONNECT
+    elif isinstance(exc, httpx.TimeoutException):
+        code = ErrorCode.TIMEOUT
+    elif isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
+        code = ErrorCode.PROTOCOL
+    elif isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        code = ErrorCode.BAD_URL
+    else:
+        code = ErrorCode.NETWORK
+    return _Failure(code, f"{type(exc).__name__}: {exc}"[:300])
+
+
+class Fetcher:
+    """Fetch many URLs politely and safely: `async with Fetcher(settings) as f: await f.fetch_many(reqs)`."""
+
+    def __init__(self, settings: FetchSettings, archive: RawArchive | None = None) -> None:
+        self.settings = settings
+        self.archive = archive
+        self._client: httpx.AsyncClient | None = None
+        self._global = asyncio.Semaphore(settings.max_connections)
+        self._gate = HostGate(settings.per_host, settings.min_delay_s)
+        self._robots = RobotsCache(settings.state_dir, settings.robots_ttl_s, self._fetch_robots)
+        self._rng = random.Random()
+
+    async def __aenter__(self) -> Fetcher:
+        limits = httpx.Limits(
+            max_connections=self.settings.max_connections,
+            max_keepalive_connections=self.settings.max_connections,
+        )
+        self._client = httpx.AsyncClient(
+            http2=self.settings.http2,
+            trust_env=True,
+            follow_redirects=False,
+            limits=limits,
+            timeout=httpx.Timeout(
+                self.settings.deadline_s, connect=self.settings.connect_timeout_s, pool=None
+            ),
+            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def fetch_many(self, requests: Sequence[FetchRequest]) -> list[FetchResult]:
+        """Fetch all requests concurrently within the limits; one result per request, in input order."""
+        return list(await asyncio.gather(*(self.fetch(request) for request in requests)))
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """Fetch one request; never raises for a bad URL or a bad response."""
+        result = FetchResult(url=request.url)
+        try:
+            await self._fetch_with_retries(request, result)
+        except _Failure as failure:
+            result.error, result.detail = failure.code.value, failure.detail or None
+        except Exception as exc:  # a bug must cost one URL, not the run
+            result.error, result.detail = ErrorCode.INTERNAL.value, f"{type(exc).__name__}: {exc}"[:300]
+        if result.error is not None:
+            result.body = None
+        elif result.body is not None and self.archive is not None:
+            await self._archive(result)
+        return result
+
+    async def _fetch_with_retries(self, request: FetchRequest, result: FetchResult) -> None:
+        url = _checked_url(request.url)
+        while True:
+            result.attempts += 1
+            retry_after = None
+            try:
+                response = await self._follow(url, request, result, self.settings.max_body_bytes)
+            except _Failure as failure:
+                if failure.code not in RETRYABLE_ERRORS:
+                    raise
+                last_failure: _Failure | None = failure
+            else:
+                self._fill(result, response, request)
+                if not is_retryable_status(response.status_code):
+                    return
+                retry_after = response.headers.get("retry-after")
+                last_failure = None
+            wait = retry_wait(result.attempts, retry_after, self.settings, self._rng, datetime.now(UTC))
+            if wait is None:
+                if last_failure is not None:
+                    raise last_failure
+                return
+            if retry_after is not None and result.final_url:
+                self._gate.defer(_host(result.final_url), wait)
+            await asyncio.sleep(wait)
+
+    def _fill(self, result: FetchResult, response: _Response, request: FetchRequest) -> None:
+        """Copy the final response into the result, reporting 4xx/5xx as `http_<status>`."""
+        headers = response.headers
+        result.final_url = response.url
+        result.status_code = response.status_code
+        result.headers = headers
+        result.content_type = headers.get("content-type")
+        result.body = response.body
+        result.not_modified = response.status_code == 304
+        result.etag = headers.get("etag") or (request.etag if result.not_modified else None)
+        result.last_modified = headers.get("last-modified") or (
+            request.last_modified if result.not_modified else None
+        )
+        result.error = http_error(response.status_code) if response.status_code >= 400 else None
+
+    async def _follow(
+        self,
+        url: str,
+        request: FetchRequest | None,
+        result: FetchResult,
+        limit: int,
+        *,
+        truncate: bool = False,
+    ) -> _Response:
+        """One attempt: follow up to `max_redirects` hops, all within one network deadline."""
+        seen = {url}
+        remaining = self.settings.deadline_s
+        for _ in range(self.settings.max_redirects + 1):
+            if request is not None:
+                await self._obey_robots(url)
+            async with self._gate.slot(_host(url)), self._global:
+                started = time.perf_counter()
+                try:
+                    async with asyncio.timeout(max(remaining, 0.0)):
+                        response = await self._exchange(url, request, result, limit, truncate)
+                except TimeoutError as exc:
+                    detail = f"no complete answer within {self.settings.deadline_s}s"
+                    raise _Failure(ErrorCode.TIMEOUT, detail) from exc
+                finally:
+                    spent = time.perf_counter() - started
+                    remaining -= spent
+                    result.elapsed_ms += round(spent * 1000)
+            if response.location is None:
+                return response
+            target = urljoin(url, response.location)
+            if urlsplit(target).scheme.lower() not in ("http", "https"):
+                raise _Failure(ErrorCode.BAD_SCHEME, f"redirect to {target[:200]}")
+            target = _checked_url(target)
+            if target in seen:
+                raise _Failure(ErrorCode.REDIRECT_LOOP, f"{url} -> {target}")
+            seen.add(target)
+            url = target
+        raise _Failure(ErrorCode.TOO_MANY_REDIRECTS, f"more than {self.settings.max_redirects} redirects")
+
+    async def _obey_robots(self, url: str) -> None:
+        if not self.settings.respect_robots:
+            return
+        policy = await self._robots.policy(url)
+        delay = policy.crawl_delay(self.settings.user_agent)
+        if delay is not None:
+            self._gate.set_delay(_host(url), min(delay, self.settings.crawl_delay_cap_s))
+        if not policy.can_fetch(url, self.settings.user_agent):
+            raise _Failure(ErrorCode.ROBOTS_DISALLOWED, url[:200])
+
+    async def _fetch_robots(self, robots_url: str) -> tuple[int | None, bytes | None]:
+        """robots.txt itself: no retries, redirects followed, body truncated to `robots_max_bytes`."""
+        scratch = FetchResult(url=robots_url)
+        try:
+            response = await self._follow(
+                robots_url, None, scratch, self.settings.robots_max_bytes, truncate=True
+            )
+        except _Failure:
+            return None, None
+        return response.status_code, response.body
+
+    async def _exchange(
+        self, url: str, request: FetchRequest | None, result: FetchResult, limit: int, truncate: bool
+    ) -> _Response:
+        if self._client is None:
+            raise RuntimeError("Fetcher used outside `async with`")
+        headers = {}
+        if request is not None and request.etag:
+            headers["If-None-Match"] = request.etag
+        if request is not None and request.last_modified:
+            headers["If-Modified-Since"] = request.last_modified
+        try:
+            async with self._client.stream("GET", url, headers=headers) as http_response:
+                response = _Response(url, http_response.status_code, dict(http_response.headers.items()))
+                if response.status_code in _REDIRECTS and "location" in response.headers:
+                    response.location = response.headers["location"]
+                elif 200 <= response.status_code < 300:
+                    response.body = await self._read_body(http_response, result, limit, truncate)
+                return response
+        except httpx.HTTPError as exc:
+            raise _transport_failure(exc) from exc
+
+    async def _read_body(
+        self, http_response: httpx.Response, result: FetchResult, limit: int, truncate: bool
+    ) -> bytes:
+        """Stream raw bytes through a bounded decoder; refuse binary and oversize bodies early."""
+        content_type = http_response.headers.get("content-type")
+        if is_binary_type(content_type):
+            raise _Failure(ErrorCode.BINARY_CONTENT, media_type(content_type))
+        coding = http_response.headers.get("content-encoding")
+        if coding is None and media_type(content_type) in GZIP_FILE_TYPES:
+            coding = "gzip"
+        declared = http_response.headers.get("content-length", "")
+        if coding is None and not truncate and declared.isdigit() and int(declared) > limit:
+            raise _Failure(ErrorCode.TOO_LARGE, f"Content-Length {declared} over {limit}")
+        parts: list[bytes] = []
+        size = 0
+        sniffed = False
+        try:
+            decoder = make_decoder(coding, limit, self.settings.bomb_ratio)
+            async for chunk in http_response.aiter_raw():
+                result.bytes += len(chunk)
+                out = decoder.feed(chunk)
+                parts.append(out)
+                size += len(out)
+                if not sniffed and size >= _SNIFF_BYTES:
+                    self._sniff(parts)
+                    sniffed = True
+            parts.append(decoder.finish())
+        except BodyError as exc:
+            if truncate and exc.code is ErrorCode.TOO_LARGE:
+                return b"".join(parts)
+            raise _Failure(exc.code, exc.detail) from exc
+        if not sniffed:
+            self._sniff(parts)
+        return b"".join(parts)
+
+    @staticmethod
+    def _sniff(parts: list[bytes]) -> None:
+        if looks_binary(b"".join(parts)[:_SNIFF_BYTES]):
+            raise _Failure(ErrorCode.BINARY_CONTENT, "binary signature in body")
+
+    async def _archive(self, result: FetchResult) -> None:
+        """Keep the body; a full disk costs the archive copy, not the fetched document."""
+        assert self.archive is not None and result.body is not None
+        try:
+            result.archive_key = await asyncio.to_thread(
+                self.archive.put,
+                url=result.url,
+                final_url=result.final_url,
+                status_code=result.status_code,
+                headers=result.headers,
+                body=result.body,
+                fetched_at=datetime.now(UTC),
+            )
+        except OSError as exc:
+            result.detail = f"archive failed: {exc}"[:300]

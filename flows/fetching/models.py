@@ -1,0 +1,79 @@
+"""What the caller hands the fetcher and what it gets back: plain data, one result per request.
+
+`FetchResult.error` is a short stable code (see `ErrorCode`) that lands in `etl_fetch.error`,
+so analysts can group failures without parsing free text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Why a fetch produced no usable body. HTTP errors are reported as `http_<status>`."""
+
+    TIMEOUT = "timeout"
+    CONNECT = "connect"
+    NETWORK = "network"
+    PROTOCOL = "protocol"
+    TOO_LARGE = "too_large"
+    DECOMPRESSION_BOMB = "decompression_bomb"
+    BAD_ENCODING = "bad_encoding"
+    UNSUPPORTED_ENCODING = "unsupported_encoding"
+    REDIRECT_LOOP = "redirect_loop"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    BAD_REDIRECT = "bad_redirect"
+    BAD_SCHEME = "bad_scheme"
+    BAD_URL = "bad_url"
+    BINARY_CONTENT = "binary_content"
+    ROBOTS_DISALLOWED = "robots_disallowed"
+    INTERNAL = "internal"
+
+
+def http_error(status_code: int) -> str:
+    """The error code of a final HTTP error status, e.g. `http_404`."""
+    return f"http_{status_code}"
+
+
+@dataclass(slots=True)
+class FetchRequest:
+    """One URL to fetch, with the validators stored from its previous fetch (for a conditional GET)."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """What happened to one request. Never raised: failures are `error` codes.
+
+    `body` is the decoded (decompressed) body, at most `max_body_bytes`, only for 2xx answers.
+    `bytes` counts body bytes received on the wire (before decompression): what the fetch
+    cost the site. `elapsed_ms` is network time summed over attempts (queueing and backoff
+    excluded). `attempts` counts tries of the whole redirect chain (1 = no retry). On a 304,
+    `not_modified` is True, `body` is None and the validators are carried over from the request
+    when the server does not repeat them, so they can be stored back unchanged.
+    """
+
+    url: str
+    final_url: str | None = None
+    status_code: int | None = None
+    body: bytes | None = None
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    elapsed_ms: int = 0
+    bytes: int = 0
+    attempts: int = 0
+    not_modified: bool = False
+    error: str | None = None
+    detail: str | None = None
+    archive_key: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when there is a body to parse."""
+        return self.error is None and self.body is not None

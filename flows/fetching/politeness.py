@@ -1,0 +1,51 @@
+"""Per-host politeness: at most `per_host` requests in flight and a minimum gap between request starts.
+
+The gap is `max(min_delay_s, Crawl-delay)` (Crawl-delay capped at `crawl_delay_cap_s`), and a
+host that answers 429/503 with Retry-After has its next start pushed back for every request
+queued to it, not just the one that was told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+
+class HostGate:
+    """Admission control keyed by host (`host:port`), shared by all requests of one run."""
+
+    def __init__(
+        self, per_host: int, min_delay_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._per_host = per_host
+        self._min_delay_s = min_delay_s
+        self._clock = clock
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._delay: dict[str, float] = {}
+        self._next_start: dict[str, float] = {}
+
+    def set_delay(self, host: str, seconds: float) -> None:
+        """Record a host's own Crawl-delay; it only ever raises the configured minimum."""
+        self._delay[host] = max(self._min_delay_s, seconds)
+
+    def defer(self, host: str, seconds: float) -> None:
+        """Hold every request to `host` back for `seconds` (a Retry-After)."""
+        self._next_start[host] = max(self._next_start.get(host, 0.0), self._clock() + seconds)
+
+    def delay_of(self, host: str) -> float:
+        return self._delay.get(host, self._min_delay_s)
+
+    @asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        """Wait for a free slot and for the host's next allowed start time, then hold the slot."""
+        semaphore = self._slots.setdefault(host, asyncio.Semaphore(self._per_host))
+        async with semaphore:
+            # Reserve a start time with no await in between: the event loop makes this atomic.
+            now = self._clock()
+            start = max(now, self._next_start.get(host, 0.0))
+            self._next_start[host] = start + self.delay_of(host)
+            if start > now:
+                await asyncio.sleep(start - now)
+            yield
