@@ -28,13 +28,15 @@ from flows.config import ConfigError, Source, SourcesConfig, adhoc_source, load_
 from flows.discover import Discoverer, Discovery, WorkItem, validators_frame_rows
 from flows.fetch_session import FetchSession
 from flows.fetching import FetchRequest, FetchResult, FetchSettings, RawArchive
+from flows.load_sink import LoadSink
+from flows.progress import progress_bar
 from flows.run_summary import RunSummary
 from transforms.errors import ParseError
 from transforms.normalise import NormalisedChunk, normalise_chunk
 from transforms.parsers.document import MAX_DOCUMENT_BYTES, parse_document
 from transforms.record import StoryRecord
 from transforms.star import Reject, source_key
-from warehouse.backend import Warehouse, open_warehouse
+from warehouse.backend import LoadResult, Warehouse, WarehouseLocked, open_warehouse
 from warehouse.duckdb_store import ensure_writable
 
 CHUNK_SIZE = 500
@@ -181,47 +183,45 @@ def parse_chunk(chunk: ChunkInput) -> tuple[list[StoryRecord], list[Reject]]:
 
 
 @task(name="normalise-chunk", cache_policy=NO_CACHE)
-def normalise_task(records: list[StoryRecord], seen_at: datetime, warehouse: Warehouse) -> NormalisedChunk:
+def normalise_task(records: list[StoryRecord], seen_at: datetime, sink: LoadSink) -> NormalisedChunk:
     """Enrich, link wire copies against stored stories of nearby days, and build the star frames."""
-    days = [r.published_at or r.updated_at for r in records if r.published_at or r.updated_at]
-    first = min((d[:10] for d in days), default=seen_at.date().isoformat())
-    last = max((d[:10] for d in days), default=seen_at.date().isoformat())
+    days = [(r.published_at or r.updated_at or "")[:10] for r in records if r.published_at or r.updated_at]
+    today = seen_at.date().isoformat()
     window = timedelta(days=7)
-    first_key = int((datetime.fromisoformat(first) - window).strftime("%Y%m%d"))
-    last_key = int((datetime.fromisoformat(last) + window).strftime("%Y%m%d"))
-    return normalise_chunk(records, seen_at, warehouse.signatures_between(first_key, last_key))
+    first_key = int((datetime.fromisoformat(min(days, default=today)) - window).strftime("%Y%m%d"))
+    last_key = int((datetime.fromisoformat(max(days, default=today)) + window).strftime("%Y%m%d"))
+    return normalise_chunk(records, seen_at, sink.signatures_between(first_key, last_key))
 
 
 @task(name="load-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def load_task(
     normalised: NormalisedChunk,
-    warehouse: Warehouse,
+    sink: LoadSink,
     run_id: str,
     seen_at: datetime,
     fetches: list[FetchResult],
     rejects: list[Reject],
     validators: list[dict] | None,
-):
-    """Merge the chunk into the warehouse in one transaction (with its fetch log and rejects)."""
-    http_state = pl.DataFrame(validators) if validators else None
-    return warehouse.load(
+) -> LoadResult | None:
+    """Merge the chunk (with its fetch log, rejects and, last, the HTTP validators) in one transaction;
+    None when the warehouse was locked and the chunk was staged for the next run."""
+    return sink.load(
         normalised.batch,
         run_id=run_id,
         seen_at=seen_at,
         fetches=fetch_rows(fetches),
         rejects=rejects,
-        http_state=http_state,
+        http_state=pl.DataFrame(validators) if validators else None,
         signatures=normalised.signatures,
     )
 
 
 @task(name="discover", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
-def discover_task(config: SourcesConfig, session: FetchSession | None, warehouse: Warehouse) -> Discovery:
+def discover_task(config: SourcesConfig, session: FetchSession | None, sink: LoadSink) -> Discovery:
     """Expand sources into work items, remembering what the warehouse already holds."""
     url_sources = [s.url or "" for s in config.sources if s.kind != "file"]
-    validators = warehouse.http_validators(url_sources) if url_sources else {}
-    discoverer = Discoverer(session, warehouse.known_stories, validators)
-    return discoverer.discover(list(config.sources), config.base_dir)
+    validators = sink.http_validators(url_sources) if url_sources else {}
+    return Discoverer(session, sink.known_stories, validators).discover(list(config.sources), config.base_dir)
 
 
 def _chunks(items: list[WorkItem], size: int) -> Iterator[list[WorkItem]]:
@@ -263,6 +263,59 @@ def _flow_run_id() -> str | None:
         return None
 
 
+def _open_run(warehouse: Warehouse, sink: LoadSink, run_id: str, seen_at: datetime, config: SourcesConfig) -> None:
+    """Migrate, record the run, merge staged batches; a locked warehouse switches the run to staging."""
+    try:
+        warehouse.migrate()
+        warehouse.start_run(run_id, _flow_run_id(), seen_at)
+        warehouse.upsert_sources(_sources_frame(config.sources))
+    except WarehouseLocked as error:
+        sink.mark_locked(error)
+        print(f"{error}: this run stages its batches and the next run merges them")
+        return
+    merged = sink.merge_staged()
+    if merged.batches:
+        print(f"merged {merged.batches} staged batches: {merged.result.new} new, {merged.result.updated} updated")
+
+
+def _close_run(warehouse: Warehouse, sink: LoadSink, summary: RunSummary, status: str, message: str | None) -> None:
+    if sink.locked_by is None:
+        try:
+            warehouse.finish_run(summary.run_id, status, summary.counts(), message)
+            return
+        except WarehouseLocked as error:
+            sink.mark_locked(error)
+    summary.staged = sink.staged_stories
+
+
+def _run_chunks(
+    discovery: Discovery, session: FetchSession | None, sink: LoadSink, summary: RunSummary, seen_at: datetime, size: int
+) -> None:
+    """Fetch, parse, normalise and load the discovered items chunk by chunk."""
+    logger = get_run_logger()
+    chunks = list(_chunks(discovery.items, size)) or [[]]
+    with progress_bar(len(discovery.items)) as advance:
+        for index, items in enumerate(chunks):
+            first, last = index == 0, index == len(chunks) - 1
+            fetched = fetch_chunk(items, session)
+            records, parse_rejects = parse_chunk(fetched)
+            normalised = normalise_task(records, seen_at, sink)
+            rejects = [*(discovery.rejects if first else []), *fetched.rejects, *parse_rejects]
+            result = load_task(
+                normalised,
+                sink,
+                summary.run_id,
+                seen_at,
+                [*(discovery.fetches if first else []), *fetched.fetches],
+                rejects,
+                validators_frame_rows(discovery) if last else None,
+            )
+            summary.add_chunk(len(fetched.documents), len(records), normalised, result)
+            summary.add_rejects([r.reason for r in [*fetched.rejects, *parse_rejects, *normalised.batch.rejects]])
+            logger.info("chunk %d/%d: %d stories", index + 1, len(chunks), normalised.batch.stories.height)
+            advance(len(items))
+
+
 @flow(name="ingest", log_prints=True)
 def ingest(
     sources_file: str | None = None,
@@ -272,70 +325,34 @@ def ingest(
 ) -> dict:
     """One ingest run over the configured sources; returns the run summary as a dict."""
     started = time.monotonic()
-    logger = get_run_logger()
     config = resolve_config(sources_file, adhoc_sources)
     if not config.sources:
         raise ConfigError("no sources configured")
     warehouse = open_warehouse(warehouse_path)
+    folder = Path(warehouse.location).parent
     ensure_writable(Path(warehouse.location))
-    warehouse.migrate()
-    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    sink = LoadSink(warehouse, folder / "staging")
     seen_at = datetime.now(UTC)
-    summary = RunSummary(run_id=run_id, warehouse=warehouse.location)
-    warehouse.start_run(run_id, _flow_run_id(), seen_at)
-    warehouse.upsert_sources(_sources_frame(config.sources))
-    state_dir = Path(warehouse.location).parent / "state"
-    settings = FetchSettings(
-        state_dir=state_dir, user_agent=os.environ.get("DATELINE_USER_AGENT") or FetchSettings().user_agent
-    )
+    summary = RunSummary(run_id=f"{seen_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}", warehouse=warehouse.location)
+    _open_run(warehouse, sink, summary.run_id, seen_at, config)
     needs_http = any(s.kind != "file" for s in config.sources)
-    archive = RawArchive(Path(warehouse.location).parent / "archive") if needs_http else None
+    settings = FetchSettings(state_dir=folder / "state")
+    settings.user_agent = os.environ.get("DATELINE_USER_AGENT") or settings.user_agent
+    archive = RawArchive(folder / "archive") if needs_http else None
     status, message = "failed", None
     try:
         with FetchSession(settings, archive) if needs_http else nullcontext() as session:
-            discovery = discover_task(config, session, warehouse)
-            summary.found = len(discovery.items)
-            summary.not_modified = discovery.not_modified
-            summary.skipped_unchanged = discovery.skipped_unchanged
-            summary.add_rejects([r.reason for r in discovery.rejects])
+            discovery = discover_task(config, session, sink)
+            summary.add_discovery(discovery)
             print(f"discovered {summary.found} documents from {len(config.sources)} sources")
-            chunks = list(_chunks(discovery.items, chunk_size)) or [[]]
-            for index, items in enumerate(chunks):
-                last = index == len(chunks) - 1
-                fetched = fetch_chunk(items, session)
-                records, parse_rejects = parse_chunk(fetched)
-                normalised = normalise_task(records, seen_at, warehouse)
-                carried = discovery.fetches if index == 0 else []
-                chunk_rejects = [*(discovery.rejects if index == 0 else []), *fetched.rejects, *parse_rejects]
-                result = load_task(
-                    normalised,
-                    warehouse,
-                    run_id,
-                    seen_at,
-                    [*carried, *fetched.fetches],
-                    chunk_rejects,
-                    validators_frame_rows(discovery) if last else None,
-                )
-                summary.fetched += len(fetched.documents)
-                summary.parsed += len(records)
-                summary.new += result.new
-                summary.updated += result.updated
-                summary.unchanged += result.unchanged
-                summary.duplicates += normalised.batch.duplicates_collapsed
-                summary.wire_copies += normalised.wire_copies
-                summary.add_rejects(
-                    [r.reason for r in [*fetched.rejects, *parse_rejects, *normalised.batch.rejects]]
-                )
-                logger.info(
-                    "chunk %d/%d: %d stories merged", index + 1, len(chunks), normalised.batch.stories.height
-                )
+            _run_chunks(discovery, session, sink, summary, seen_at, chunk_size)
         status = "completed"
     except Exception as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise
     finally:
         summary.elapsed_s = round(time.monotonic() - started, 2)
-        warehouse.finish_run(run_id, status, summary.counts(), message)
+        _close_run(warehouse, sink, summary, status, message)
     _publish(summary)
     return summary.to_dict()
 

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from flows.discover import Discovery
+    from transforms.normalise import NormalisedChunk
+    from warehouse.backend import LoadResult
 
 STAGES = ("found", "fetched", "parsed", "new", "updated", "unchanged", "duplicates", "rejected")
 
@@ -28,11 +34,29 @@ class RunSummary:
     not_modified: int = 0
     skipped_unchanged: int = 0
     wire_copies: int = 0
+    staged: int = 0
     elapsed_s: float = 0.0
     reject_reasons: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {stage: getattr(self, stage) for stage in STAGES}
+
+    def add_discovery(self, discovery: Discovery) -> None:
+        self.found = len(discovery.items)
+        self.not_modified = discovery.not_modified
+        self.skipped_unchanged = discovery.skipped_unchanged
+        self.add_rejects([r.reason for r in discovery.rejects])
+
+    def add_chunk(self, fetched: int, parsed: int, normalised: NormalisedChunk, result: LoadResult | None) -> None:
+        """Fold one chunk's outcome in; a staged chunk (result None) counts in `staged` at the end of the run."""
+        self.fetched += fetched
+        self.parsed += parsed
+        self.duplicates += normalised.batch.duplicates_collapsed
+        self.wire_copies += normalised.wire_copies
+        if result is not None:
+            self.new += result.new
+            self.updated += result.updated
+            self.unchanged += result.unchanged
 
     def add_rejects(self, reasons: list[str]) -> None:
         self.rejected += len(reasons)
@@ -78,6 +102,10 @@ class RunSummary:
             f"{self.not_modified} not modified · {self.skipped_unchanged} known articles skipped"
         )
         console.print(extra)
+        if self.staged:
+            console.print(
+                f"[yellow]{self.staged} stories staged[/]: the warehouse was locked; the next run merges them"
+            )
         if self.reject_reasons:
             reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(self.reject_reasons.items()))
             console.print(f"rejected: {reasons} (see table etl_reject)")

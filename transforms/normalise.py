@@ -15,6 +15,7 @@ from transforms.enrich import Enrichment, enrich_stories, iptc_topics, link_dupl
 from transforms.keys import stable_key
 from transforms.record import StoryRecord
 from transforms.star import (
+    SIGNATURE_COLUMNS,
     EnrichmentFrames,
     Reject,
     StarBatch,
@@ -24,13 +25,6 @@ from transforms.star import (
     source_key,
     story_day,
 )
-
-SIGNATURE_COLUMNS = {
-    "story_id": pl.String(),
-    "source": pl.String(),
-    "published": pl.Date(),
-    "signature": pl.List(pl.UInt64()),
-}
 
 
 @dataclass(slots=True)

@@ -47,6 +47,13 @@ STORY_SCHEMA: dict[str, pl.DataType] = {
     "tags": pl.List(pl.String()),
     "locator": pl.String(),
 }
+# MinHash signatures of story bodies, compared to find republished wire copies.
+SIGNATURE_COLUMNS: dict[str, pl.DataType] = {
+    "story_id": pl.String(),
+    "source": pl.String(),
+    "published": pl.Date(),
+    "signature": pl.List(pl.UInt64()),
+}
 
 
 @dataclass(frozen=True, slots=True)

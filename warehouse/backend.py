@@ -70,6 +70,7 @@ class Warehouse(Protocol):
         rejects: list[Reject] | None = None,
         http_state: pl.DataFrame | None = None,
         signatures: pl.DataFrame | None = None,
+        staged_name: str | None = None,
     ) -> LoadResult: ...
 
     def known_stories(self, urls: list[str]) -> dict[str, KnownStory]: ...

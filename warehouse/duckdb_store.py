@@ -165,6 +165,7 @@ class DuckDBWarehouse:
         rejects: list[Reject] | None = None,
         http_state: pl.DataFrame | None = None,
         signatures: pl.DataFrame | None = None,
+        staged_name: str | None = None,
     ) -> LoadResult:
         """Merge one batch in one transaction: new stories inserted, changed ones updated with a new
         version, unchanged ones untouched; the batch's fetch log, rejects and HTTP validators commit
@@ -172,6 +173,9 @@ class DuckDBWarehouse:
         with self._writer() as con:
             con.execute("BEGIN TRANSACTION")
             try:
+                if staged_name is not None and self._already_merged(con, staged_name, run_id):
+                    con.execute("ROLLBACK")
+                    return LoadResult()
                 result = self._merge(con, batch, seen_at)
                 self._append_log(con, run_id, seen_at, fetches, [*batch.rejects, *(rejects or [])])
                 if http_state is not None and http_state.height:
@@ -194,6 +198,19 @@ class DuckDBWarehouse:
                     raise WarehouseError(f"warehouse {self.path}: {str(error).splitlines()[0]}") from None
                 raise
             return result
+
+    @staticmethod
+    def _already_merged(con: duckdb.DuckDBPyConnection, name: str, run_id: str) -> bool:
+        """Claim a staged batch inside the merge transaction; True when an earlier merge already did."""
+        if con.execute("SELECT 1 FROM etl_staged_batch WHERE name = ?", [name]).fetchone():
+            return True
+        con.execute("INSERT INTO etl_staged_batch VALUES (?, ?, now())", [name, run_id])
+        con.execute(
+            "INSERT INTO etl_run (run_id, started_at, status, message) VALUES (?, now(), 'staged', "
+            "'loaded from staging: the warehouse was locked during this run') ON CONFLICT DO NOTHING",
+            [run_id],
+        )
+        return False
 
     def _merge(self, con: duckdb.DuckDBPyConnection, batch: StarBatch, seen_at: datetime) -> LoadResult:
         if batch.stories.is_empty():

@@ -169,3 +169,11 @@ CREATE TABLE IF NOT EXISTS etl_story_signature (
     source_key BIGINT NOT NULL,
     signature  UBIGINT[] NOT NULL        -- MinHash of the body, for wire-copy detection across runs
 );
+
+-- Batches staged on disk while another process held the warehouse, merged by a later run;
+-- recorded in the merge's own transaction so a crash after the commit never merges one twice.
+CREATE TABLE IF NOT EXISTS etl_staged_batch (
+    name      VARCHAR PRIMARY KEY,
+    run_id    VARCHAR NOT NULL,
+    merged_at TIMESTAMPTZ NOT NULL
+);
