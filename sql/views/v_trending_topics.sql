@@ -1,0 +1,50 @@
+-- v_trending_topics: one row per topic with stories in the last 35 days before the anchor: its last 7
+-- days against the 28 days before them. The anchor is the newest story day in the warehouse (not the
+-- wall clock), so an archive or the bundled samples trend too. Wire copies are not counted.
+--   recent_stories    stories in [anchor_day - 6, anchor_day]
+--   baseline_stories  stories in [anchor_day - 34, anchor_day - 7]
+--   expected_stories  baseline_stories * 7 / 28, what a steady topic would have had this week
+--   ratio             (recent + 1) / (expected + 1), smoothed so a topic new this week is finite
+--   score             (recent - expected) / sqrt(expected + 1): a Poisson z-score with a prior of one
+--                     story, so volume counts: 1 new story scores 1, 40 new stories score 40, and a
+--                     steady 40-a-week topic scores 0. Rank by score; `trend_rank` does (1 = hottest).
+CREATE OR REPLACE VIEW v_trending_topics AS
+WITH anchor AS (
+    SELECT max(strptime(date_key::VARCHAR, '%Y%m%d')::DATE) AS anchor_day
+    FROM fact_story WHERE duplicate_of IS NULL
+),
+windowed AS (
+    SELECT
+        d.topic_key,
+        sum(d.stories) FILTER (WHERE d.day > a.anchor_day - 7) AS recent,
+        sum(d.stories) FILTER (WHERE d.day <= a.anchor_day - 7) AS baseline
+    FROM v_topic_daily d
+    CROSS JOIN anchor a
+    WHERE d.day BETWEEN a.anchor_day - 34 AND a.anchor_day
+    GROUP BY d.topic_key
+),
+scored AS (
+    SELECT
+        topic_key,
+        coalesce(recent, 0)::BIGINT AS recent_stories,
+        coalesce(baseline, 0)::BIGINT AS baseline_stories,
+        coalesce(baseline, 0) * 7.0 / 28.0 AS expected
+    FROM windowed
+)
+SELECT
+    a.anchor_day,
+    t.topic_key,
+    t.topic_id,
+    t.label,
+    t.scheme,
+    t.level,
+    s.recent_stories,
+    s.baseline_stories,
+    round(s.expected, 2) AS expected_stories,
+    round((s.recent_stories + 1) / (s.expected + 1), 3) AS ratio,
+    round((s.recent_stories - s.expected) / sqrt(s.expected + 1), 3) AS score,
+    row_number() OVER (PARTITION BY t.scheme ORDER BY (s.recent_stories - s.expected) / sqrt(s.expected + 1) DESC,
+                       s.recent_stories DESC, t.label) AS trend_rank
+FROM scored s
+CROSS JOIN anchor a
+JOIN dim_topic t ON t.topic_key = s.topic_key;
