@@ -53,10 +53,11 @@ class _Budget:
         """How many more bytes may be produced, plus one to detect the overflow."""
         return self.limit - self.decoded + 1
 
-    def take(self, out: bytes) -> bytes:
+    def take(self, out: bytes, pending: int = 0) -> bytes:
+        """Count `out`; `pending` is raw input fed but not consumed yet (zlib knows it exactly)."""
         self.decoded += len(out)
         if self.decoded > self.limit:
-            ratio = self.decoded / max(self.raw, 1)
+            ratio = self.decoded / max(self.raw - pending, 1)
             code = ErrorCode.DECOMPRESSION_BOMB if ratio >= self.bomb_ratio else ErrorCode.TOO_LARGE
             raise BodyError(code, f"decoded body over {self.limit} bytes from {self.raw} raw bytes")
         return out
@@ -114,7 +115,7 @@ class ZlibDecoder(_CompressedDecoder):
         try:
             while True:
                 out = self._obj.decompress(data, self._budget.room)
-                parts.append(self._budget.take(out))
+                parts.append(self._budget.take(out, pending=len(self._obj.unconsumed_tail)))
                 data = self._obj.unconsumed_tail
                 if not data or self._obj.eof:
                     break

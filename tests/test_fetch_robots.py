@@ -1,0 +1,76 @@
+"""robots.txt against a real server: disallow obeyed, Crawl-delay honoured, cache reused across runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from tests.http_fixtures import Reply, ScriptedServer, fast_settings, fetch_all
+
+PAGE = b"<html><body><p>ok</p></body></html>"
+ROBOTS = b"User-agent: *\nDisallow: /private\nCrawl-delay: 0.3\n"
+TEXT = {"Content-Type": "text/plain"}
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as running:
+        running.route("/open", Reply(body=PAGE))
+        running.route("/private/page", Reply(body=PAGE))
+        yield running
+
+
+def test_disallowed_path_is_never_requested(server: ScriptedServer, tmp_path: Path) -> None:
+    server.route("/robots.txt", Reply(headers=TEXT, body=ROBOTS))
+    private, public = fetch_all(fast_settings(tmp_path), server.url("/private/page"), server.url("/open"))
+    assert (private.error, private.status_code, private.attempts) == ("robots_disallowed", None, 1)
+    assert (public.error, public.body) == (None, PAGE)
+    assert not server.hits("/private/page")
+
+
+def test_crawl_delay_spaces_request_starts(server: ScriptedServer, tmp_path: Path) -> None:
+    server.route("/robots.txt", Reply(headers=TEXT, body=ROBOTS))
+    urls = [server.url(f"/open?n={n}") for n in range(4)]
+    results = fetch_all(fast_settings(tmp_path, per_host=4), *urls)
+    assert all(r.body == PAGE for r in results)
+    arrivals = sorted(seen.at for seen in server.requests if seen.path.startswith("/open"))
+    gaps = [later - earlier for earlier, later in pairwise(arrivals)]
+    assert len(gaps) == 3 and min(gaps) >= 0.25  # 0.3 s asked; lower bound only
+
+
+def test_robots_is_fetched_once_and_reused_by_the_next_run(server: ScriptedServer, tmp_path: Path) -> None:
+    server.route("/robots.txt", Reply(headers=TEXT, body=ROBOTS))
+    settings = fast_settings(tmp_path)
+    fetch_all(settings, *[server.url(f"/open?n={n}") for n in range(3)])
+    (second_run,) = fetch_all(settings, server.url("/private/page"))
+    assert len(server.hits("/robots.txt")) == 1
+    assert second_run.error == "robots_disallowed"
+    fetch_all(fast_settings(tmp_path, robots_ttl_s=0), server.url("/open"))
+    assert len(server.hits("/robots.txt")) == 2  # expired: asked again
+
+
+def test_robots_rules_for_our_user_agent_apply(server: ScriptedServer, tmp_path: Path) -> None:
+    rules = b"User-agent: DatelineBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n"
+    server.route("/robots.txt", Reply(headers=TEXT, body=rules))
+    (result,) = fetch_all(fast_settings(tmp_path), server.url("/open"))
+    assert result.error == "robots_disallowed"
+
+
+def test_missing_robots_allows_everything(server: ScriptedServer, tmp_path: Path) -> None:
+    server.route("/robots.txt", Reply(status=404))
+    (result,) = fetch_all(fast_settings(tmp_path), server.url("/private/page"))
+    assert (result.error, result.body) == (None, PAGE)
+
+
+def test_robots_server_error_disallows_for_now_only(server: ScriptedServer, tmp_path: Path) -> None:
+    server.route("/robots.txt", Reply(status=503), Reply(status=404))
+    settings = fast_settings(tmp_path)
+    (during_outage,) = fetch_all(settings, server.url("/open"))
+    (next_run,) = fetch_all(settings, server.url("/open"))
+    assert during_outage.error == "robots_disallowed"
+    assert len(server.hits("/open")) == 1 and next_run.body == PAGE

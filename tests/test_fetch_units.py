@@ -1,0 +1,94 @@
+"""Pure pieces of the fetcher: bounded decoders, Retry-After, backoff, binary sniffing."""
+
+from __future__ import annotations
+
+import gzip
+import random
+import zlib
+from datetime import UTC, datetime
+
+import brotli
+import pytest
+import zstandard
+
+from flows.fetching.decompress import BodyError, make_decoder
+from flows.fetching.models import ErrorCode
+from flows.fetching.retries import backoff_delay, parse_retry_after, retry_wait
+from flows.fetching.settings import FetchSettings
+from flows.fetching.sniffing import is_binary_type, looks_binary
+
+NOW = datetime(2025, 2, 6, 12, 0, 0, tzinfo=UTC)
+KiB = 1024
+
+ENCODERS = {
+    "gzip": gzip.compress,
+    "deflate": zlib.compress,
+    "br": brotli.compress,
+    "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
+}
+
+
+def decode_all(coding: str, raw: bytes, limit: int, chunk: int = 1000) -> bytes:
+    decoder = make_decoder(coding, limit, bomb_ratio=100)
+    out = [decoder.feed(raw[i : i + chunk]) for i in range(0, len(raw), chunk)]
+    return b"".join([*out, decoder.finish()])
+
+
+@pytest.mark.parametrize("coding", sorted(ENCODERS))
+def test_decoders_round_trip_and_stop_at_the_limit(coding: str) -> None:
+    text = b"".join(b"<p>paragraph %d</p>" % n for n in range(5000))
+    raw = ENCODERS[coding](text)
+    assert decode_all(coding, raw, limit=len(text)) == text
+    with pytest.raises(BodyError) as refused:
+        decode_all(coding, raw, limit=len(text) - 1)
+    assert refused.value.code is ErrorCode.TOO_LARGE  # ordinary ratio: too large, not a bomb
+
+
+@pytest.mark.parametrize("coding", sorted(ENCODERS))
+def test_a_highly_compressed_overflow_is_a_bomb(coding: str) -> None:
+    raw = ENCODERS[coding](b" " * (8 * 1024 * KiB))
+    with pytest.raises(BodyError) as refused:
+        decode_all(coding, raw, limit=256 * KiB, chunk=64 * KiB)
+    assert refused.value.code is ErrorCode.DECOMPRESSION_BOMB
+
+
+def test_raw_deflate_under_deflate_is_accepted_and_garbage_is_bad_encoding() -> None:
+    packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    raw = packer.compress(b"hello raw deflate") + packer.flush()
+    assert decode_all("deflate", raw, limit=KiB) == b"hello raw deflate"
+    with pytest.raises(BodyError) as refused:
+        decode_all("gzip", b"\x1f\x8b\x08\x00garbage-not-gzip", limit=KiB)
+    assert refused.value.code is ErrorCode.BAD_ENCODING
+    with pytest.raises(BodyError) as unknown:
+        make_decoder("compress", KiB, 100)
+    assert unknown.value.code is ErrorCode.UNSUPPORTED_ENCODING
+
+
+def test_retry_after_accepts_seconds_and_http_dates() -> None:
+    assert parse_retry_after("120", NOW) == 120.0
+    assert parse_retry_after("Thu, 06 Feb 2025 12:00:30 GMT", NOW) == 30.0
+    assert parse_retry_after("Thu, 06 Feb 2025 11:00:00 GMT", NOW) == 0.0
+    assert parse_retry_after("soon", NOW) is None and parse_retry_after(None, NOW) is None
+
+
+def test_retry_wait_honours_retry_after_up_to_the_cap_and_stops_at_max_attempts() -> None:
+    settings = FetchSettings(max_attempts=3, retry_after_cap_s=60)
+    rng = random.Random(1)
+    assert retry_wait(1, "5", settings, rng, NOW) == 5.0
+    assert retry_wait(1, "3600", settings, rng, NOW) is None
+    assert retry_wait(3, None, settings, rng, NOW) is None
+
+
+def test_backoff_grows_exponentially_with_bounded_jitter() -> None:
+    settings = FetchSettings(backoff_base_s=1.0, backoff_max_s=8.0, backoff_jitter=0.5)
+    rng = random.Random(7)
+    for attempt, base in [(1, 1.0), (2, 2.0), (3, 4.0), (6, 8.0)]:
+        delays = [backoff_delay(attempt, settings, rng) for _ in range(50)]
+        assert all(base * 0.5 <= d <= base * 1.5 for d in delays) and len(set(delays)) > 1
+
+
+def test_binary_sniffing() -> None:
+    assert is_binary_type("application/octet-stream") and is_binary_type("image/png; q=1")
+    assert not is_binary_type("text/html; charset=utf-8") and not is_binary_type(None)
+    assert looks_binary(b"%PDF-1.4 ...") and looks_binary(b"PK\x03\x04...") and looks_binary(b"<p>\x00</p>")
+    assert not looks_binary("<p>caf\u00e9</p>".encode("utf-16")) and not looks_binary(b"<html>")
