@@ -54,11 +54,15 @@ def run(
     """Run the ingest flow once (on Prefect's ephemeral API) and print a summary."""
     quiet_prefect()
     from flows.config import ConfigError
-    from flows.ingest import ingest
+    from flows.ingest import ingest, resolve_config
     from flows.run_summary import RunSummary
-    from warehouse.backend import WarehouseError
+    from warehouse.backend import WarehouseError, warehouse_path
+    from warehouse.duckdb_store import ensure_writable
 
-    try:
+    try:  # check what the user can fix before Prefect starts, so the error is one line, not a failed run
+        if not resolve_config(sources, source).sources:
+            raise ConfigError(f"{sources or 'sources.toml'}: no [[source]] configured")
+        ensure_writable(warehouse_path(warehouse))
         result = ingest(sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size)
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
