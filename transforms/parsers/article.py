@@ -23,8 +23,10 @@ from transforms.parsers.html.title import extract_title, site_names
 from transforms.record import StoryRecord
 
 
-def _is_article(meta: PageMetadata) -> bool:
-    return bool(meta.articles) or (meta.first_meta("og:type") or "").lower() == "article"
+def _looks_like_article(meta: PageMetadata, record: StoryRecord) -> bool:
+    """A page without main text still counts if it declares itself an article or carries a date."""
+    declared = bool(meta.articles) or (meta.first_meta("og:type") or "").lower() == "article"
+    return bool(record.title) and (declared or record.published_at is not None)
 
 
 def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | None) -> StoryRecord:
@@ -50,7 +52,7 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
     if paragraphs:
         record.dateline, paragraphs[0] = split_dateline(paragraphs[0])
     record.body = "\n\n".join(p for p in paragraphs if p)
-    if not record.body and not (title and _is_article(meta)):
+    if not record.body and not _looks_like_article(meta, record):
         raise ParseError("no_article", "no main text and no article metadata on the page")
     return record
 

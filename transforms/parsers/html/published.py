@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from copy import deepcopy
+from datetime import datetime, timedelta, timezone
 
+from htmldate import find_date
 from lxml.html import HtmlElement
 
 from transforms.parsers.dates import normalise_date
@@ -48,25 +51,70 @@ _UPDATED_META = (
     "last-modified",
 )
 _URL_DATE = re.compile(
-    r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:[/._-]|$)|"
-    r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])/"
+    r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?:/|$)|"  # /2023/12/17/
+    r"[/_-]((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[/._-]|$)|"  # /2023-12-17-slug
+    r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])/|"  # /20231217/
+    r"/((?:19|20)\d{2})/([a-z]{3})[a-z]*/(0?[1-9]|[12]\d|3[01])/",  # /2023/dec/21/
+    re.IGNORECASE,
 )
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1
+    )
+}
 _VISIBLE = re.compile(
     r"\b(?P<kind>published|posted|updated|modified|last updated|date)\b\s*(?:on|at|:)?\s*"
     r"(?P<date>[^|\n]{6,60})",
     re.IGNORECASE,
 )
-_VISIBLE_SCAN_CHARS = 20_000
+_NAIVE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?$")
+_MAX_OFFSET = timedelta(hours=14)
+_MAX_CANDIDATES = 12
+_QUARTER_HOUR = timedelta(minutes=15)
 _PUBLISHED_CLASS = re.compile(r"publish|posted|date|time|byline|meta", re.IGNORECASE)
 
 
-def _first(values: Iterable[str | None], default_tz: str | None) -> str | None:
-    for value in values:
-        if value:
-            normalised = normalise_date(value, default_tz)
-            if normalised:
-                return normalised
-    return None
+def _normalised(values: Iterable[str | None], default_tz: str | None) -> list[str]:
+    return [n for n in (normalise_date(v, default_tz) for v in values if v) if n]
+
+
+def _naive_local(value: str) -> datetime | None:
+    """A timestamp written without an offset ("2023-12-22 20:48:19"), as a naive datetime."""
+    match = _NAIVE.match(value.strip())
+    if not match:
+        return None
+    try:
+        return datetime.fromisoformat(f"{match[1]}T{match[2]}")
+    except ValueError:
+        return None
+
+
+def _in_page_offset(chosen: str, raw: Iterable[str | None], normalised: list[str]) -> str:
+    """The same instant in the page's own offset when the page states it elsewhere.
+
+    Many sites give UTC in JSON-LD but local time in <time> or another tag; the local form
+    is what the contract keeps. A naive local time that differs from the UTC one by a whole
+    number of quarter hours (at most 14 h) reveals the offset: derived, not invented.
+    """
+    if not chosen.endswith(("Z", "+00:00")) or len(chosen) <= 10:
+        return chosen
+    instant = datetime.fromisoformat(chosen.replace("Z", "+00:00"))
+    for other in normalised:
+        if len(other) > 10 and not other.endswith(("Z", "+00:00")):
+            moment = datetime.fromisoformat(other.replace("Z", "+00:00"))
+            if moment.tzinfo is not None and moment == instant:
+                return other
+    if instant.second == 0 and instant.minute % 15 == 0:
+        return chosen  # a round time could line up with any other time on the page by chance
+    for value in raw:
+        local = _naive_local(value or "")
+        if local is None:
+            continue
+        shift = local - instant.replace(tzinfo=None)
+        if timedelta(0) < abs(shift) <= _MAX_OFFSET and shift % _QUARTER_HOUR == timedelta(0):
+            return local.replace(tzinfo=timezone(shift)).isoformat(timespec="seconds")
+    return chosen
 
 
 def _microdata_values(meta: PageMetadata, prop: str) -> list[str | None]:
@@ -98,7 +146,8 @@ def date_from_url(url: str | None) -> str | None:
     if not match:
         return None
     year, month, day = (g for g in match.groups() if g)
-    return normalise_date(f"{year}-{int(month):02d}-{int(day):02d}")
+    month_number = _MONTHS.get(month.lower(), 0) if month.isalpha() else int(month)
+    return normalise_date(f"{year}-{month_number:02d}-{int(day):02d}") if month_number else None
 
 
 def _visible(tree: HtmlElement, default_tz: str | None) -> tuple[str | None, str | None]:
@@ -124,32 +173,51 @@ def _visible(tree: HtmlElement, default_tz: str | None) -> tuple[str | None, str
     return published, updated
 
 
+def _htmldate(tree: HtmlElement) -> str | None:
+    """htmldate's reading of the original publication day, for pages without structured dates."""
+    try:
+        found = find_date(deepcopy(tree), original_date=True, extensive_search=True, outputformat="%Y-%m-%d")
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return normalise_date(found) if found else None
+
+
 def extract_dates(
     tree: HtmlElement, meta: PageMetadata, url: str | None, default_tz: str | None
 ) -> tuple[str | None, str | None]:
     """(published_at, updated_at) as ISO strings from the most trusted source that has them."""
-    published = _first(
-        [
-            *(as_text(v) for v in meta.article_values("datePublished")),
-            *(as_text(v) for v in meta.article_values("dateCreated")),
-            *(meta.first_meta(n) for n in _PUBLISHED_META),
-            *_microdata_values(meta, "datePublished"),
-            *_time_elements(tree),
-        ],
-        default_tz,
-    )
-    updated = _first(
-        [
-            *(as_text(v) for v in meta.article_values("dateModified")),
-            *(meta.first_meta(n) for n in _UPDATED_META),
-            *_microdata_values(meta, "dateModified"),
-        ],
-        default_tz,
-    )
-    if not published:
-        published = date_from_url(url)
+    declared = [
+        *(as_text(v) for v in meta.article_values("datePublished")),
+        *(as_text(v) for v in meta.article_values("dateCreated")),
+        *(meta.first_meta(n) for n in _PUBLISHED_META),
+    ]
+    shown = [*_microdata_values(meta, "datePublished"), *_time_elements(tree)]
+    raw_published = declared + shown
+    published_values = _normalised(raw_published, default_tz)
+    declared_values = _normalised(declared, default_tz)
+    if declared_values:
+        published = _in_page_offset(declared_values[0], raw_published, published_values)
+    else:
+        # without declared metadata, the URL (minted at publication) outranks <time> elements,
+        # which are as likely to date a sidebar; a <time> on the URL's day adds its precision
+        url_day = date_from_url(url)
+        shown_values = published_values[:_MAX_CANDIDATES]
+        if url_day:
+            published = next((v for v in shown_values if v.startswith(url_day)), url_day)
+        else:
+            published = shown_values[0] if shown_values else None
+    raw_updated = [
+        *(as_text(v) for v in meta.article_values("dateModified")),
+        *(meta.first_meta(n) for n in _UPDATED_META),
+        *_microdata_values(meta, "dateModified"),
+    ]
+    updated_values = _normalised(raw_updated, default_tz)
+    updated = _in_page_offset(updated_values[0], raw_updated, updated_values) if updated_values else None
+    published = published or _htmldate(tree)
     if not published or not updated:
         seen_published, seen_updated = _visible(tree, default_tz)
         published = published or seen_published
         updated = updated or seen_updated
+    if published and updated and updated[:10] < published[:10]:
+        updated = None  # an update before publication is a misread, not a fact
     return published, updated
