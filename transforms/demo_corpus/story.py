@@ -1,0 +1,539 @@
+"""Story i of a synthetic corpus, computed on demand from (seed, i).
+
+Nothing is stored: every property of a story (outlet, times, text, URL) is a pure function
+of the corpus config and the index, so a site of 100,000 stories costs no memory and two
+machines produce the same bytes. The index also fixes the story's day: story i falls on
+day `i * days // stories`, which lets feeds and monthly sitemaps find their stories by
+arithmetic instead of a scan of the whole corpus.
+
+Variety that downstream stages must handle is placed by index patterns, so its amount is
+known exactly: pairs (2k, 2k+1) with k % 8 == 5 are a wire story and its republication by
+another outlet; i % 97 == 41 is an undated explainer; i % 89 == 23 is a legacy page (no
+structured metadata, "| Outlet" title suffix); about a quarter of the rest are updated.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from string import Formatter
+
+from transforms.demo_corpus.cast import (
+    DUMP_OUTLET,
+    ORGANIZATIONS,
+    PEOPLE,
+    PLACE_BY_CODE,
+    PLACE_BY_NAME,
+    PLACE_NAME_PATTERN,
+    PLACES,
+    REPORTERS,
+    SECTIONS,
+    WIRE_AGENCY,
+    WIRE_REPORTERS,
+    Organization,
+    Outlet,
+    Person,
+    Place,
+    home_place,
+    outlet,
+)
+from transforms.demo_corpus.templates import (
+    CAPTIONS,
+    CLOSERS,
+    EXPLAINER_HEADLINES,
+    EXPLAINER_LEADS,
+    FOLLOW_UPS,
+    PHOTO_CREDITS,
+    SECTION_TEXT,
+    SHARED_BACKGROUND,
+    SHARED_CONTEXT,
+    SPEAKER_FRAMES,
+    STATEMENT_FRAMES,
+)
+
+ARTICLE_ID_BASE = 2_580_000
+DATE_SLOTS = frozenset({"on_day", "day_earlier", "last_month", "abs_date", "last_year"})
+_SECTION_WEIGHTS = (5, 5, 3, 3, 3, 3, 2, 3)  # politics and economy lead, as on real front pages
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_MARK = "\x00"  # wraps entity markers until first/later mentions are resolved
+_FIELDS = Formatter()
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusConfig:
+    """What fixes a synthetic corpus. Equal configs give byte-identical stories.
+
+    `base_url` None puts each outlet on its own host (http://www.<slug>.example), as in the
+    bundled samples; a base URL like "http://127.0.0.1:8000" puts outlet s under base/s.
+    """
+
+    seed: int = 7
+    stories: int = 60
+    outlets: int = 3
+    start: date = date(2025, 1, 6)
+    days: int = 182
+    base_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    text: str
+    speaker: str | None  # a person's or organisation's full name; None for "the statement said"
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    """A date phrase in the body and what it means; `value` is YYYY-MM-DD, YYYY-MM or YYYY."""
+
+    phrase: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One generated story with everything a page, a feed item, a dump and the manifest need."""
+
+    index: int
+    outlet: Outlet
+    outlet_index: int
+    path: str | None  # URL path on the outlet's site; None for dump stories
+    headline: str
+    summary: tuple[str, ...]
+    authors: tuple[str, ...]
+    published: datetime | None
+    updated: datetime | None
+    section: str
+    tags: tuple[str, ...]
+    dateline: str | None
+    paragraphs: tuple[str, ...]
+    image_caption: str | None
+    quotes: tuple[Quote, ...]
+    date_mentions: tuple[DateMention, ...]
+    variant: str  # "standard", "undated" or "legacy"
+    is_wire: bool
+    wire_copy_of: int | None
+    people: tuple[Person, ...] = field(default=())
+    organizations: tuple[Organization, ...] = field(default=())
+    places: tuple[Place, ...] = field(default=())
+
+    @property
+    def article_id(self) -> int:
+        return ARTICLE_ID_BASE + self.index
+
+    @property
+    def body(self) -> str:
+        """Paragraphs joined by blank lines, as the contract's `body` field."""
+        return "\n\n".join(self.paragraphs)
+
+    @property
+    def last_change(self) -> datetime | None:
+        return self.updated or self.published
+
+
+# ---------------------------------------------------------------- corpus arithmetic
+
+
+def corpus_outlets(cfg: CorpusConfig) -> tuple[Outlet, ...]:
+    return tuple(outlet(k) for k in range(cfg.outlets))
+
+
+def outlet_base_url(cfg: CorpusConfig, site: Outlet) -> str:
+    """Where an outlet lives, without a trailing slash."""
+    if cfg.base_url is None:
+        return f"http://{site.host}"
+    return f"{cfg.base_url.rstrip('/')}/{site.slug}"
+
+
+def story_url(cfg: CorpusConfig, item: Story) -> str:
+    if item.path is None:
+        raise ValueError(f"story {item.index} is a dump story and has no URL")
+    return outlet_base_url(cfg, item.outlet) + item.path
+
+
+def slot_day(cfg: CorpusConfig, index: int) -> date:
+    """The day story `index` belongs to; non-decreasing in the index."""
+    return cfg.start + timedelta(days=index * cfg.days // max(cfg.stories, 1))
+
+
+def first_index_on_or_after(cfg: CorpusConfig, day: date) -> int:
+    """Smallest index whose slot day is `day` or later (cfg.stories when none)."""
+    offset = (day - cfg.start).days
+    if offset <= 0:
+        return 0
+    # index * days // n >= offset  <=>  index >= ceil(offset * n / days)
+    return min(cfg.stories, -(-offset * cfg.stories // cfg.days))
+
+
+def wire_pair(cfg: CorpusConfig, index: int) -> bool:
+    """Whether `index` belongs to a wire story pair (original 2k, copy 2k+1)."""
+    pair = index // 2
+    return cfg.outlets >= 2 and pair % 8 == 5 and 2 * pair + 1 < cfg.stories
+
+
+def variant_of(cfg: CorpusConfig, index: int) -> str:
+    if wire_pair(cfg, index):
+        return "standard"
+    if index % 97 == 41:
+        return "undated"
+    if index % 89 == 23:
+        return "legacy"
+    return "standard"
+
+
+def index_from_path(path: str) -> int | None:
+    """The story index an article path names (its trailing article id), if any."""
+    match = re.search(r"-(\d+)\.html$", path)
+    if not match:
+        return None
+    index = int(match.group(1)) - ARTICLE_ID_BASE
+    return index if index >= 0 else None
+
+
+def outlet_of(cfg: CorpusConfig, index: int) -> int:
+    """Which outlet publishes story `index`; a wire copy goes to a different outlet than its original."""
+    if wire_pair(cfg, index) and index % 2 == 1:
+        original = outlet_of(cfg, index - 1)
+        shift = 1 + random.Random(f"dateline-demo/{cfg.seed}/copy/{index}").randrange(cfg.outlets - 1)
+        return (original + shift) % cfg.outlets
+    return random.Random(f"dateline-demo/{cfg.seed}/outlet/{index}").randrange(cfg.outlets)
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def slugify(text: str, words: int = 9) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    tokens = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    return "-".join(tokens[:words])
+
+
+def long_date(day: date) -> str:
+    """The style of captions: "February 5, 2025"."""
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def _previous_month(day: date) -> date:
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _person_intro(person: Person, home: Place) -> str:
+    """First mention: title and full name, with the demonym when the person is foreign to the outlet."""
+    intro = f"{person.title} {person.name}"
+    if person.country != home.code:
+        intro = f"{PLACE_BY_CODE[person.country].demonym} {intro}"
+    return intro
+
+
+def _resolve_mentions(paragraphs: list[str], forms: dict[str, tuple[str, str]]) -> list[str]:
+    """Write each entity in full the first time it appears in the body and short afterwards."""
+    seen: set[str] = set()
+    resolved = []
+    for paragraph in paragraphs:
+        parts = paragraph.split(_MARK)
+        out = []
+        for position, part in enumerate(parts):
+            if position % 2 == 0:
+                out.append(part)
+                continue
+            full, short = forms[part]
+            out.append(short if part in seen else full)
+            seen.add(part)
+        text = "".join(out)
+        resolved.append(_sentence_case(text))
+    return resolved
+
+
+# ---------------------------------------------------------------- generation
+
+
+@dataclass(slots=True)
+class _Writer:
+    """Fills templates for one story and remembers which date phrases it used."""
+
+    slots: dict[str, str]
+    date_values: dict[str, str]
+    used_dates: dict[str, None] = field(default_factory=dict)
+
+    def fill(self, template: str, **extra: str) -> str:
+        for _, name, _, _ in _FIELDS.parse(template):
+            if name in DATE_SLOTS:
+                self.used_dates[name] = None
+        return template.format(**self.slots, **extra)
+
+    def mentions(self) -> tuple[DateMention, ...]:
+        return tuple(DateMention(self.slots[name], self.date_values[name]) for name in self.used_dates)
+
+
+def _has_date(template: str) -> bool:
+    return any(name in DATE_SLOTS for _, name, _, _ in _FIELDS.parse(template))
+
+
+def _pick(rng: random.Random, pool: tuple[str, ...] | list[str], dated: bool) -> str:
+    candidates = [t for t in pool if dated or not _has_date(t)]
+    return rng.choice(candidates)
+
+
+def _figures(rng: random.Random) -> dict[str, str]:
+    unit = rng.choice(("billion", "billion", "million"))
+    return {
+        "pct": f"{rng.uniform(1.5, 38):.1f} percent",
+        "pct2": f"{rng.uniform(1.5, 38):.1f} percent",
+        "amt": f"${rng.uniform(1.1, 48):.1f} {unit}",
+        "num": f"{rng.randint(120, 9800):,}",
+        "num2": f"{rng.randint(12, 110):,}",
+    }
+
+
+def _date_slots(rng: random.Random, local_day: date) -> tuple[date, dict[str, str], dict[str, str]]:
+    event = local_day - timedelta(days=rng.choice((0, 0, 1, 1, 2, 3)))
+    earlier = event - timedelta(days=1)
+    last_month = _previous_month(local_day)
+    past = local_day - timedelta(days=rng.randint(9, 40))
+    phrases = {
+        "on_day": f"on {_WEEKDAYS[event.weekday()]}",
+        "day_earlier": "a day earlier",
+        "last_month": "last month",
+        "abs_date": f"on {_MONTHS[past.month - 1]} {past.day}",
+        "last_year": "last year",
+    }
+    values = {
+        "on_day": event.isoformat(),
+        "day_earlier": earlier.isoformat(),
+        "last_month": last_month.isoformat()[:7],
+        "abs_date": past.isoformat(),
+        "last_year": str(local_day.year - 1),
+    }
+    return event, phrases, values
+
+
+def _timestamps(cfg: CorpusConfig, index: int, site: Outlet, rng: random.Random) -> datetime:
+    """Local publication time: the story's slot day, between 07:00 and 21:00 in its outlet's zone."""
+    day = slot_day(cfg, index)
+    first = first_index_on_or_after(cfg, day)
+    count = max(first_index_on_or_after(cfg, day + timedelta(days=1)) - first, 1)
+    minutes = 7 * 60 + int((index - first + rng.random()) * 14 * 60 / count)
+    zone = timezone(timedelta(minutes=site.utc_offset_minutes))
+    return datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(minutes=minutes)
+
+
+def _authors(rng: random.Random, outlet_index: int, wire: bool) -> tuple[str, ...]:
+    if wire:
+        return (rng.choice(WIRE_REPORTERS),)
+    staff = [REPORTERS[(outlet_index * 5 + k) % len(REPORTERS)] for k in range(6)]
+    return tuple(rng.sample(staff, rng.choice((1, 1, 2))))
+
+
+def _compose(
+    cfg: CorpusConfig, index: int, site: Outlet, outlet_index: int, published: datetime, rng: random.Random
+) -> dict:
+    """The words of a story: everything except where and when it is published."""
+    variant = variant_of(cfg, index) if site is not DUMP_OUTLET else "standard"
+    dated = variant != "undated"
+    wire = wire_pair(cfg, index) and site is not DUMP_OUTLET
+    section = rng.choices(SECTIONS, weights=_SECTION_WEIGHTS)[0]
+    text = SECTION_TEXT[section]
+    p1 = rng.choice([p for p in PEOPLE if p.section == section])
+    p2 = rng.choice([p for p in PEOPLE if p is not p1 and (p.section == section or p.country == p1.country)])
+    org = rng.choice([o for o in ORGANIZATIONS if o.section == section])
+    place = PLACE_BY_CODE[p1.country]
+    other = rng.choice([p for p in PLACES if p is not place])
+    city = rng.choice(place.cities or (place.capital,))
+    issue, issue2 = rng.sample(text.issues, 2)
+    event, phrases, values = _date_slots(rng, published.date())
+    home = home_place(site.home_city)
+    slots = {
+        "P1": f"{_MARK}P1{_MARK}",
+        "P2": f"{_MARK}P2{_MARK}",
+        "ORG": f"{_MARK}ORG{_MARK}",
+        "P1s": p1.surname,
+        "P2s": p2.surname,
+        "P1t": _sentence_case(p1.title),
+        "P2t": _sentence_case(p2.title),
+        "P1n": p1.name,
+        "oa": org.acronym,
+        "c": place.country,
+        "cap": place.capital,
+        "dem": place.demonym,
+        "city": city,
+        "c2": other.country,
+        "cap2": other.capital,
+        "dem2": other.demonym,
+        "issue": issue,
+        "issue2": issue2,
+        "caption_date": long_date(event),
+        "credit": rng.choice(PHOTO_CREDITS),
+        **phrases,
+        **_figures(rng),
+    }
+    writer = _Writer(slots, values)
+    quotes: list[tuple[str, str | None]] = []
+
+    def quoted(frame: str, speaker_marker: str | None, speaker: str | None, pool: tuple[str, ...]) -> str:
+        text_ = writer.fill(_pick(rng, [q for q in pool if q not in {t for t, _ in quotes}], dated))
+        quotes.append((text_, speaker))
+        extra = {"q": text_}
+        if speaker_marker:
+            extra["SPEAKER"] = slots[speaker_marker]
+        return writer.fill(frame, **extra)
+
+    headline = writer.fill(rng.choice(EXPLAINER_HEADLINES if not dated else text.headlines))
+    bullets = [writer.fill(b) for b in rng.sample(text.bullets, rng.choice((1, 2, 2, 3)))]
+    paragraphs = [writer.fill(_pick(rng, EXPLAINER_LEADS if not dated else text.leads, dated))]
+    paragraphs.append(writer.fill(_pick(rng, text.context + SHARED_CONTEXT, dated)))
+    paragraphs.append(quoted(rng.choice(SPEAKER_FRAMES), "P1", p1.name, text.quotes))
+    middle = [writer.fill(_pick(rng, text.background + SHARED_BACKGROUND, dated))]
+    if rng.random() < 0.8:
+        middle.append(writer.fill(rng.choice(text.figures)))
+    rng.shuffle(middle)
+    paragraphs += middle
+    if rng.random() < 0.7:
+        frame = rng.choice(STATEMENT_FRAMES)
+        paragraphs.append(quoted(frame, None, org.name if "{ORG}" in frame else None, text.quotes))
+        if rng.random() < 0.5:
+            paragraphs.append(writer.fill(rng.choice(FOLLOW_UPS)))
+    if rng.random() < 0.6:
+        paragraphs.append(quoted(rng.choice(SPEAKER_FRAMES), "P2", p2.name, text.quotes))
+    if rng.random() < 0.8:
+        paragraphs.append(writer.fill(_pick(rng, CLOSERS, dated)))
+
+    forms = {
+        "P1": (_person_intro(p1, home), p1.surname),
+        "P2": (_person_intro(p2, home), p2.surname),
+        "ORG": (f"the {org.name} ({org.acronym})", org.acronym),
+    }
+    paragraphs = _resolve_mentions(paragraphs, forms)
+    dateline = None
+    if dated:
+        dateline = city.upper() if rng.random() < 0.6 else place.capital.upper()
+        lead_in = f"{dateline} ({WIRE_AGENCY}) —" if wire else f"{dateline}:"
+        paragraphs[0] = f"{lead_in} {paragraphs[0]}"
+    caption = (
+        writer.fill(rng.choice(CAPTIONS)) if dated else f"A street in {city}, {place.country}. (Staff photo)"
+    )
+    tags = (text.label, place.country, org.acronym, p1.name) + (
+        (other.country,) if rng.random() < 0.5 else ()
+    )
+    found = {PLACE_BY_NAME[name] for name in PLACE_NAME_PATTERN.findall("\n".join(paragraphs))}
+    return {
+        "headline": headline,
+        "summary": tuple(bullets),
+        "authors": _authors(rng, outlet_index, wire),
+        "section": text.label,
+        "tags": tags,
+        "dateline": dateline,
+        "paragraphs": tuple(paragraphs),
+        "image_caption": caption,
+        "quotes": tuple(Quote(q, s) for q, s in quotes),
+        "date_mentions": writer.mentions(),
+        "variant": variant,
+        "is_wire": wire,
+        "people": tuple(p for p in (p1, p2) if any(p.surname in para for para in paragraphs)),
+        "organizations": (org,) if any(org.acronym in para for para in paragraphs) else (),
+        "places": tuple(p for p in PLACES if p in found),
+    }
+
+
+@lru_cache(maxsize=8192)
+def story(cfg: CorpusConfig, index: int) -> Story:
+    """Story `index` of the corpus `cfg` (0 <= index < cfg.stories)."""
+    if not 0 <= index < cfg.stories:
+        raise IndexError(f"story {index} outside 0..{cfg.stories - 1}")
+    outlet_index = outlet_of(cfg, index)
+    site = outlet(outlet_index)
+    rng = random.Random(f"dateline-demo/{cfg.seed}/story/{index}")
+    published = _timestamps(cfg, index, site, rng)
+    if wire_pair(cfg, index) and index % 2 == 1:
+        original = story(cfg, index - 1)
+        zone = timezone(timedelta(minutes=site.utc_offset_minutes))
+        assert original.published is not None
+        published = (original.published + timedelta(minutes=rng.randint(20, 150))).astimezone(zone)
+        slug = original.path.rsplit("/", 1)[-1].rsplit("-", 1)[0] if original.path else "story"
+        return Story(
+            index=index,
+            outlet=site,
+            outlet_index=outlet_index,
+            path=f"/{published:%Y/%m/%d}/{slug}-{ARTICLE_ID_BASE + index}.html",
+            headline=original.headline,
+            summary=original.summary,
+            authors=original.authors,
+            published=published,
+            updated=None,
+            section=original.section,
+            tags=original.tags,
+            dateline=original.dateline,
+            paragraphs=original.paragraphs,
+            image_caption=original.image_caption,
+            quotes=original.quotes,
+            date_mentions=original.date_mentions,
+            variant="standard",
+            is_wire=True,
+            wire_copy_of=index - 1,
+            people=original.people,
+            organizations=original.organizations,
+            places=original.places,
+        )
+    words = _compose(cfg, index, site, outlet_index, published, rng)
+    undated = words["variant"] == "undated"
+    updated = None
+    if not undated and not words["is_wire"] and rng.random() < 0.25:
+        updated = published + timedelta(minutes=rng.randint(45, 36 * 60))
+    slug = slugify(words["headline"])
+    folder = "/explainers" if undated else f"/{published:%Y/%m/%d}"
+    return Story(
+        index=index,
+        outlet=site,
+        outlet_index=outlet_index,
+        path=f"{folder}/{slug}-{ARTICLE_ID_BASE + index}.html",
+        published=None if undated else published,
+        updated=updated,
+        wire_copy_of=None,
+        **words,
+    )
+
+
+def dump_story(cfg: CorpusConfig, index: int) -> Story:
+    """Story `index` of the story-dump outlet (no URL; dated by day only in its dump)."""
+    rng = random.Random(f"dateline-demo/{cfg.seed}/dump/{index}")
+    published = _timestamps(cfg, index, DUMP_OUTLET, rng)
+    words = _compose(cfg, index, DUMP_OUTLET, 0, published, rng)
+    words["authors"] = ()
+    if rng.random() < 0.35:  # like the seed's second story: no photo, so no caption and no "Short Url"
+        words["image_caption"] = None
+    updated = published + timedelta(days=1) if rng.random() < 0.3 else None
+    return Story(
+        index=index,
+        outlet=DUMP_OUTLET,
+        outlet_index=-1,
+        path=None,
+        published=published,
+        updated=updated,
+        wire_copy_of=None,
+        **words,
+    )
+
+
+def stories_between(cfg: CorpusConfig, first_day: date, end_day: date) -> range:
+    """Indices whose slot day is in [first_day, end_day)."""
+    return range(first_index_on_or_after(cfg, first_day), first_index_on_or_after(cfg, end_day))
