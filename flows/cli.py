@@ -117,6 +117,11 @@ def extract(
         raise typer.Exit(1)
 
 
+from flows.demo_site import demo_site_command  # noqa: E402 - light: typer and the pure generator only
+
+app.command("demo-site")(demo_site_command)
+
+
 def main() -> None:  # pragma: no cover - console-script shim
     app()
 
