@@ -91,6 +91,25 @@ def sql(
 
 
 @app.command()
+def reparse(
+    since: Annotated[str | None, typer.Option(help="only pages fetched on or after this day (YYYY-MM-DD)")] = None,
+    sources: Annotated[str | None, typer.Option("--sources", help="sources file, for per-source settings")] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Rebuild stories from the raw archive (warehouse/archive), with no network."""
+    quiet_prefect()
+    from flows.reparse import reparse as reparse_flow
+    from flows.run_summary import RunSummary
+    from warehouse.backend import WarehouseError
+
+    try:
+        result = reparse_flow(warehouse_path=warehouse, since=since, sources_file=sources)
+    except WarehouseError as error:
+        raise fail(str(error)) from None
+    RunSummary(**result).print(console)
+
+
+@app.command()
 def extract(
     inputs: Annotated[list[str], typer.Argument(help="HTML pages (.html, .html.gz), feeds, story dumps, or URLs")],
     format: Annotated[str, typer.Option("--format", help="jsonl (one JSON object per story)")] = "jsonl",

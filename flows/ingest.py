@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import nullcontext
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -263,7 +263,9 @@ def _flow_run_id() -> str | None:
         return None
 
 
-def _open_run(warehouse: Warehouse, sink: LoadSink, run_id: str, seen_at: datetime, config: SourcesConfig) -> None:
+def _open_run(
+    warehouse: Warehouse, sink: LoadSink, run_id: str, seen_at: datetime, config: SourcesConfig
+) -> None:
     """Migrate, record the run, merge staged batches; a locked warehouse switches the run to staging."""
     try:
         warehouse.migrate()
@@ -275,10 +277,14 @@ def _open_run(warehouse: Warehouse, sink: LoadSink, run_id: str, seen_at: dateti
         return
     merged = sink.merge_staged()
     if merged.batches:
-        print(f"merged {merged.batches} staged batches: {merged.result.new} new, {merged.result.updated} updated")
+        print(
+            f"merged {merged.batches} staged batches: {merged.result.new} new, {merged.result.updated} updated"
+        )
 
 
-def _close_run(warehouse: Warehouse, sink: LoadSink, summary: RunSummary, status: str, message: str | None) -> None:
+def _close_run(
+    warehouse: Warehouse, sink: LoadSink, summary: RunSummary, status: str, message: str | None
+) -> None:
     if sink.locked_by is None:
         try:
             warehouse.finish_run(summary.run_id, status, summary.counts(), message)
@@ -288,15 +294,32 @@ def _close_run(warehouse: Warehouse, sink: LoadSink, summary: RunSummary, status
     summary.staged = sink.staged_stories
 
 
-def _run_chunks(
-    discovery: Discovery, session: FetchSession | None, sink: LoadSink, summary: RunSummary, seen_at: datetime, size: int
+def _flag_last(chunks: Iterable[list[WorkItem]]) -> Iterator[tuple[list[WorkItem], bool]]:
+    """Pairs each chunk with whether it is the last one (at least one chunk, possibly empty, so a run
+    with nothing new still records its fetches and validators)."""
+    iterator = iter(chunks)
+    current = next(iterator, [])
+    for following in iterator:
+        yield current, False
+        current = following
+    yield current, True
+
+
+def run_chunks(
+    chunks: Iterable[list[WorkItem]],
+    total: int,
+    discovery: Discovery,
+    session: FetchSession | None,
+    sink: LoadSink,
+    summary: RunSummary,
+    seen_at: datetime,
 ) -> None:
-    """Fetch, parse, normalise and load the discovered items chunk by chunk."""
+    """Fetch, parse, normalise and load chunk by chunk. The discovery's own fetches and rejects go
+    with the first chunk; the HTTP validators only with the last, once every story is in."""
     logger = get_run_logger()
-    chunks = list(_chunks(discovery.items, size)) or [[]]
-    with progress_bar(len(discovery.items)) as advance:
-        for index, items in enumerate(chunks):
-            first, last = index == 0, index == len(chunks) - 1
+    with progress_bar(total) as advance:
+        for index, (items, last) in enumerate(_flag_last(chunks)):
+            first = index == 0
             fetched = fetch_chunk(items, session)
             records, parse_rejects = parse_chunk(fetched)
             normalised = normalise_task(records, seen_at, sink)
@@ -311,9 +334,49 @@ def _run_chunks(
                 validators_frame_rows(discovery) if last else None,
             )
             summary.add_chunk(len(fetched.documents), len(records), normalised, result)
-            summary.add_rejects([r.reason for r in [*fetched.rejects, *parse_rejects, *normalised.batch.rejects]])
-            logger.info("chunk %d/%d: %d stories", index + 1, len(chunks), normalised.batch.stories.height)
+            summary.add_rejects(
+                [r.reason for r in [*fetched.rejects, *parse_rejects, *normalised.batch.rejects]]
+            )
+            logger.info("chunk %d: %d stories", index + 1, normalised.batch.stories.height)
             advance(len(items))
+
+
+@contextmanager
+def warehouse_run(warehouse_path: str | None, config: SourcesConfig) -> Iterator[RunContext]:
+    """The bookkeeping every run shares: migrate, `etl_run` start and finish (failed on an exception),
+    merge staged batches, refresh the search index, publish the summary to Prefect."""
+    started = time.monotonic()
+    warehouse = open_warehouse(warehouse_path)
+    folder = Path(warehouse.location).parent
+    ensure_writable(Path(warehouse.location))
+    sink = LoadSink(warehouse, folder / "staging")
+    seen_at = datetime.now(UTC)
+    summary = RunSummary(
+        run_id=f"{seen_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}", warehouse=warehouse.location
+    )
+    _open_run(warehouse, sink, summary.run_id, seen_at, config)
+    status, message = "failed", None
+    try:
+        yield RunContext(warehouse, folder, sink, summary, seen_at)
+        if sink.locked_by is None:
+            warehouse.refresh_search_index()  # DuckDB's fts index does not follow inserts
+        status = "completed"
+    except Exception as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise
+    finally:
+        summary.elapsed_s = round(time.monotonic() - started, 2)
+        _close_run(warehouse, sink, summary, status, message)
+    _publish(summary)
+
+
+@dataclass(slots=True)
+class RunContext:
+    warehouse: Warehouse
+    folder: Path
+    sink: LoadSink
+    summary: RunSummary
+    seen_at: datetime
 
 
 @flow(name="ingest", log_prints=True)
@@ -324,37 +387,21 @@ def ingest(
     chunk_size: int = CHUNK_SIZE,
 ) -> dict:
     """One ingest run over the configured sources; returns the run summary as a dict."""
-    started = time.monotonic()
     config = resolve_config(sources_file, adhoc_sources)
     if not config.sources:
         raise ConfigError("no sources configured")
-    warehouse = open_warehouse(warehouse_path)
-    folder = Path(warehouse.location).parent
-    ensure_writable(Path(warehouse.location))
-    sink = LoadSink(warehouse, folder / "staging")
-    seen_at = datetime.now(UTC)
-    summary = RunSummary(run_id=f"{seen_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}", warehouse=warehouse.location)
-    _open_run(warehouse, sink, summary.run_id, seen_at, config)
-    needs_http = any(s.kind != "file" for s in config.sources)
-    settings = FetchSettings(state_dir=folder / "state")
-    settings.user_agent = os.environ.get("DATELINE_USER_AGENT") or settings.user_agent
-    archive = RawArchive(folder / "archive") if needs_http else None
-    status, message = "failed", None
-    try:
+    with warehouse_run(warehouse_path, config) as run:
+        needs_http = any(s.kind != "file" for s in config.sources)
+        settings = FetchSettings(state_dir=run.folder / "state")
+        settings.user_agent = os.environ.get("DATELINE_USER_AGENT") or settings.user_agent
+        archive = RawArchive(run.folder / "archive") if needs_http else None
         with FetchSession(settings, archive) if needs_http else nullcontext() as session:
-            discovery = discover_task(config, session, sink)
-            summary.add_discovery(discovery)
-            print(f"discovered {summary.found} documents from {len(config.sources)} sources")
-            _run_chunks(discovery, session, sink, summary, seen_at, chunk_size)
-        status = "completed"
-    except Exception as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise
-    finally:
-        summary.elapsed_s = round(time.monotonic() - started, 2)
-        _close_run(warehouse, sink, summary, status, message)
-    _publish(summary)
-    return summary.to_dict()
+            discovery = discover_task(config, session, run.sink)
+            run.summary.add_discovery(discovery)
+            print(f"discovered {run.summary.found} documents from {len(config.sources)} sources")
+            chunks = _chunks(discovery.items, chunk_size)
+            run_chunks(chunks, len(discovery.items), discovery, session, run.sink, run.summary, run.seen_at)
+    return run.summary.to_dict()
 
 
 def _publish(summary: RunSummary) -> None:

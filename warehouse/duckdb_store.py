@@ -114,6 +114,17 @@ class DuckDBWarehouse:
             columns = [d[0] for d in cursor.description or []]
             return columns, iter(cursor.fetchall())
 
+    def refresh_search_index(self, *, force: bool = False) -> bool:
+        """Rebuild the full-text index if stories changed; a lock held by someone else skips it (the
+        stories are safe, only search lags until the next run or the daily maintenance)."""
+        from warehouse.search import refresh_search_index
+
+        try:
+            with self._writer() as con:
+                return refresh_search_index(con, force=force)
+        except WarehouseLocked:
+            return False
+
     # -- schema and runs -------------------------------------------------------------------------
 
     def migrate(self) -> list[int]:
@@ -337,6 +348,16 @@ class DuckDBWarehouse:
             "SELECT url, etag, last_modified FROM etl_http_state JOIN lookup ON url = lookup.value", urls
         )
         return {url: (etag, modified) for url, etag, modified in rows}
+
+    def url_owners(self, urls: list[str]) -> dict[str, str]:
+        """Which source each URL belongs to: from its stored story, else from an earlier reject of it."""
+        rows = self._lookup(
+            "SELECT lookup.value, coalesce(any_value(s.name), any_value(r.source)) FROM lookup "
+            "LEFT JOIN fact_story f ON f.url = lookup.value LEFT JOIN dim_source s ON s.source_key = f.source_key "
+            "LEFT JOIN etl_reject r ON r.locator = lookup.value GROUP BY lookup.value",
+            urls,
+        )
+        return {url: owner for url, owner in rows if owner}
 
     def signatures_between(self, first_day: int, last_day: int) -> pl.DataFrame:
         """MinHash signatures of stored stories in a day range, for wire-copy detection across runs."""
