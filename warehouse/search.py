@@ -1,0 +1,193 @@
+"""Ranked full-text search over stories: BM25 from DuckDB's `fts` extension, with date and topic filters.
+
+The extension comes from the pinned `duckdb-extension-fts` wheel and is loaded from its file, so search
+works offline and DuckDB still checks the extension's signature (unsigned loading stays off). The index
+lives in the warehouse file (schema `fts_main_fact_story`); DuckDB's fts index is not updated by
+inserts, so `refresh_search_index` rebuilds it after a load, and skips the rebuild when the stories'
+fingerprint has not changed since the last one (a run that loaded nothing costs one aggregate query).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+INDEX_SCHEMA = "fts_main_fact_story"
+# A headline match counts on top of the whole-story match: a story *about* the terms beats one that
+# merely mentions them in its body.
+HEADLINE_WEIGHT = 1.0
+_STATE_TABLE = "search_index_state"
+_FINGERPRINT = (
+    "SELECT count(*)::VARCHAR || ':' || "
+    "coalesce(bit_xor(hash(story_key, content_hash, headline)), 0)::VARCHAR FROM fact_story"
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class SearchIndexMissing(RuntimeError):
+    """The warehouse has no search index yet (it was built before search existed, or never loaded)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One ranked story, with enough to decide whether to read it."""
+
+    story_key: int
+    score: float
+    headline: str
+    source: str
+    day: date
+    url: str | None
+    topics: list[str]
+    snippet: str
+
+
+def fts_extension_file() -> Path:
+    """The fts extension shipped in the `duckdb-extension-fts` wheel for this DuckDB version."""
+    import duckdb_extension_fts
+
+    return (
+        Path(duckdb_extension_fts.__file__).parent
+        / "extensions"
+        / f"v{duckdb.__version__}"
+        / "fts.duckdb_extension"
+    )
+
+
+def load_fts(con: duckdb.DuckDBPyConnection) -> None:
+    """Load fts on this connection: from DuckDB's own extension folder if installed there, else the wheel."""
+    try:
+        con.execute("LOAD fts")
+    except duckdb.Error:
+        path = str(fts_extension_file()).replace("'", "''")
+        con.execute(f"LOAD '{path}'")
+
+
+def has_search_index(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = ?", [INDEX_SCHEMA]).fetchone()[
+            0
+        ]
+    )
+
+
+def refresh_search_index(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
+    """Rebuild the BM25 index over headline + body when stories changed since the last build (or `force`).
+
+    Returns whether it rebuilt. Needs a writable connection; the caller holds the file only for this.
+    """
+    load_fts(con)
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {_STATE_TABLE} "
+        "(fingerprint VARCHAR NOT NULL, built_at TIMESTAMPTZ NOT NULL)"
+    )
+    fingerprint = con.execute(_FINGERPRINT).fetchone()[0]
+    previous = con.execute(f"SELECT fingerprint FROM {_STATE_TABLE}").fetchone()
+    if not force and previous and previous[0] == fingerprint and has_search_index(con):
+        return False
+    con.execute(
+        "PRAGMA create_fts_index('fact_story', 'story_key', 'headline', 'body', "
+        "stemmer = 'porter', stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1)"
+    )
+    con.execute(f"DELETE FROM {_STATE_TABLE}")
+    con.execute(f"INSERT INTO {_STATE_TABLE} VALUES (?, now())", [fingerprint])
+    return True
+
+
+_SEARCH_SQL = f"""
+WITH scored AS (
+    SELECT story_key,
+           {INDEX_SCHEMA}.match_bm25(story_key, $terms) AS story_score,
+           {INDEX_SCHEMA}.match_bm25(story_key, $terms, fields := 'headline') AS headline_score
+    FROM fact_story
+    WHERE duplicate_of IS NULL
+)
+SELECT s.story_key,
+       sc.story_score + {HEADLINE_WEIGHT} * coalesce(sc.headline_score, 0) AS score,
+       s.headline,
+       src.name AS source,
+       strptime(s.date_key::VARCHAR, '%Y%m%d')::DATE AS day,
+       s.url,
+       coalesce((SELECT list(t.label ORDER BY b.score DESC) FROM bridge_story_topic b
+                 JOIN dim_topic t ON t.topic_key = b.topic_key
+                 WHERE b.story_key = s.story_key AND t.scheme = 'iptc'), []) AS topics,
+       s.body
+FROM scored sc
+JOIN fact_story s ON s.story_key = sc.story_key
+JOIN dim_source src ON src.source_key = s.source_key
+WHERE sc.story_score IS NOT NULL
+  AND ($since IS NULL OR s.date_key >= $since)
+  AND ($until IS NULL OR s.date_key <= $until)
+  AND ($topic IS NULL OR EXISTS (
+        SELECT 1 FROM bridge_story_topic b
+        JOIN dim_topic t ON t.topic_key = b.topic_key
+        LEFT JOIN dim_topic p ON p.topic_key = t.parent_topic_key
+        WHERE b.story_key = s.story_key
+          AND (lower(t.topic_id) = lower($topic) OR t.label ILIKE $topic || '%'
+               OR lower(p.topic_id) = lower($topic) OR p.label ILIKE $topic || '%')))
+ORDER BY score DESC, day DESC, s.story_key
+LIMIT $limit
+"""
+
+
+def _day_key(day: date | None) -> int | None:
+    return int(day.strftime("%Y%m%d")) if day else None
+
+
+def search(
+    con: duckdb.DuckDBPyConnection,
+    terms: str,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    topic: str | None = None,
+    limit: int = 10,
+) -> list[SearchHit]:
+    """Stories matching `terms`, best first; wire copies are left out (their original is found).
+
+    `topic` matches an IPTC id (`medtop:15000000`), a label or its start (`sport`, `economy`), and a
+    parent topic matches its children's stories. Raises SearchIndexMissing when there is no index.
+    """
+    load_fts(con)
+    if not has_search_index(con):
+        raise SearchIndexMissing("the warehouse has no search index yet")
+    rows = con.execute(
+        _SEARCH_SQL,
+        {
+            "terms": terms,
+            "since": _day_key(since),
+            "until": _day_key(until),
+            "topic": topic,
+            "limit": limit,
+        },
+    ).fetchall()
+    return [
+        SearchHit(key, round(score, 4), headline, source, day, url, topics, snippet(body, terms))
+        for key, score, headline, source, day, url, topics, body in rows
+    ]
+
+
+def _stem_prefix(term: str) -> str:
+    """A crude stand-in for the Porter stem, good enough to find the passage to show."""
+    term = term.lower()
+    return term if len(term) <= 4 else term[: max(4, len(term) - 3)]
+
+
+def snippet(body: str, terms: str, width: int = 30) -> str:
+    """About `width` words of the body around the first place the terms occur (the start if none do)."""
+    words = body.split()
+    prefixes = [_stem_prefix(t) for t in _WORD.findall(terms)]
+
+    def matches(word: str) -> bool:
+        folded = "".join(_WORD.findall(word.lower()))
+        return any(folded.startswith(p) for p in prefixes)
+
+    first = next((i for i, w in enumerate(words) if matches(w)), 0)
+    start = max(0, first - width // 3)
+    end = min(len(words), start + width)
+    text = " ".join(words[start:end])
+    return ("… " if start else "") + text + (" …" if end < len(words) else "")
