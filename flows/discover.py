@@ -14,18 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from transforms.parsers.feed import looks_like_feed, parse_feed
-from transforms.parsers.feed_links import discover_feed_links
-from transforms.parsers.sitemap import parse_sitemap
-from transforms.urls import normalise_url
-
 from flows.config import Source
 from flows.fetch_session import FetchSession
 from flows.fetching import FetchRequest, FetchResult
 from transforms.errors import ParseError
 from transforms.parsers.dates import to_utc
+from transforms.parsers.feed import looks_like_feed, parse_feed
+from transforms.parsers.feed_links import discover_feed_links
+from transforms.parsers.sitemap import parse_sitemap
 from transforms.record import StoryRecord
 from transforms.star import Reject
+from transforms.urls import normalise_url
 from warehouse.backend import KnownStory
 
 MAX_SITEMAP_DEPTH = 3
