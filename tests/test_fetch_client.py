@@ -17,7 +17,6 @@ from pathlib import Path
 import brotli
 import pytest
 import zstandard
-from transforms.text_decoding import decode_text
 
 from flows.fetching import FetchRequest, RawArchive
 from tests.http_fixtures import (
@@ -30,6 +29,7 @@ from tests.http_fixtures import (
     refused_port,
     repeat_bytes,
 )
+from transforms.text_decoding import decode_text
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB

@@ -58,15 +58,19 @@ def _declared_in_document(body: bytes) -> str | None:
 
 
 def _detected(body: bytes) -> str | None:
-    """charset-normalizer's guess; when the bytes decode identically as windows-1252, say so.
+    """charset-normalizer's guess, with ties broken in favour of windows-1252.
 
-    Short Western pages often decode the same under several code pages (cp1250, cp1252, ...);
-    the label then only matters for reporting, and windows-1252 is by far the likeliest truth.
+    Western text often scores exactly the same under several code pages (French comes out
+    as cp1250 with 'è' read as 'č'); among equally plausible candidates, windows-1252 is by
+    far the likeliest truth on the web (it is the WHATWG fallback). A page only cp1250 can
+    explain (Polish 'ż', 'ł') still gets cp1250.
     """
-    best = from_bytes(body[: 64 * 1024]).best()
+    matches = from_bytes(body[: 64 * 1024])
+    best = matches.best()
     if best is None:
         return None
-    if "cp1252" in best.could_be_from_charset:
+    tied = [m for m in matches if m.chaos == best.chaos and m.coherence >= best.coherence]
+    if any("cp1252" in m.could_be_from_charset for m in tied):
         return "cp1252"
     return _codec(best.encoding)
 

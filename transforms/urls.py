@@ -1,0 +1,110 @@
+"""One story, one URL: normalisation that drops tracking noise, and the page's own canonical URL.
+
+`normalise_url` changes only what never changes the resource: scheme and host case, default
+ports, the fragment, an empty path, and known tracking parameters (`utm_*`, click ids, mailing
+list ids, ...). Everything else is kept byte for byte and in order: sorting or re-encoding a
+query can change what a server returns, so "sort nothing else".
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+
+from selectolax.lexbor import LexborHTMLParser
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "wt_mc",
+        "cmpid",
+        "ocid",
+        "ito",
+        "at_medium",
+        "at_campaign",
+        "ref_src",
+        "ref_url",
+        "spm",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _is_tracking(pair: str) -> bool:
+    name = unquote_plus(pair.split("=", 1)[0]).strip().lower()
+    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
+
+
+def normalise_url(url: str) -> str:
+    """The URL with tracking parameters, fragment, default port and host case removed.
+
+    Never raises: input that is not a parsable absolute URL comes back stripped of whitespace.
+    """
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    if not parts.scheme or not parts.netloc:
+        return url
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    if parts.username is not None:
+        userinfo = parts.netloc.rsplit("@", 1)[0]
+        netloc = f"{userinfo}@{netloc}"
+    query = "&".join(pair for pair in parts.query.split("&") if pair and not _is_tracking(pair))
+    path = parts.path or ("/" if scheme in _DEFAULT_PORTS else "")
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def canonical_url(html_text: str, fetched_url: str) -> str | None:
+    """The page's declared canonical URL (rel=canonical, else og:url), absolute and normalised.
+
+    A canonical pointing at the site's home page from a deeper page is a common template bug
+    that would merge every story into one; it is ignored. Returns None when nothing usable is
+    declared.
+    """
+    tree = LexborHTMLParser(html_text)
+    candidates = [
+        node.attributes.get("href")
+        for node in tree.css("link[rel]")
+        if "canonical" in (node.attributes.get("rel") or "").lower().split()
+    ]
+    candidates += [node.attributes.get("content") for node in tree.css('meta[property="og:url"]')]
+    fetched_path = urlsplit(fetched_url).path
+    for candidate in candidates:
+        if not candidate or not candidate.strip():
+            continue
+        absolute = urljoin(fetched_url, candidate.strip())
+        parts = urlsplit(absolute)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            continue
+        if parts.path in ("", "/") and fetched_path not in ("", "/"):
+            continue
+        return normalise_url(absolute)
+    return None
