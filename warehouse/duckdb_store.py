@@ -125,17 +125,6 @@ class DuckDBWarehouse:
         except WarehouseLocked:
             return False
 
-    def refresh_search_index(self, *, force: bool = False) -> bool:
-        """Rebuild the full-text index if stories changed; a lock held by someone else skips it (the
-        stories are safe, only search lags until the next run or the daily maintenance)."""
-        from warehouse.search import refresh_search_index
-
-        try:
-            with self._writer() as con:
-                return refresh_search_index(con, force=force)
-        except WarehouseLocked:
-            return False
-
     # -- schema and runs -------------------------------------------------------------------------
 
     def migrate(self) -> list[int]:
