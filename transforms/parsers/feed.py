@@ -106,7 +106,7 @@ def parse_feed(
 
     `url` is where the feed was fetched (resolves relative links), `headers` the HTTP response
     headers (their charset and language count). Raises ParseError with reason "empty",
-    "too_large", "xml_attack", "bad_json", "not_feed" or "unparseable".
+    "too_large", "xml_attack", "bad_encoding", "bad_json", "not_feed" or "unparseable".
     """
     if not content.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
         raise ParseError("empty", "the feed document is empty")
@@ -126,8 +126,6 @@ def _parse_xml_feed(content: bytes, *, locator: str, url: str | None, headers: d
     if guessed:
         media_type = headers.get("content-type", "application/xml").split(";")[0].strip()
         headers = {**headers, "content-type": f"{media_type or 'application/xml'}; charset={guessed}"}
-    if url and "content-location" not in headers:
-        headers = {**headers, "content-location": url}
     check_xml(content, headers)
     try:
         # A stream, never the bytes: feedparser opens a bytes/str argument as a path when it can.
@@ -386,7 +384,9 @@ def _standfirst(paragraphs: list[str], body: str) -> list[str]:
 def _authors(people: Iterable[Mapping[str, Any]], fallback: Any) -> list[str]:
     """Clean person names: no "By", no e-mail addresses or handles, "A and B" split, no "in Place"."""
     raw = [person.get("name") for person in people if isinstance(person, Mapping)]
-    if not any(raw) and isinstance(fallback, str):
+    # feedparser splits "desk@site.example (Name)" with a short-TLD e-mail pattern and can cut
+    # the name; the raw "author" text is read directly when it has that shape.
+    if isinstance(fallback, str) and (not any(raw) or _EMAIL_WITH_NAME.match(fallback.strip())):
         raw = [fallback]
     names: list[str] = []
     for value in raw:

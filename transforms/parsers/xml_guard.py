@@ -61,11 +61,16 @@ class _StopAtRoot(ContentHandler):
 def feedparser_view(content: bytes, headers: Mapping[str, str] | None = None) -> bytes:
     """The UTF-8 bytes feedparser will actually parse for `content` served with `headers`.
 
+    Raises ParseError("bad_encoding") where feedparser's converter itself would crash.
+
     feedparser picks the charset from the HTTP header, the XML declaration, the BOM or a
     fallback list; it does not expose the decoded text, so its own converter is called here.
     """
     scratch: dict[str, object] = {}
-    return convert_to_utf8(dict(headers or {}), content, scratch)
+    try:
+        return convert_to_utf8(dict(headers or {}), content, scratch)
+    except Exception as exc:  # e.g. a NUL inside the declared charset name crashes its codec lookup
+        raise ParseError("bad_encoding", f"{type(exc).__name__}: {exc}") from None
 
 
 def check_xml(content: bytes, headers: Mapping[str, str] | None = None) -> None:
