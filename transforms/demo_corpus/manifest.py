@@ -52,6 +52,7 @@ def _common(item: Story) -> dict[str, Any]:
         "summary": list(item.summary),
         "authors": list(item.authors),
         "dateline": item.dateline,
+        "dateline_lead_in": item.lead_in,
         "section": item.section,
         "tags": list(item.tags),
         "language": "en",

@@ -121,7 +121,9 @@ def render_outlet_path(cfg: CorpusConfig, outlet_index: int, path: str) -> Docum
         item = story(cfg, index)
         if item.path != path:
             return None
-        page = render_article(cfg, item, related_stories(cfg, item))
+        # An undated page links nowhere dated either: its related links would leak dates through their URLs.
+        related = related_stories(cfg, item) if item.published else []
+        page = render_article(cfg, item, related)
         return Document(CONTENT_TYPES["html"], page.encode("utf-8"), item.last_change)
     if path == feed_path(site):
         items = latest_stories(cfg, outlet_index, FEED_ITEMS)

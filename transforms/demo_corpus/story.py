@@ -123,6 +123,7 @@ class Story:
     section: str
     tags: tuple[str, ...]
     dateline: str | None
+    lead_in: str | None  # how the body's first paragraph opens: "KARACHI:" or "NAIROBI (Meridian Wire) —"
     paragraphs: tuple[str, ...]
     image_caption: str | None
     quotes: tuple[Quote, ...]
@@ -424,7 +425,7 @@ def _compose(
         "ORG": (f"the {org.name} ({org.acronym})", org.acronym),
     }
     paragraphs = _resolve_mentions(paragraphs, forms)
-    dateline = None
+    dateline = lead_in = None
     if dated:
         dateline = city.upper() if rng.random() < 0.6 else place.capital.upper()
         lead_in = f"{dateline} ({WIRE_AGENCY}) —" if wire else f"{dateline}:"
@@ -443,6 +444,7 @@ def _compose(
         "section": text.label,
         "tags": tags,
         "dateline": dateline,
+        "lead_in": lead_in,
         "paragraphs": tuple(paragraphs),
         "image_caption": caption,
         "quotes": tuple(Quote(q, s) for q, s in quotes),
@@ -483,6 +485,7 @@ def story(cfg: CorpusConfig, index: int) -> Story:
             section=original.section,
             tags=original.tags,
             dateline=original.dateline,
+            lead_in=original.lead_in,
             paragraphs=original.paragraphs,
             image_caption=original.image_caption,
             quotes=original.quotes,
