@@ -1,0 +1,189 @@
+"""Enrichment: people, organisations, places, IPTC topics, dates, quotes and wire duplicates.
+
+Pure functions over Polars frames (no I/O but reading this package's own data files), so the
+flow can call them per chunk and the warehouse can load the frames as they are:
+
+- `enrich_stories(stories)` -> `Enrichment` (entities, topics, quotes, date mentions, rejects)
+- `iptc_topics()` -> the IPTC Media Topics the project carries, for `dim_topic`
+- `minhash_signature(body)` and `link_duplicates(new, existing)` for `duplicate_of`
+
+Entities come from a `MentionDetector` (default: `RuleMentionDetector`, gazetteers and
+cues); pass another implementation (spaCy, GLiNER) to `enrich_stories(detector=...)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from transforms.enrich.dates import date_mentions
+from transforms.enrich.duplicates import link_duplicates, minhash_signature
+from transforms.enrich.lexicon import lexicon
+from transforms.enrich.mentions import EntityType, Mention, MentionDetector
+from transforms.enrich.quotes import quotes
+from transforms.enrich.resolve import entities, resolve
+from transforms.enrich.rules import RuleMentionDetector, looks_english
+from transforms.enrich.topics import TOPIC_SCHEMA, classify_topics, iptc_topics
+
+__all__ = [
+    "DATE_SCHEMA",
+    "ENTITY_SCHEMA",
+    "QUOTE_SCHEMA",
+    "TOPIC_SCHEMA",
+    "Enrichment",
+    "EntityType",
+    "Mention",
+    "MentionDetector",
+    "RuleMentionDetector",
+    "enrich_stories",
+    "iptc_topics",
+    "link_duplicates",
+    "minhash_signature",
+]
+
+ENTITY_SCHEMA = {
+    "story_id": pl.String,
+    "entity_id": pl.String,
+    "name": pl.String,
+    "entity_type": pl.String,
+    "country_code": pl.String,
+    "mentions": pl.Int64,
+}
+QUOTE_SCHEMA = {
+    "story_id": pl.String,
+    "quote": pl.String,
+    "speaker_entity_id": pl.String,
+    "speaker_name": pl.String,
+}
+DATE_SCHEMA = {"story_id": pl.String, "mentioned_date": pl.Date, "phrase": pl.String}
+# Entity and quote rules look at this much of a story; a 1 MB "story" is a page dump, and
+# beyond this size its names add noise, not analysis. Topics and dates read all of it.
+MAX_ENTITY_TEXT = 200_000
+
+
+@dataclass(slots=True)
+class Enrichment:
+    """The frames the warehouse loads (see the column lists in the *_SCHEMA constants).
+
+    `rejects` are (story_id, reason, detail) for stories whose entity, quote or date
+    extraction failed: those stories have no rows in the frames but still load, and the
+    flow writes the reject to `etl_reject` at stage `enrich`.
+    """
+
+    entities: pl.DataFrame
+    topics: pl.DataFrame
+    quotes: pl.DataFrame
+    date_mentions: pl.DataFrame
+    rejects: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = None) -> Enrichment:
+    """Enrich a batch of stories.
+
+    Input columns: story_id, headline, body; optional summary (list of str), published_day
+    (date), tags (list of str), section (str), language (ISO 639-1). Never raises for a bad
+    story: its failure becomes a reject.
+    """
+    detector = detector or RuleMentionDetector()
+    lex = lexicon()
+    frame = _normalised(stories)
+    entity_rows: list[tuple] = []
+    quote_rows: list[tuple] = []
+    date_rows: list[tuple] = []
+    rejects: list[tuple[str, str, str]] = []
+    for story_id, text, day, language in frame.select(
+        "story_id", "text", "published_day", "language"
+    ).iter_rows():
+        try:
+            english = language.lower().startswith("en") if language else looks_english(text)
+            head = text[:MAX_ENTITY_TEXT]
+            resolved = resolve(head, detector.detect(head, english=english), lex)
+            story_entities = [
+                (story_id, e.entity_id, e.name, e.entity_type, e.country_code, e.mentions)
+                for e in entities(resolved)
+            ]
+            story_quotes = [
+                (story_id, q.quote, q.speaker_entity_id, q.speaker_name) for q in quotes(head, resolved)
+            ]
+            story_dates = [(story_id, d.mentioned_date, d.phrase) for d in date_mentions(text, day)]
+        except Exception as error:
+            rejects.append((story_id, "enrich_failed", f"{type(error).__name__}: {error}"[:500]))
+            continue
+        entity_rows += story_entities
+        quote_rows += story_quotes
+        date_rows += story_dates
+    return Enrichment(
+        entities=pl.DataFrame(entity_rows, schema=ENTITY_SCHEMA, orient="row"),
+        topics=_topics(frame, rejects),
+        quotes=pl.DataFrame(quote_rows, schema=QUOTE_SCHEMA, orient="row"),
+        date_mentions=pl.DataFrame(date_rows, schema=DATE_SCHEMA, orient="row"),
+        rejects=rejects,
+    )
+
+
+def _normalised(stories: pl.DataFrame) -> pl.DataFrame:
+    """The input with optional columns filled and the text to read assembled."""
+    frame = stories
+    defaults = {
+        "summary": pl.lit([], dtype=pl.List(pl.String)),
+        "published_day": pl.lit(None, dtype=pl.Date),
+        "tags": pl.lit([], dtype=pl.List(pl.String)),
+        "section": pl.lit(None, dtype=pl.String),
+        "language": pl.lit(None, dtype=pl.String),
+    }
+    frame = frame.with_columns(
+        value.alias(name) for name, value in defaults.items() if name not in frame.columns
+    )
+    return frame.with_columns(
+        pl.col("story_id").cast(pl.String),
+        pl.col("published_day").cast(pl.Date, strict=False),
+        pl.concat_str(
+            pl.col("headline").fill_null(""),
+            pl.col("summary").fill_null([]).list.join("\n\n"),
+            pl.col("body").fill_null(""),
+            separator="\n\n",
+        ).alias("text"),
+    ).with_columns(
+        # The headline counts twice and the source's own section and tags once more for topics.
+        pl.concat_str(
+            pl.col("headline").fill_null(""),
+            pl.col("section").fill_null(""),
+            pl.col("tags").fill_null([]).list.join(" "),
+            pl.col("text"),
+            separator="\n\n",
+        ).alias("topic_text")
+    )
+
+
+def _topics(frame: pl.DataFrame, rejects: list[tuple[str, str, str]]) -> pl.DataFrame:
+    """IPTC topics for the batch, plus the source's own sections and tags as scheme "source"."""
+    try:
+        iptc = classify_topics(frame.select("story_id", pl.col("topic_text").alias("text")))
+    except Exception as error:
+        rejects.extend(
+            (sid, "topics_failed", f"{type(error).__name__}: {error}"[:500]) for sid in frame["story_id"]
+        )
+        iptc = pl.DataFrame(schema=TOPIC_SCHEMA)
+    source = (
+        frame.select(
+            "story_id",
+            pl.concat_list(pl.col("section").fill_null(""), pl.col("tags").fill_null([])).alias("label"),
+        )
+        .explode("label")
+        .with_columns(pl.col("label").str.strip_chars())
+        .filter(pl.col("label").is_not_null() & (pl.col("label") != ""))
+        .select(
+            "story_id",
+            pl.concat_str(pl.lit("source:"), pl.col("label").str.to_lowercase()).alias("topic_id"),
+            pl.lit(1.0).alias("score"),
+            pl.lit("source section or tag").alias("evidence"),
+        )
+        .unique(["story_id", "topic_id"], maintain_order=True)
+    )
+    return pl.concat(
+        [
+            iptc.with_columns(pl.lit("iptc").alias("scheme")),
+            source.with_columns(pl.lit("source").alias("scheme")),
+        ]
+    )

@@ -1,0 +1,326 @@
+"""The default mention detector: capitalised spans typed by titles, gazetteers and cues.
+
+Why rules: no model weights can be fetched where Dateline runs, and news English marks names
+well enough (capitals, titles, "said", acronym definitions) for a transparent detector whose
+mistakes can be read and fixed in `data/`. Spans it cannot type are handed over untyped so
+that resolution can still attach them to a typed mention of the same story ("Zardari" after
+"President Asif Ali Zardari").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from transforms.enrich.lexicon import Lexicon, lexicon
+from transforms.enrich.mentions import Mention
+from transforms.keys import fold
+
+_UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ"
+_ABBREVIATION = r"(?:Mr|Mrs|Ms|Dr|Prof|Gen|Lt|Col|Capt|Sgt|Adm|Gov|Sen|Rep|Rev|St|Jr|Sr|Maj|Brig)\."
+_INITIALS = rf"(?:[{_UPPER}]\.){{1,3}}"
+_WORD = rf"(?:(?:al|el|ad|ash|as|ul|ur|bin|d)['’\-])?[{_UPPER}]\w*(?:[\-'’]\w+)*"
+_TOKEN = rf"(?:{_ABBREVIATION}|{_INITIALS}|{_WORD})"
+_CONNECTORS = frozenset(
+    [
+        "of",
+        "for",
+        "the",
+        "and",
+        "de",
+        "del",
+        "da",
+        "di",
+        "du",
+        "van",
+        "von",
+        "der",
+        "den",
+        "la",
+        "le",
+        "bin",
+        "bint",
+        "ibn",
+        "al",
+        "el",
+        "y",
+        "dos",
+        "das",
+    ]
+)
+_CONNECTOR = "(?:" + "|".join(sorted(_CONNECTORS, key=len, reverse=True)) + ")"
+_GAP = rf"[ \u00a0]+(?:{_CONNECTOR}[ \u00a0]+)*"
+_SPAN = re.compile(rf"(?<![\w'’\-]){_TOKEN}(?:{_GAP}{_TOKEN})*")
+_PIECE_TOKEN = re.compile(rf"{_TOKEN}|\b{_CONNECTOR}\b")
+# Connectors that join only inside organisation names ("Bank of England", "Ministry of Science and
+# Technology") or after a title ("Secretary of State"); between other names they separate them.
+_WEAK_CONNECTORS = frozenset(("of", "for", "and", "the"))
+_POSSESSIVE = re.compile(r"['’]s?$")
+_ACRONYM_AFTER = re.compile(r"\s*\(\s*([A-Z][A-Za-z&\-]*[A-Z])\s*\)")
+_SPEECH_AFTER = re.compile(
+    r"\s*,?\s*(?:said|says|told|added|stated|wrote|noted|explained|argued|warned|tweeted|posted)\b"
+)
+_SPEECH_BEFORE = re.compile(r"\b(?:said|says|told|according to|by)\s+$")
+_NEXT_WORD = re.compile(r"\s*([a-z]+)")
+_SENTENCE_END_BEFORE = re.compile(r"(?:^|[.!?:;•\-–—]\s*|\n\s*)[\"'“‘(\[]*\s*$")
+_LOWER_WORD = re.compile(r"\b[a-z]+\b")
+_LETTER_WORD = re.compile(r"[^\W\d_]{4,}")
+_ENGLISH_MARKERS = frozenset(
+    ["the", "of", "and", "to", "in", "is", "for", "on", "that", "with", "was", "as", "by", "at", "from"]
+)
+_MAX_NAME_TOKENS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    start: int
+    end: int
+    text: str
+    key: str  # folded, without a possessive ending
+
+    @property
+    def is_connector(self) -> bool:
+        return self.text in _CONNECTORS
+
+
+def looks_english(text: str) -> bool:
+    """True unless the text has words but almost none of English's commonest function words."""
+    words = _LOWER_WORD.findall(text[:20_000])
+    if len(words) < 20:
+        return True
+    return sum(w in _ENGLISH_MARKERS for w in words) / len(words) >= 0.04
+
+
+class RuleMentionDetector:
+    """Gazetteers and cues over capitalised spans; see the module docstring for why."""
+
+    def __init__(self, lex: Lexicon | None = None) -> None:
+        self.lex = lex or lexicon()
+
+    def detect(self, text: str, *, english: bool) -> list[Mention]:
+        lowercase_vocabulary = frozenset(_LOWER_WORD.findall(text))
+        mentions: list[Mention] = []
+        offset = 0
+        for line in text.split("\n"):
+            gazetteer_only = not english or _shouting_or_title_case(line)
+            for span in _SPAN.finditer(line):
+                for piece in self._pieces(span, offset):
+                    if gazetteer_only:
+                        mentions.extend(self._gazetteer_matches(piece, text))
+                    else:
+                        mentions.extend(self._classify(piece, text, lowercase_vocabulary))
+            offset += len(line) + 1
+        return mentions
+
+    # -- splitting ---------------------------------------------------------------------------
+
+    def _pieces(self, span: re.Match[str], offset: int) -> Iterator[list[_Token]]:
+        """Split a capitalised span at possessives and at connectors that separate two names."""
+        piece: list[_Token] = []
+        base = span.start() + offset
+        for match in _PIECE_TOKEN.finditer(span.group()):
+            raw = match.group()
+            possessive = raw[0].isupper() and bool(_POSSESSIVE.search(raw)) and len(raw) > 2
+            word = _POSSESSIVE.sub("", raw) if possessive else raw
+            token = _Token(base + match.start(), base + match.start() + len(word), word, fold(word))
+            if token.is_connector and token.text in _WEAK_CONNECTORS and not self._joins(piece):
+                yield from _trimmed(piece)
+                piece = []
+                continue
+            piece.append(token)
+            if possessive:
+                yield from _trimmed(piece)
+                piece = []
+        yield from _trimmed(piece)
+
+    def _joins(self, piece: list[_Token]) -> bool:
+        return any(t.key in self.lex.org_words or t.key in self.lex.core_titles for t in piece)
+
+    # -- typing ------------------------------------------------------------------------------
+
+    def _classify(self, piece: list[_Token], text: str, vocabulary: frozenset[str]) -> list[Mention]:
+        piece = self._strip_sentence_words(piece, text, vocabulary)
+        if not piece:
+            return []
+        exact = self._exact(piece, text)
+        if exact is not None:
+            return exact
+        demonym = self._leading_demonym(piece)
+        if demonym:
+            country, piece = demonym
+            return [country, *self._classify(piece, text, vocabulary)]
+        titled = self._split_title(piece, text, vocabulary)
+        if titled is not None:
+            return titled
+        names = [t for t in piece if not t.is_connector]
+        start, end = piece[0].start, piece[-1].end
+        surface = text[start:end]
+        if len(names) >= 2 and _ACRONYM_AFTER.match(text, end):
+            return [Mention(start, end, surface, "organization")]
+        if any(t.key in self.lex.org_words for t in names):
+            return [Mention(start, end, surface, "organization")]
+        if (
+            2 <= len(names) <= _MAX_NAME_TOKENS - 1
+            and self._name_like(names)
+            and (names[0].key in self.lex.first_names or self._speech_cue(text, start, end))
+        ):
+            return [Mention(start, end, surface, "person")]
+        if len(names) == 1:
+            return [Mention(start, end, surface, None)]
+        return self._gazetteer_matches(piece, text)
+
+    def _strip_sentence_words(
+        self, piece: list[_Token], text: str, vocabulary: frozenset[str]
+    ) -> list[_Token]:
+        """Drop leading words capitalised only because a sentence starts there ("During", "Participants")."""
+        lex = self.lex
+        while piece:
+            head = piece[0]
+            known = head.key in lex.places or head.key in lex.organizations or head.key in lex.demonyms
+            if head.is_connector or (head.key in lex.common_words and not known):
+                piece = piece[1:]
+                continue
+            at_sentence_start = bool(_SENTENCE_END_BEFORE.search(text, max(0, head.start - 40), head.start))
+            if (
+                at_sentence_start
+                and head.text.lower() in vocabulary
+                and not known
+                and head.key not in lex.first_names
+                and head.key not in lex.core_titles
+            ):
+                piece = piece[1:]
+                continue
+            break
+        return piece
+
+    def _exact(self, piece: list[_Token], text: str) -> list[Mention] | None:
+        lex = self.lex
+        start, end = piece[0].start, piece[-1].end
+        key = fold(text[start:end])
+        surface = text[start:end]
+        if key in lex.organizations:
+            return [Mention(start, end, surface, "organization", canonical=lex.organizations[key])]
+        if key in lex.places:
+            place = lex.places[key]
+            return [Mention(start, end, surface, "place", place.name, place.country_code)]
+        if key in lex.demonyms:
+            word = _NEXT_WORD.match(text, end)
+            if word and fold(word.group(1)) in lex.state_nouns:
+                return [self._country(start, end, lex.demonyms[key])]
+            return []
+        return None
+
+    def _country(self, start: int, end: int, code: str) -> Mention:
+        name = self.lex.country_names[code]
+        return Mention(start, end, name, "place", name, code)
+
+    def _leading_demonym(self, piece: list[_Token]) -> tuple[Mention, list[_Token]] | None:
+        """ "Chinese Premier Li Qiang": the country is mentioned, and the rest is read on its own."""
+        lex = self.lex
+        for width in (2, 1):
+            if len(piece) <= width:
+                continue
+            key = " ".join(t.key for t in piece[:width])
+            follower = piece[width].key
+            is_role = follower in lex.core_titles or follower in lex.title_modifiers
+            if key in lex.demonyms and (is_role or follower in lex.state_nouns):
+                country = self._country(piece[0].start, piece[width - 1].end, lex.demonyms[key])
+                return country, piece[width:]
+        return None
+
+    def _is_title(self, token: _Token) -> bool:
+        return token.key in self.lex.core_titles or token.key.rstrip(".") in self.lex.core_titles
+
+    def _is_role_word(self, token: _Token) -> bool:
+        return self._is_title(token) or token.key in self.lex.title_modifiers or token.is_connector
+
+    def _split_title(
+        self, piece: list[_Token], text: str, vocabulary: frozenset[str]
+    ) -> list[Mention] | None:
+        """ "PVARA Chairman Bilal bin Saqib" -> whatever "PVARA" is, plus the person "Bilal bin Saqib"."""
+        titles = [i for i, t in enumerate(piece) if self._is_title(t)]
+        if not titles:
+            return None
+        last = titles[-1]
+        name = piece[last + 1 :]
+        while name and self._is_role_word(name[0]):
+            name = name[1:]
+        first = last
+        while first > 0 and self._is_role_word(piece[first - 1]):
+            first -= 1
+        prefix = piece[:first]
+        found = self._classify(prefix, text, vocabulary) if prefix else []
+        if name:
+            found.extend(self._name_after_title(name, text))
+        return found
+
+    def _name_after_title(self, name: list[_Token], text: str) -> list[Mention]:
+        start, end = name[0].start, name[-1].end
+        exact = self._exact(name, text)
+        if exact is not None:
+            return exact
+        words = [t for t in name if not t.is_connector]
+        if any(t.key in self.lex.org_words for t in words):
+            return [Mention(start, end, text[start:end], "organization")]
+        if len(words) <= _MAX_NAME_TOKENS and self._name_like(words):
+            return [Mention(start, end, text[start:end], "person", titled=True)]
+        return []
+
+    def _name_like(self, words: list[_Token]) -> bool:
+        lex = self.lex
+        return all(
+            not (t.text.isupper() and len(t.text) > 1 and not t.text.endswith("."))
+            and t.key not in lex.common_words
+            and t.key not in lex.places
+            and t.key not in lex.demonyms
+            and not any(c.isdigit() for c in t.text)
+            for t in words
+        )
+
+    @staticmethod
+    def _speech_cue(text: str, start: int, end: int) -> bool:
+        return bool(_SPEECH_AFTER.match(text, end) or _SPEECH_BEFORE.search(text, max(0, start - 20), start))
+
+    def _gazetteer_matches(self, piece: list[_Token], text: str) -> list[Mention]:
+        """Longest known place, organisation or country-demonym inside a span nobody could type whole."""
+        lex = self.lex
+        found: list[Mention] = []
+        i = 0
+        while i < len(piece):
+            for j in range(min(len(piece), i + 6), i, -1):
+                if piece[j - 1].is_connector or piece[i].is_connector:
+                    continue
+                start, end = piece[i].start, piece[j - 1].end
+                key = fold(text[start:end])
+                if key in lex.organizations:
+                    found.append(Mention(start, end, text[start:end], "organization", lex.organizations[key]))
+                elif key in lex.places:
+                    place = lex.places[key]
+                    found.append(
+                        Mention(start, end, text[start:end], "place", place.name, place.country_code)
+                    )
+                elif key in lex.demonyms and j < len(piece) and piece[j].key in lex.state_nouns:
+                    found.append(self._country(start, end, lex.demonyms[key]))
+                else:
+                    continue
+                i = j - 1
+                break
+            i += 1
+        return found
+
+
+def _trimmed(piece: list[_Token]) -> Iterator[list[_Token]]:
+    while piece and piece[-1].is_connector:
+        piece = piece[:-1]
+    if piece:
+        yield piece
+
+
+def _shouting_or_title_case(line: str) -> bool:
+    """Headlines in Title Case and text in ALL CAPS carry no capitalisation signal."""
+    words = _LETTER_WORD.findall(line)
+    if len(words) < 4:
+        return False
+    capitalised = sum(w[0].isupper() for w in words)
+    return capitalised / len(words) > 0.7
