@@ -79,6 +79,7 @@ class FeedResult:
     link: str | None = None
     self_url: str | None = None
     language: str | None = None
+    published_at: str | None = None
     updated_at: str | None = None
     alternates: list[FeedLink] = field(default_factory=list)
     encoding: str | None = None
@@ -159,6 +160,7 @@ def _parse_xml_feed(content: bytes, *, locator: str, url: str | None, headers: d
             (_http_url(link.get("href"), url) for link in links if link.get("rel") == "self"), None
         ),
         language=language,
+        published_at=_date(feed, "published") or _date(feed, "created"),
         updated_at=_date(feed, "updated"),
         alternates=[
             FeedLink(href, link.get("type"), link.get("title"))
@@ -224,7 +226,7 @@ def _text_field(mapping: Mapping[str, Any], key: str) -> str | None:
         return None
     detail = _raw(mapping, f"{key}_detail") or {}
     is_html = "html" in (detail.get("type") or "")
-    text = " ".join(_html_paragraphs(value)) if is_html else " ".join(value.split())
+    text = " ".join(html_paragraphs(value)) if is_html else " ".join(value.split())
     return text or None
 
 
@@ -232,7 +234,7 @@ def _detail_paragraphs(value: Any, detail: Mapping[str, Any] | None) -> list[str
     if not isinstance(value, str):
         return []
     kind = (detail or {}).get("type") or "text/html"
-    return _html_paragraphs(value) if "html" in kind else _plain_paragraphs(value)
+    return html_paragraphs(value) if "html" in kind else _plain_paragraphs(value)
 
 
 def _content_paragraphs(contents: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -286,7 +288,7 @@ def _json_item_record(
     link = _http_url(_str(item.get("url")) or _str(item.get("external_url")), base)
     html = _str(item.get("content_html"))
     body_paragraphs = (
-        _html_paragraphs(html) if html else _plain_paragraphs(_str(item.get("content_text")) or "")
+        html_paragraphs(html) if html else _plain_paragraphs(_str(item.get("content_text")) or "")
     )
     if not (title or link or body_paragraphs):
         return None
@@ -327,7 +329,7 @@ def _plain_text(value: Any) -> str | None:
 # --- shared mapping rules -------------------------------------------------------------------
 
 
-def _html_paragraphs(html: str) -> list[str]:
+def html_paragraphs(html: str) -> list[str]:
     """Visible text of an HTML fragment, one string per block, captions and scripts left out."""
     if "<" not in html and "&" not in html:
         return _plain_paragraphs(html)
