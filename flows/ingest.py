@@ -385,9 +385,13 @@ def ingest(
     adhoc_sources: list[str] | None = None,
     warehouse_path: str | None = None,
     chunk_size: int = CHUNK_SIZE,
+    only_sources: list[str] | None = None,
 ) -> dict:
-    """One ingest run over the configured sources; returns the run summary as a dict."""
+    """One ingest run over the configured sources (or the named ones: `dateline serve` gives a source
+    with its own schedule its own deployment); returns the run summary as a dict."""
     config = resolve_config(sources_file, adhoc_sources)
+    if only_sources is not None:
+        config = SourcesConfig(tuple(s for s in config.sources if s.name in only_sources), config.base_dir)
     if not config.sources:
         raise ConfigError("no sources configured")
     with warehouse_run(warehouse_path, config) as run:
