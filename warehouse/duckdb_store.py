@@ -125,6 +125,12 @@ class DuckDBWarehouse:
         except WarehouseLocked:
             return False
 
+    def maintain(self, action: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run a housekeeping action (CHECKPOINT, an export) on a writable connection, with the same
+        lock retry as a load, so scheduled maintenance waits for a load instead of failing."""
+        with self._writer() as con:
+            return action(con)
+
     # -- schema and runs -------------------------------------------------------------------------
 
     def migrate(self) -> list[int]:
