@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from transforms.errors import ParseError
 from transforms.parsers.feed import FeedLink, FeedResult, looks_like_feed, parse_feed
-from transforms.parsers.xml_guard import MAX_XML_BYTES
+from transforms.parsers.xml_guard import MAX_LENIENT_BYTES, MAX_XML_BYTES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 FEED_REASONS = {"empty", "too_large", "xml_attack", "bad_encoding", "bad_json", "not_feed", "unparseable"}
@@ -186,6 +186,15 @@ def test_oversized_documents_are_refused_before_parsing() -> None:
     content = b"<rss><channel>" + b"x" * MAX_XML_BYTES + b"</channel></rss>"
     with pytest.raises(ParseError) as caught:
         parse_feed(content, locator="big")
+    assert caught.value.reason == "too_large"
+
+
+def test_large_ill_formed_documents_are_refused_rather_than_read_leniently() -> None:
+    broken = b"<rss version='2.0'><channel><item><title>a & b</title>"  # a bare "&": not XML
+    small = parse_feed(broken + b"</item></channel></rss>", locator="small")
+    assert not small.wellformed and small.records[0].title == "a & b"
+    with pytest.raises(ParseError) as caught:
+        parse_feed(broken + b"<p>filler</p>" * (MAX_LENIENT_BYTES // 13), locator="large")
     assert caught.value.reason == "too_large"
 
 
