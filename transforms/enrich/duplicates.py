@@ -23,6 +23,8 @@ _SHINGLE = 5
 _WORD = re.compile(r"\w+")
 # MinHash's seed must never change: stored signatures would stop matching new ones.
 _SEED = 1
+# datasketch 2 needs the permutation scheme named when hash values are read back; pinned with the seed.
+_SCHEME = "affine32"
 
 DUPLICATE_SCHEMA = {"story_id": pl.String, "duplicate_of": pl.String}
 
@@ -31,7 +33,7 @@ def minhash_signature(text: str) -> list[int]:
     """The body's MinHash signature (NUM_PERM integers); equal texts give equal signatures."""
     words = _WORD.findall(text.casefold())
     shingles = {" ".join(words[i : i + _SHINGLE]).encode() for i in range(max(1, len(words) - _SHINGLE + 1))}
-    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED)
+    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME)
     minhash.update_batch(list(shingles))
     return [int(v) for v in minhash.hashvalues]
 
@@ -55,7 +57,7 @@ def link_duplicates(new: pl.DataFrame, existing: pl.DataFrame) -> pl.DataFrame:
     hashes: dict[str, LeanMinHash] = {}
     order: dict[str, tuple[tuple[int, str], str]] = {}
     for story_id, source, published, signature in pool.iter_rows():
-        minhash = LeanMinHash(seed=_SEED, hashvalues=np.asarray(signature, dtype=np.uint64))
+        minhash = LeanMinHash(seed=_SEED, hashvalues=np.asarray(signature, dtype=np.uint64), scheme=_SCHEME)
         hashes[story_id] = minhash
         order[story_id] = (_sort_key(published, story_id), source)
         index.insert(story_id, minhash)
