@@ -58,11 +58,8 @@ def _header_text(content: bytes) -> str:
 
 
 def _http_headers(header_text: str) -> dict[str, str] | None:
-    """The `Header:` line as served; a server sending it also sends a media type, taken to be XML."""
     match = re.search(r"^\s*Header:\s*([\w-]+):\s*(.*?)\s*$", header_text, re.MULTILINE)
-    if match is None:
-        return None
-    return {"Content-Type": "application/xml", match[1]: match[2]}
+    return {match[1]: match[2]} if match else None
 
 
 def _parse(content: bytes, headers: dict[str, str] | None) -> Outcome:

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from transforms.errors import ParseError
-from transforms.parsers.dump import looks_like_dump, parse_dump, split_dateline
+from transforms.parsers.dump import looks_like_dump, parse_dump
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dumps"
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -83,22 +83,6 @@ def test_windows_line_endings_and_extra_blank_lines_change_nothing() -> None:
     text = _dump("harbour-two-stories.txt")
     noisy = text.replace("\n\n", "\n\n\n\n").replace("\n", "\r\n")
     assert parse_dump(noisy, locator="x") == parse_dump(text, locator="x")
-
-
-@pytest.mark.parametrize(
-    ("paragraph", "expected"),
-    [
-        ("ISLAMABAD: China and Pakistan met.", ("ISLAMABAD", "China and Pakistan met.")),
-        ("WASHINGTON (AP) — The Senate voted.", ("WASHINGTON", "The Senate voted.")),
-        ("RIYADH, Saudi Arabia: Talks began.", ("RIYADH", "Talks began.")),
-        ("NEW YORK -- Markets rose.", ("NEW YORK", "Markets rose.")),
-        ("BREAKING: something happened.", (None, "BREAKING: something happened.")),
-        ("Note: the hours differ.", (None, "Note: the hours differ.")),
-        ("The council met on Monday.", (None, "The council met on Monday.")),
-    ],
-)
-def test_split_dateline(paragraph: str, expected: tuple[str | None, str]) -> None:
-    assert split_dateline(paragraph) == expected
 
 
 def test_sniffing_tells_dumps_from_other_documents() -> None:

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from transforms.errors import ParseError
 from transforms.parsers.dates import normalise_date
+from transforms.parsers.html.dateline import split_dateline
 from transforms.record import StoryRecord
 
 _DATE_LINE = re.compile(
@@ -35,16 +37,6 @@ _CHROME = frozenset({"short url", "follow", "share", "print", "tweet", "email", 
 _BULLETS = "•●▪◦"
 # "(AP)", "(Reuters/File)", "(Supplied)": a photo credit closes a caption, rarely a headline.
 _CAPTION_CREDIT = re.compile(r"\([^()]{1,40}\)\.?$")
-_DATELINE = re.compile(
-    r"^(?P<place>[A-Z][A-Z'’.\-]*(?:\s[A-Z][A-Z'’.\-]*){0,3})"
-    r"(?:,\s*[A-Z][A-Za-z.\-]*(?:\s[A-Z][A-Za-z.\-]*){0,2})?"
-    r"(?:\s*\([A-Za-z .&/]{1,20}\))?"
-    r"\s*(?::|—|–|--)\s*(?P<rest>\S.*)$",
-    re.DOTALL,
-)
-_NOT_PLACES = frozenset(
-    {"BREAKING", "UPDATE", "UPDATED", "EXCLUSIVE", "WATCH", "ANALYSIS", "OPINION", "NOTE"}
-)
 _HEADER_LOOKBACK = 4
 
 
@@ -60,21 +52,6 @@ class _Header:
     updated_at: str | None
 
 
-def split_dateline(paragraph: str) -> tuple[str | None, str]:
-    """("ISLAMABAD", rest) for "ISLAMABAD: rest"; (None, paragraph) when it opens with no dateline.
-
-    Handles "WASHINGTON (AP) —" and "RIYADH, Saudi Arabia:" too; the place must be in capitals,
-    which is how wire copy marks it and what keeps "Note: ..." out.
-    """
-    match = _DATELINE.match(paragraph)
-    if not match:
-        return None, paragraph
-    place = match["place"].strip(" .")
-    if len(place) < 2 or place in _NOT_PLACES:
-        return None, paragraph
-    return place, match["rest"].strip()
-
-
 def looks_like_dump(text: str) -> bool:
     """True when `text` is plain text with at least one story date line ("Updated 06 February 2025")."""
     head = text.lstrip("\ufeff \t\r\n")[:1]
@@ -84,7 +61,7 @@ def looks_like_dump(text: str) -> bool:
 
 
 def parse_dump(text: str, *, locator: str, source: str | None = None) -> list[StoryRecord]:
-    """Every story of a dump as a record; ParseError("empty"|"not_dump"|"no_story") when there is none."""
+    """Every story of a dump as a record; ParseError("empty" or "not_dump") when there is none."""
     lines = _lines(text)
     if not any(lines):
         raise ParseError("empty", "the dump has no text")
@@ -154,10 +131,10 @@ def _header_at(lines: list[str], first_date: int, floor: int) -> _Header | None:
         elif line.strip() and not _is_chrome(line):
             break
         cursor += 1
-    above = [
+    candidates = (
         i for i in range(first_date - 1, floor - 1, -1) if lines[i].strip() and not _is_chrome(lines[i])
-    ][:_HEADER_LOOKBACK]
-    above.reverse()
+    )
+    above = sorted(islice(candidates, _HEADER_LOOKBACK))
     repeat = cursor if cursor < len(lines) else None
     if not above:
         if repeat is None:

@@ -25,7 +25,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from transforms.errors import ParseError
 from transforms.parsers.dates import normalise_date
-from transforms.parsers.dump import split_dateline
+from transforms.parsers.html.dateline import split_dateline
 from transforms.parsers.xml_guard import MAX_XML_BYTES, check_xml
 from transforms.record import StoryRecord
 
@@ -106,14 +106,18 @@ def parse_feed(
     """Stories and metadata of an RSS, Atom or JSON feed.
 
     `url` is where the feed was fetched (resolves relative links), `headers` the HTTP response
-    headers (their charset and language count). Raises ParseError with reason "empty",
+    headers (their Content-Type charset and Content-Language count). Raises ParseError with reason "empty",
     "too_large", "xml_attack", "bad_encoding", "bad_json", "not_feed" or "unparseable".
     """
     if not content.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
         raise ParseError("empty", "the feed document is empty")
     if len(content) > MAX_XML_BYTES:
         raise ParseError("too_large", f"{len(content)} bytes, limit {MAX_XML_BYTES}")
-    lowered = {key.lower(): value for key, value in (headers or {}).items()}
+    lowered = {
+        key.lower(): value.strip()
+        for key, value in (headers or {}).items()
+        if isinstance(key, str) and isinstance(value, str) and value.strip()
+    }
     if _sniff_text(content[:64]).startswith("{"):
         return _parse_json_feed(content, locator=locator, url=url, headers=lowered)
     return _parse_xml_feed(content, locator=locator, url=url, headers=lowered)
@@ -127,10 +131,13 @@ def _parse_xml_feed(content: bytes, *, locator: str, url: str | None, headers: d
     if guessed:
         media_type = headers.get("content-type", "application/xml").split(";")[0].strip()
         headers = {**headers, "content-type": f"{media_type or 'application/xml'}; charset={guessed}"}
-    check_xml(content, headers)
+    # feedparser flags any header set without a media type as "not XML"; a server that omits
+    # Content-Type says nothing about the document, so only a stated media type is passed on.
+    served = {"content-type": headers["content-type"]} if "content-type" in headers else {}
+    check_xml(content, served)
     try:
         # A stream, never the bytes: feedparser opens a bytes/str argument as a path when it can.
-        parsed = feedparser.parse(io.BytesIO(content), response_headers=headers)
+        parsed = feedparser.parse(io.BytesIO(content), response_headers=served)
     except Exception as exc:  # feedparser is a third-party boundary; its crash is this document's reject
         raise ParseError("unparseable", f"{type(exc).__name__}: {exc}") from None
     feed = parsed.get("feed") or {}
