@@ -141,6 +141,77 @@ from flows.demo_site import demo_site_command  # noqa: E402 - light: typer and t
 app.command("demo-site")(demo_site_command)
 
 
+@app.command()
+def search(
+    terms: Annotated[str, typer.Argument(help="words to find in headlines and bodies")],
+    since: Annotated[str | None, typer.Option(help="stories on or after this day (YYYY-MM-DD)")] = None,
+    until: Annotated[str | None, typer.Option(help="stories on or before this day (YYYY-MM-DD)")] = None,
+    topic: Annotated[str | None, typer.Option(help="IPTC id or label, e.g. medtop:15000000 or sport")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="how many stories")] = 10,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Ranked full-text search (BM25) over headlines and bodies, on a read-only connection."""
+    from datetime import date
+
+    from flows.output import print_rows
+    from warehouse.backend import WarehouseError, open_warehouse
+    from warehouse.search import search_warehouse
+
+    try:
+        days = {k: date.fromisoformat(v) if v else None for k, v in (("since", since), ("until", until))}
+    except ValueError as error:
+        raise fail(f"bad date: {error}") from None
+    try:
+        hits = search_warehouse(open_warehouse(warehouse), terms, topic=topic, limit=limit, **days)
+    except WarehouseError as error:
+        raise fail(str(error)) from None
+    columns = ["score", "day", "source", "headline", "topics", "snippet", "url"]
+    rows = [(h.score, h.day, h.source, h.headline, ", ".join(h.topics), h.snippet, h.url) for h in hits]
+    if format is OutputFormat.table:
+        columns, rows = columns[:-1], [row[:-1] for row in rows]
+    print_rows(columns, rows, format.value, console)
+
+
+@app.command()
+def report(
+    out: Annotated[str, typer.Option("--out", help="folder for index.html")] = "reports",
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Write an HTML report with charts (topics over time, entities, trending, sources); opens offline."""
+    from pathlib import Path
+
+    from flows.report import write_report
+    from warehouse.backend import WarehouseError
+
+    try:
+        path = write_report(warehouse, Path(out))
+    except WarehouseError as error:
+        raise fail(str(error)) from None
+    console.print(f"report written to {path} (self-contained: open it in a browser, no network needed)")
+
+
+@app.command()
+def serve(
+    sources: Annotated[str | None, typer.Option("--sources", help="sources file")] = None,
+    warehouse: WarehouseOption = None,
+    cron: Annotated[
+        str | None, typer.Option(help="ingest schedule (default: $DATELINE_SCHEDULE or every 15 minutes)")
+    ] = None,
+    maintenance_cron: Annotated[str, typer.Option(help="daily maintenance schedule (UTC)")] = "30 3 * * *",
+    export_parquet: Annotated[bool, typer.Option(help="maintenance also exports Parquet by month")] = False,
+) -> None:
+    """Serve the ingest, maintenance, backfill and reparse deployments (needs `prefect server start`)."""
+    quiet_prefect()
+    from flows.config import ConfigError
+    from flows.serve import serve_all
+
+    try:
+        serve_all(sources, warehouse, cron, maintenance_cron, export_parquet)
+    except ConfigError as error:
+        raise fail(str(error)) from None
+
+
 def main() -> None:  # pragma: no cover - console-script shim
     app()
 

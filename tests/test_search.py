@@ -3,12 +3,17 @@ copies, and its index follows new stories; checked on a real DuckDB file with a 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import orjson
 import pytest
+from typer.testing import CliRunner
 
+from flows.cli import app
 from tests.test_views import Story, build_newsroom, insert
 from warehouse.duckdb_store import DuckDBWarehouse
 from warehouse.search import SearchIndexMissing, refresh_search_index, search, snippet
@@ -127,3 +132,42 @@ def test_snippet_shows_the_passage_with_the_terms() -> None:
     assert text.startswith("… ") and text.endswith(" …")
     assert len(text.split()) == 12 + 2
     assert snippet("Short body.", "absent") == "Short body."
+
+
+def test_search_command_prints_ranked_hits_and_builds_a_missing_index(tmp_path: Path) -> None:
+    path = build_newsroom(tmp_path / "w.duckdb", STORIES)  # no index yet: the command builds it once
+    runner = CliRunner()
+    done = runner.invoke(
+        app, ["search", "port strike", "--since", "2025-01-01", "--format", "json", "--warehouse", str(path)]
+    )
+    assert done.exit_code == 0, done.output
+    rows = orjson.loads(done.stdout)
+    assert [r["headline"] for r in rows] == [
+        "Karachi port strike halts container traffic",
+        "Cup final ends in a draw",
+    ]
+    assert rows[0]["source"] == "alpha-times" and rows[0]["day"] == "2025-03-20"
+    bad = runner.invoke(app, ["search", "port", "--since", "March", "--warehouse", str(path)])
+    assert bad.exit_code != 0 and "bad date" in bad.output
+
+
+def test_search_explains_a_lock_held_by_another_process(warehouse: Path) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('held', flush=True); "
+            "sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        done = CliRunner().invoke(app, ["search", "port", "--warehouse", str(warehouse)])
+    finally:
+        holder.communicate("", timeout=30)
+    assert done.exit_code != 0
+    message = " ".join(done.output.split())
+    assert "is locked" in message and len(done.output.strip().splitlines()) <= 3

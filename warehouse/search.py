@@ -13,8 +13,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    from warehouse.duckdb_store import DuckDBWarehouse
 
 INDEX_SCHEMA = "fts_main_fact_story"
 # A headline match counts on top of the whole-story match: a story *about* the terms beats one that
@@ -191,3 +195,15 @@ def snippet(body: str, terms: str, width: int = 30) -> str:
     end = min(len(words), start + width)
     text = " ".join(words[start:end])
     return ("… " if start else "") + text + (" …" if end < len(words) else "")
+
+
+def search_warehouse(store: DuckDBWarehouse, terms: str, **filters: object) -> list[SearchHit]:
+    """Search on a read-only connection (an analyst's session stays undisturbed); a warehouse built
+    before search existed gets its index built once, on a short writable connection."""
+    try:
+        with store.read_only() as con:
+            return search(con, terms, **filters)
+    except SearchIndexMissing:
+        store.refresh_search_index(force=True)
+    with store.read_only() as con:
+        return search(con, terms, **filters)

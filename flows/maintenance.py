@@ -1,0 +1,90 @@
+"""The daily `maintenance` flow and the on-demand `backfill` flow that `dateline serve` deploys.
+
+Maintenance keeps a long-running warehouse healthy without an operator: a full search-index rebuild
+(a run that could not refresh it because the file was locked is caught up here), a CHECKPOINT so the
+database file alone is a complete backup, removal of temporary files a crashed fetch left in the raw
+archive, and optionally a monthly-partitioned Parquet copy of the star schema for other engines.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from warehouse.backend import open_warehouse
+from warehouse.duckdb_store import DuckDBWarehouse
+from warehouse.maintenance import checkpoint, export_parquet
+
+STALE_TEMP_S = 24 * 3600
+
+
+def remove_stale_archive_temps(archive_root: Path, older_than_s: float = STALE_TEMP_S) -> int:
+    """Delete `*.tmp` bodies a crashed fetch left in the archive (a finished write renames its temp file,
+    so an old one is never read); recent ones may belong to a fetch in flight and are kept."""
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for temp in (archive_root / "objects").glob("*/*.tmp"):
+        try:
+            if temp.stat().st_mtime < cutoff:
+                temp.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
+@task(name="rebuild-search-index", cache_policy=NO_CACHE)
+def rebuild_search_index(store: DuckDBWarehouse) -> bool:
+    return store.refresh_search_index(force=True)
+
+
+@task(name="checkpoint", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[30, 120])
+def checkpoint_task(store: DuckDBWarehouse) -> None:
+    store.maintain(checkpoint)
+
+
+@task(name="export-parquet", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[60])
+def export_task(store: DuckDBWarehouse, out_dir: Path) -> dict[str, int]:
+    return store.maintain(lambda con: export_parquet(con, out_dir))
+
+
+@flow(name="maintenance", log_prints=True)
+def maintenance(warehouse_path: str | None = None, export: bool = False) -> dict:
+    """Rebuild the search index, checkpoint, tidy the archive and optionally export Parquet by month."""
+    store = open_warehouse(warehouse_path)
+    folder = Path(store.location).parent
+    rebuilt = rebuild_search_index(store)
+    checkpoint_task(store)
+    removed = remove_stale_archive_temps(folder / "archive")
+    exported = export_task(store, folder / "export") if export else {}
+    summary = {"search_index_rebuilt": rebuilt, "archive_temps_removed": removed, "exported_rows": exported}
+    lines = [
+        "# Dateline maintenance",
+        "",
+        f"- search index rebuilt: {rebuilt}",
+        "- CHECKPOINT done",
+        f"- stale archive temp files removed: {removed}",
+    ]
+    if exported:
+        lines.append(
+            f"- Parquet export under `{folder / 'export'}`: "
+            + ", ".join(f"{t} {n}" for t, n in exported.items())
+        )
+    create_markdown_artifact(key="dateline-maintenance", markdown="\n".join(lines), description="Maintenance")
+    print("; ".join(lines[2:]).replace("- ", ""))
+    return summary
+
+
+@flow(name="backfill", log_prints=True)
+def backfill(since: str, warehouse_path: str | None = None, sources_file: str | None = None) -> dict:
+    """Load what the raw archive holds from `since` (YYYY-MM-DD) on, with no network: the reparse flow
+    over that range, run as a subflow so it shows under the backfill in the UI."""
+    from flows.reparse import reparse
+
+    date.fromisoformat(since)  # a bad date fails here, before any work
+    return reparse(warehouse_path=warehouse_path, since=since, sources_file=sources_file)

@@ -1,0 +1,86 @@
+"""The report: charts drawn from the views' frames, one HTML page that needs no network, and the
+`dateline report` command writing it from a real warehouse file."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.report import write_report
+from tests.test_views import build_newsroom
+from transforms import report_charts as charts
+
+
+def test_topic_chart_keeps_the_leaders_and_folds_the_rest() -> None:
+    weekly = pl.DataFrame(
+        {
+            "week_start": [date(2025, 3, 3)] * 3 + [date(2025, 3, 10)] * 3,
+            "label": ["sport", "politics", "weather"] * 2,
+            "stories": [5, 3, 1, 7, 2, 1],
+        }
+    )
+    figure = charts.topic_volume_chart(weekly, top=2)
+    bands = {trace.name: list(trace.y) for trace in figure.data}
+    assert bands == {"sport": [5, 7], "politics": [3, 2], charts.OTHER: [1, 1]}
+
+
+def test_trending_chart_orders_by_score_and_marks_falling_topics() -> None:
+    trending = pl.DataFrame(
+        {
+            "label": ["a", "b", "c"],
+            "recent_stories": [40, 1, 0],
+            "expected_stories": [0.0, 0.0, 2.0],
+            "score": [40.0, 1.0, -1.155],
+            "anchor_day": [date(2025, 3, 31)] * 3,
+        }
+    )
+    bar = charts.trending_chart(trending).data[0]
+    assert list(bar.y) == ["c", "b", "a"]  # horizontal bars draw bottom-up: the hottest on top
+    assert bar.marker.color[0] == "#7f8c8d" and bar.marker.color[2] == "#c0392b"
+
+
+def test_cooccurrence_heatmap_is_symmetric_over_the_top_entities() -> None:
+    pairs = pl.DataFrame(
+        {
+            "entity_name": ["A", "B", "A", "C"],
+            "partner_name": ["B", "A", "C", "A"],
+            "together": [5, 5, 1, 1],
+            "lift": [2.0, 2.0, 0.5, 0.5],
+        }
+    )
+    heat = charts.cooccurrence_chart(pairs, top=2).data[0]
+    assert list(heat.x) == ["A", "B"]
+    assert [list(r) for r in heat.z] == [[0, 5], [5, 0]]
+
+
+def test_empty_frames_give_a_figure_that_says_so() -> None:
+    figure = charts.top_entities_chart(
+        pl.DataFrame(schema={"name": pl.String(), "entity_type": pl.String(), "stories": pl.Int64()})
+    )
+    assert figure.layout.annotations[0].text == "no data yet"
+
+
+def test_report_page_is_self_contained_with_every_chart(tmp_path: Path) -> None:
+    warehouse = build_newsroom(tmp_path / "w.duckdb")
+    page = write_report(str(warehouse), tmp_path / "out").read_text(encoding="utf-8")
+    assert page.count("Plotly.newPlot(") == 6
+    assert "plotly.js v" in page  # the library itself is inline
+    assert not re.search(r"<(script|link)[^>]+(src|href)=['\"]?https?:", page)
+    assert "Stories per week by IPTC topic" in page and "Trending topics: 7 days to 2025-03-31" in page
+    assert "<b>64</b> stories (plus 2 wire copies) from <b>2</b> sources" in page
+
+
+def test_report_command_writes_the_page_and_explains_a_missing_warehouse(tmp_path: Path) -> None:
+    warehouse = build_newsroom(tmp_path / "w.duckdb")
+    runner = CliRunner()
+    done = runner.invoke(app, ["report", "--warehouse", str(warehouse), "--out", str(tmp_path / "r")])
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "r" / "index.html").stat().st_size > 1_000_000
+    missing = runner.invoke(app, ["report", "--warehouse", str(tmp_path / "none.duckdb")])
+    assert missing.exit_code != 0
+    assert "does not exist yet" in missing.output
