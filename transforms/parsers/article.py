@@ -48,7 +48,8 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
         language=extract_language(tree, meta),
         image_caption=image_caption(tree),
     )
-    paragraphs = extract_paragraphs(tree, page_url or url, title)
+    article_body = next((v for v in meta.article_values("articleBody") if isinstance(v, str)), None)
+    paragraphs = extract_paragraphs(tree, page_url or url, title, article_body)
     if paragraphs:
         record.dateline, paragraphs[0] = split_dateline(paragraphs[0])
     record.body = "\n\n".join(p for p in paragraphs if p)

@@ -18,20 +18,23 @@ from lxml.html import HtmlElement
 from transforms.parsers.html.text import clean, key
 
 _FURNITURE = XPath(
-    "//figure | //figcaption | //aside | //nav | //footer | //form | //noscript"
-    ' | //*[@role="complementary" or @role="navigation" or @aria-hidden="true"]'
-    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' caption ')]"
-    ' | //*[contains(@class, "newsletter") or contains(@class, "related") or contains(@class, "social-share")'
-    ' or contains(@class, "share-bar") or contains(@class, "inline-ad") or contains(@class, "ad-container")'
-    ' or contains(@class, "recirc") or contains(@class, "read-more") or contains(@class, "subscribe")'
-    ' or contains(@class, "promo")][not(self::body or self::html or self::article or self::main)]'
+    "//figcaption | //aside | //nav"
+    ' | //*[contains(@class, "newsletter") or contains(@class, "related-")'
+    ' or contains(@class, "social-share")]'
+    "[not(self::body or self::html or self::article or self::main)]"
 )
 _BOILERPLATE_LINE = re.compile(
     r"^(?:advertisement|advertising|sponsored|read more|related(?: articles| stories| coverage)?|"
     r"see also|share this|share|follow us|sign up|subscribe|click here|recommended|most popular|"
-    r"trending|watch|listen|photo|image|video|credit|getty images|ad)\b.{0,80}$",
+    r"trending|getty images|ad|have a tip)\b.{0,80}$|"
+    r"^\d+ of \d+$",  # gallery counters
     re.IGNORECASE,
 )
+_PROMO = re.compile(r"^[A-Z][A-Z ]{2,30}:\s.{0,120}$")  # "MORE: ...", "REQUIRED READING: ..." links
+_WORD = re.compile(r"\w+")
+_SHINGLE = 4
+_GUIDE_MIN_SHARE = 0.5  # a paragraph counts as in articleBody when half its 4-word shingles are there
+_GUIDE_MIN_KEPT = 0.6  # ignore an articleBody that would drop more than 40% of the text: it is a teaser
 _CAPTION_XPATH = XPath("//figcaption")
 
 
@@ -56,12 +59,37 @@ def image_caption(tree: HtmlElement) -> str | None:
 def _keep(line: str, title_key: str) -> bool:
     if not line:
         return False
-    if len(line) < 90 and _BOILERPLATE_LINE.match(line):
+    if _PROMO.match(line) or (len(line) < 90 and _BOILERPLATE_LINE.match(line)):
         return False
     return not (title_key and key(line) == title_key)
 
 
-def extract_paragraphs(tree: HtmlElement, url: str | None, title: str | None) -> list[str]:
+def _in_guide(paragraph: str, guide: str) -> bool:
+    words = _WORD.findall(paragraph.casefold())
+    if len(words) < _SHINGLE:
+        return " ".join(words) in guide
+    shingles = [" ".join(words[i : i + _SHINGLE]) for i in range(len(words) - _SHINGLE + 1)]
+    return sum(s in guide for s in shingles) >= _GUIDE_MIN_SHARE * len(shingles)
+
+
+def filter_by_article_body(paragraphs: list[str], article_body: str | None) -> list[str]:
+    """Drop paragraphs the publisher's own JSON-LD articleBody does not contain (bios, promos, lists).
+
+    articleBody is often a teaser or lacks subheadings, so it only filters, never adds, and is
+    ignored when it would remove much of the text.
+    """
+    if not article_body or not paragraphs:
+        return paragraphs
+    guide = " ".join(_WORD.findall(article_body.casefold()))
+    kept = [p for p in paragraphs if _in_guide(p, guide)]
+    if sum(map(len, kept)) < _GUIDE_MIN_KEPT * sum(map(len, paragraphs)):
+        return paragraphs
+    return kept
+
+
+def extract_paragraphs(
+    tree: HtmlElement, url: str | None, title: str | None, article_body: str | None = None
+) -> list[str]:
     """The story's paragraphs in reading order; empty when the page has no main text."""
     document = trafilatura.bare_extraction(
         _pruned_copy(tree),
@@ -74,4 +102,5 @@ def extract_paragraphs(tree: HtmlElement, url: str | None, title: str | None) ->
     if document is None or not document.text:
         return []
     title_key = key(title)
-    return [line for line in (clean(raw) for raw in document.text.split("\n")) if _keep(line, title_key)]
+    lines = [line for line in (clean(raw) for raw in document.text.split("\n")) if _keep(line, title_key)]
+    return filter_by_article_body(lines, article_body)
