@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 
 from transforms.errors import ParseError
@@ -32,6 +33,21 @@ _DATE_LINE = re.compile(
     r"^(?P<kind>updated|published|first published|last updated)\s*:?\s+"
     r"(?P<when>(?:\d{1,2}\s+[A-Za-z]+\.?,?\s+\d{4}|[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{4}-\d{2}-\d{2})\b.{0,40})$",
     re.IGNORECASE,
+)
+_DAY_MONTH_YEAR = re.compile(r"^(?P<day>\d{1,2})\s+(?P<month>[A-Za-z]{3,9})\.?,?\s+(?P<year>\d{4})$")
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 )
 _CHROME = frozenset({"short url", "follow", "share", "print", "tweet", "email", "advertisement"})
 _BULLETS = "•●▪◦"
@@ -89,16 +105,27 @@ def _is_chrome(line: str) -> bool:
     return _norm(line) in _CHROME
 
 
+@lru_cache(maxsize=4096)  # dateutil is slow and a dump repeats its date lines
 def _date_of(line: str) -> tuple[str, str] | None:
     """("updated"|"published", ISO day) for a date line, None for any other line."""
     match = _DATE_LINE.match(line.strip())
     if not match:
         return None
-    when = normalise_date(match["when"])
+    when = normalise_date(_as_iso_day(match["when"]))
     if when is None:
         return None
     kind = "updated" if "updated" in match["kind"].lower() else "published"
     return kind, when
+
+
+def _as_iso_day(when: str) -> str:
+    """ "06 February 2025" as "2025-02-06" (the common case, without dateutil's cost); else unchanged."""
+    match = _DAY_MONTH_YEAR.match(when.strip())
+    word = match["month"].lower() if match else ""
+    month = next((number for number, name in enumerate(_MONTH_NAMES, 1) if name.startswith(word)), None)
+    if match is None or month is None:
+        return when
+    return f"{match['year']}-{month:02d}-{int(match['day']):02d}"
 
 
 def _headers(lines: list[str]) -> list[_Header]:
