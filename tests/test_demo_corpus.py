@@ -65,7 +65,7 @@ def test_sample_counts_match_the_manifest_and_the_readme(manifest: dict, generat
     assert counts["dump_stories"] == 12
     assert counts["wire_copies"] == sum(1 for s in stories if s["is_wire_copy_of"]) == 4
     assert counts["undated_pages"] == 1 and counts["legacy_pages"] == 1
-    assert counts["updated_pages"] == sum(1 for s in pages if s["updated_at"]) == 15
+    assert counts["updated_pages"] == sum(1 for s in pages if s["updated_at"]) == 18
     assert counts["days_spanned"] >= 42
     assert {s["source"] for s in stories} == {
         "meridian-daily",

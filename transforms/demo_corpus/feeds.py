@@ -12,12 +12,12 @@ from email.utils import format_datetime
 from html import escape
 
 from transforms.demo_corpus.cast import Outlet
-from transforms.demo_corpus.story import CorpusConfig, Story, story_url
+from transforms.demo_corpus.story import CorpusConfig, Story, StoryHead, story_url
 
 _XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
-def _latest(items: Sequence[Story]) -> datetime | None:
+def _latest(items: Sequence[StoryHead | Story]) -> datetime | None:
     changes = [s.last_change for s in items if s.last_change]
     return max(changes) if changes else None
 
@@ -79,7 +79,7 @@ def render_atom(cfg: CorpusConfig, site: Outlet, base: str, items: Sequence[Stor
     )
 
 
-def render_news_sitemap(cfg: CorpusConfig, site: Outlet, items: Sequence[Story]) -> str:
+def render_news_sitemap(cfg: CorpusConfig, site: Outlet, items: Sequence[StoryHead | Story]) -> str:
     """A Google News sitemap; undated pages appear as plain <url><loc> entries."""
     rows = []
     for item in items:

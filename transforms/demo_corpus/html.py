@@ -9,13 +9,14 @@ suffix; "undated" explainers carry no date anywhere.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
+import orjson
+
 from transforms.demo_corpus.cast import SECTIONS
-from transforms.demo_corpus.story import CorpusConfig, Story, outlet_base_url, story_url
+from transforms.demo_corpus.story import CorpusConfig, Story, StoryHead, outlet_base_url, story_url
 
 _MONTHS = (
     "January",
@@ -44,7 +45,7 @@ def display_time(moment: datetime, with_offset: bool = True) -> str:
 
 
 def _json_ld(data: object) -> str:
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()
     return text.replace("</", "<\\/")
 
 
@@ -164,7 +165,7 @@ def _dates(item: Story) -> str:
     return f'<div class="dates">{text}</div>\n'
 
 
-def _related_box(cfg: CorpusConfig, related: Sequence[Story]) -> tuple[str, str]:
+def _related_box(cfg: CorpusConfig, related: Sequence[StoryHead]) -> tuple[str, str]:
     """The inline "Read also" box and the "Related" list under the article."""
     if not related:
         return "", ""
@@ -193,7 +194,7 @@ def _footer(item: Story) -> str:
     )
 
 
-def render_article(cfg: CorpusConfig, item: Story, related: Sequence[Story] = ()) -> str:
+def render_article(cfg: CorpusConfig, item: Story, related: Sequence[StoryHead] = ()) -> str:
     """The full HTML page of one story."""
     site = item.outlet
     base = outlet_base_url(cfg, site)
@@ -248,7 +249,7 @@ def render_article(cfg: CorpusConfig, item: Story, related: Sequence[Story] = ()
     )
 
 
-def render_home(cfg: CorpusConfig, site_name: str, base: str, latest: Sequence[Story]) -> str:
+def render_home(cfg: CorpusConfig, site_name: str, base: str, latest: Sequence[StoryHead]) -> str:
     """An outlet's front page: its latest headlines (a `page` source for crawling demos)."""
     items = "".join(
         f'<li><a href="{story_url(cfg, s)}">{escape(s.headline)}</a> <span>{escape(s.section)}</span></li>'

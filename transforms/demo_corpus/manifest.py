@@ -14,7 +14,7 @@ from typing import Any
 
 from transforms.demo_corpus.cast import PLACE_BY_NAME, PLACE_NAME_PATTERN
 from transforms.demo_corpus.dump import dump_day
-from transforms.demo_corpus.story import CorpusConfig, Story, story, story_url
+from transforms.demo_corpus.story import CorpusConfig, Story, story_head, story_url
 
 _NOTES = {
     "legacy": "no JSON-LD or OpenGraph; <title> has a ' | Outlet' suffix; the page prints its local "
@@ -65,7 +65,7 @@ def _common(item: Story) -> dict[str, Any]:
 
 
 def page_entry(cfg: CorpusConfig, item: Story, source: str, in_feed: bool) -> dict[str, Any]:
-    copy_of = story_url(cfg, story(cfg, item.wire_copy_of)) if item.wire_copy_of is not None else None
+    copy_of = story_url(cfg, story_head(cfg, item.wire_copy_of)) if item.wire_copy_of is not None else None
     return {
         "source": source,
         "url": story_url(cfg, item),

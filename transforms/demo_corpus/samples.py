@@ -15,7 +15,7 @@ from datetime import date
 from transforms.demo_corpus.cast import DUMP_OUTLET
 from transforms.demo_corpus.dump import render_dump
 from transforms.demo_corpus.manifest import dump_entry, page_entry
-from transforms.demo_corpus.site import FEED_ITEMS, latest_stories, outlet_file_paths, render_outlet_path
+from transforms.demo_corpus.site import FEED_ITEMS, latest_heads, outlet_file_paths, render_outlet_path
 from transforms.demo_corpus.story import CorpusConfig, corpus_outlets, dump_story, slot_day, story
 
 SAMPLE_CONFIG = CorpusConfig(seed=7, stories=66, outlets=3, start=date(2025, 1, 6), days=49, base_url=None)
@@ -37,7 +37,7 @@ def sample_files(cfg: CorpusConfig = SAMPLE_CONFIG) -> Iterator[tuple[str, bytes
             yield f"{site.host}{path}", document.body
     for index in range(cfg.stories):
         item = story(cfg, index)
-        feed_ids = {s.index for s in latest_stories(cfg, item.outlet_index, FEED_ITEMS)}
+        feed_ids = {s.index for s in latest_heads(cfg, item.outlet_index, FEED_ITEMS)}
         entries.append(page_entry(cfg, item, item.outlet.slug, index in feed_ids))
     dump_cfg = CorpusConfig(seed=cfg.seed, stories=DUMP_STORIES, start=cfg.start, days=cfg.days)
     dumps = [dump_story(dump_cfg, j) for j in range(DUMP_STORIES)]

@@ -7,7 +7,7 @@ discoverable), "/sitemap-news.xml" (the latest 1,000), "/robots.txt" and one pag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,6 +23,7 @@ from transforms.demo_corpus.html import render_article, render_home
 from transforms.demo_corpus.story import (
     CorpusConfig,
     Story,
+    StoryHead,
     corpus_outlets,
     index_from_path,
     outlet_base_url,
@@ -30,6 +31,7 @@ from transforms.demo_corpus.story import (
     slot_day,
     stories_between,
     story,
+    story_head,
 )
 
 FEED_ITEMS = 20
@@ -57,17 +59,21 @@ def feed_path(site: Outlet) -> str:
     return "/atom.xml" if site.feed_format == "atom" else "/rss.xml"
 
 
-def latest_stories(cfg: CorpusConfig, outlet_index: int, count: int) -> list[Story]:
-    """The outlet's `count` newest dated stories, newest first (a feed's window)."""
-    found: list[Story] = []
+def latest_heads(cfg: CorpusConfig, outlet_index: int, count: int) -> list[StoryHead]:
+    """The outlet's `count` newest dated stories, newest first (a feed's or news sitemap's window)."""
+    found: list[StoryHead] = []
     index = cfg.stories - 1
     while index >= 0 and len(found) < count:
         if outlet_of(cfg, index) == outlet_index:
-            item = story(cfg, index)
-            if item.published:
-                found.append(item)
+            head = story_head(cfg, index)
+            if head.published:
+                found.append(head)
         index -= 1
     return found
+
+
+def latest_stories(cfg: CorpusConfig, outlet_index: int, count: int) -> list[Story]:
+    return [story(cfg, head.index) for head in latest_heads(cfg, outlet_index, count)]
 
 
 def months(cfg: CorpusConfig) -> list[date]:
@@ -86,22 +92,22 @@ def _next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-def outlet_stories(cfg: CorpusConfig, outlet_index: int, indices: range) -> list[Story]:
-    return [story(cfg, i) for i in indices if outlet_of(cfg, i) == outlet_index]
+def outlet_heads(cfg: CorpusConfig, outlet_index: int, indices: range) -> list[StoryHead]:
+    return [story_head(cfg, i) for i in indices if outlet_of(cfg, i) == outlet_index]
 
 
-def related_stories(cfg: CorpusConfig, item: Story) -> list[Story]:
+def related_stories(cfg: CorpusConfig, item: Story) -> list[StoryHead]:
     """Up to three earlier stories of the same outlet, for the page's related links."""
     found = []
     for index in range(item.index - 1, max(item.index - _RELATED_LOOKBACK, -1), -1):
         if outlet_of(cfg, index) == item.outlet_index:
-            found.append(story(cfg, index))
+            found.append(story_head(cfg, index))
             if len(found) == RELATED_LINKS:
                 break
     return found
 
 
-def _newest(items: list[Story]) -> datetime | None:
+def _newest(items: Sequence[StoryHead | Story]) -> datetime | None:
     changes = [s.last_change for s in items if s.last_change]
     return max(changes) if changes else None
 
@@ -118,9 +124,9 @@ def render_outlet_path(cfg: CorpusConfig, outlet_index: int, path: str) -> Docum
         index = index_from_path(path)
         if index is None or index >= cfg.stories or outlet_of(cfg, index) != outlet_index:
             return None
-        item = story(cfg, index)
-        if item.path != path:
+        if story_head(cfg, index).path != path:
             return None
+        item = story(cfg, index)
         # An undated page links nowhere dated either: its related links would leak dates through their URLs.
         related = related_stories(cfg, item) if item.published else []
         page = render_article(cfg, item, related)
@@ -130,8 +136,8 @@ def render_outlet_path(cfg: CorpusConfig, outlet_index: int, path: str) -> Docum
         render = render_atom if site.feed_format == "atom" else render_rss
         return _xml(site.feed_format, render(cfg, site, base, items), _newest(items))
     if path == "/sitemap-news.xml":
-        items = latest_stories(cfg, outlet_index, NEWS_SITEMAP_ITEMS)
-        return _xml("xml", render_news_sitemap(cfg, site, items), _newest(items))
+        heads = latest_heads(cfg, outlet_index, NEWS_SITEMAP_ITEMS)
+        return _xml("xml", render_news_sitemap(cfg, site, heads), _newest(heads))
     if path == "/sitemap-index.xml":
         entries = [(f"{base}/sitemaps/{m:%Y-%m}.xml", None) for m in months(cfg)]
         return _xml("xml", render_sitemap_index(entries), None)
@@ -139,12 +145,12 @@ def render_outlet_path(cfg: CorpusConfig, outlet_index: int, path: str) -> Docum
         month = next((m for m in months(cfg) if path == f"/sitemaps/{m:%Y-%m}.xml"), None)
         if month is None:
             return None
-        items = outlet_stories(cfg, outlet_index, stories_between(cfg, month, _next_month(month)))
-        return _xml("xml", render_news_sitemap(cfg, site, items), _newest(items))
+        heads = outlet_heads(cfg, outlet_index, stories_between(cfg, month, _next_month(month)))
+        return _xml("xml", render_news_sitemap(cfg, site, heads), _newest(heads))
     if path == "/robots.txt":
         return _xml("txt", render_robots([f"{base}/sitemap-index.xml"], ["/search"]), None)
     if path in ("/", ""):
-        page = render_home(cfg, site.name, base, latest_stories(cfg, outlet_index, 30))
+        page = render_home(cfg, site.name, base, latest_heads(cfg, outlet_index, 30))
         return Document(CONTENT_TYPES["html"], page.encode("utf-8"), None)
     return None
 
@@ -160,6 +166,6 @@ def outlet_file_paths(cfg: CorpusConfig, outlet_index: int) -> Iterator[str]:
         yield f"/sitemaps/{month:%Y-%m}.xml"
     for index in range(cfg.stories):
         if outlet_of(cfg, index) == outlet_index:
-            path = story(cfg, index).path
+            path = story_head(cfg, index).path
             assert path is not None
             yield path

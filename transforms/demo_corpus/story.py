@@ -14,10 +14,11 @@ structured metadata, "| Outlet" title suffix); about a quarter of the rest are u
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from string import Formatter
@@ -73,6 +74,8 @@ _MONTHS = (
     "November",
     "December",
 )
+_PEOPLE_BY_SECTION = {s: [p for p in PEOPLE if p.section == s] for s in SECTIONS}
+_ORGS_BY_SECTION = {s: [o for o in ORGANIZATIONS if o.section == s] for s in SECTIONS}
 _MARK = "\x00"  # wraps entity markers until first/later mentions are resolved
 _FIELDS = Formatter()
 
@@ -108,45 +111,85 @@ class DateMention:
 
 
 @dataclass(frozen=True, slots=True)
-class Story:
-    """One generated story with everything a page, a feed item, a dump and the manifest need."""
+class Draft:
+    """The choices a story's words are written from (its cast, subjects, figures and date phrases)."""
+
+    p1: Person
+    p2: Person
+    org: Organization
+    place: Place
+    other: Place
+    city: str
+    slots: dict[str, str]
+    date_values: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryHead:
+    """Where, when and under which headline a story appears: all a sitemap or a related link needs.
+
+    Much cheaper than the full story, so a sitemap of thousands of entries never writes a body.
+    """
 
     index: int
     outlet: Outlet
     outlet_index: int
     path: str | None  # URL path on the outlet's site; None for dump stories
     headline: str
-    summary: tuple[str, ...]
-    authors: tuple[str, ...]
     published: datetime | None
     updated: datetime | None
     section: str
     tags: tuple[str, ...]
-    dateline: str | None
-    lead_in: str | None  # how the body's first paragraph opens: "KARACHI:" or "NAIROBI (Meridian Wire) —"
-    paragraphs: tuple[str, ...]
-    image_caption: str | None
-    quotes: tuple[Quote, ...]
-    date_mentions: tuple[DateMention, ...]
     variant: str  # "standard", "undated" or "legacy"
     is_wire: bool
     wire_copy_of: int | None
-    people: tuple[Person, ...] = field(default=())
-    organizations: tuple[Organization, ...] = field(default=())
-    places: tuple[Place, ...] = field(default=())
+    draft: Draft
 
     @property
     def article_id(self) -> int:
         return ARTICLE_ID_BASE + self.index
 
     @property
+    def last_change(self) -> datetime | None:
+        return self.updated or self.published
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One generated story: its head plus everything a page, a feed item, a dump and the manifest need."""
+
+    head: StoryHead
+    summary: tuple[str, ...]
+    authors: tuple[str, ...]
+    dateline: str | None
+    lead_in: str | None  # how the body's first paragraph opens: "KARACHI:" or "NAIROBI (Meridian Wire) —"
+    paragraphs: tuple[str, ...]
+    image_caption: str | None
+    quotes: tuple[Quote, ...]
+    date_mentions: tuple[DateMention, ...]
+    people: tuple[Person, ...]
+    organizations: tuple[Organization, ...]
+    places: tuple[Place, ...]
+
+    index = property(lambda self: self.head.index)
+    outlet = property(lambda self: self.head.outlet)
+    outlet_index = property(lambda self: self.head.outlet_index)
+    path = property(lambda self: self.head.path)
+    headline = property(lambda self: self.head.headline)
+    published = property(lambda self: self.head.published)
+    updated = property(lambda self: self.head.updated)
+    section = property(lambda self: self.head.section)
+    tags = property(lambda self: self.head.tags)
+    variant = property(lambda self: self.head.variant)
+    is_wire = property(lambda self: self.head.is_wire)
+    wire_copy_of = property(lambda self: self.head.wire_copy_of)
+    article_id = property(lambda self: self.head.article_id)
+    last_change = property(lambda self: self.head.last_change)
+
+    @property
     def body(self) -> str:
         """Paragraphs joined by blank lines, as the contract's `body` field."""
         return "\n\n".join(self.paragraphs)
-
-    @property
-    def last_change(self) -> datetime | None:
-        return self.updated or self.published
 
 
 # ---------------------------------------------------------------- corpus arithmetic
@@ -163,7 +206,7 @@ def outlet_base_url(cfg: CorpusConfig, site: Outlet) -> str:
     return f"{cfg.base_url.rstrip('/')}/{site.slug}"
 
 
-def story_url(cfg: CorpusConfig, item: Story) -> str:
+def story_url(cfg: CorpusConfig, item: StoryHead | Story) -> str:
     if item.path is None:
         raise ValueError(f"story {item.index} is a dump story and has no URL")
     return outlet_base_url(cfg, item.outlet) + item.path
@@ -208,13 +251,21 @@ def index_from_path(path: str) -> int | None:
     return index if index >= 0 else None
 
 
+def _hash(*parts: object) -> int:
+    """A stable 64-bit hash (Python's own hash() changes between processes)."""
+    digest = hashlib.blake2b("/".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
 def outlet_of(cfg: CorpusConfig, index: int) -> int:
-    """Which outlet publishes story `index`; a wire copy goes to a different outlet than its original."""
+    """Which outlet publishes story `index`; a wire copy goes to a different outlet than its original.
+
+    A hash rather than a random stream: sitemaps call this for every index of a month.
+    """
     if wire_pair(cfg, index) and index % 2 == 1:
         original = outlet_of(cfg, index - 1)
-        shift = 1 + random.Random(f"dateline-demo/{cfg.seed}/copy/{index}").randrange(cfg.outlets - 1)
-        return (original + shift) % cfg.outlets
-    return random.Random(f"dateline-demo/{cfg.seed}/outlet/{index}").randrange(cfg.outlets)
+        return (original + 1 + _hash(cfg.seed, "copy", index) % (cfg.outlets - 1)) % cfg.outlets
+    return _hash(cfg.seed, "outlet", index) % cfg.outlets
 
 
 # ---------------------------------------------------------------- text helpers
@@ -292,8 +343,7 @@ def _has_date(template: str) -> bool:
 
 
 def _pick(rng: random.Random, pool: tuple[str, ...] | list[str], dated: bool) -> str:
-    candidates = [t for t in pool if dated or not _has_date(t)]
-    return rng.choice(candidates)
+    return rng.choice([t for t in pool if dated or not _has_date(t)])
 
 
 def _figures(rng: random.Random) -> dict[str, str]:
@@ -346,24 +396,24 @@ def _authors(rng: random.Random, outlet_index: int, wire: bool) -> tuple[str, ..
     return tuple(rng.sample(staff, rng.choice((1, 1, 2))))
 
 
-def _compose(
-    cfg: CorpusConfig, index: int, site: Outlet, outlet_index: int, published: datetime, rng: random.Random
-) -> dict:
-    """The words of a story: everything except where and when it is published."""
-    variant = variant_of(cfg, index) if site is not DUMP_OUTLET else "standard"
+def _make_head(
+    cfg: CorpusConfig, index: int, site: Outlet, outlet_index: int, rng: random.Random, dump: bool
+) -> StoryHead:
+    """Draw a story's cast, subjects, time and headline; the body is written later from this draft."""
+    variant = "standard" if dump else variant_of(cfg, index)
     dated = variant != "undated"
-    wire = wire_pair(cfg, index) and site is not DUMP_OUTLET
+    wire = not dump and wire_pair(cfg, index)
+    published = _timestamps(cfg, index, site, rng)
     section = rng.choices(SECTIONS, weights=_SECTION_WEIGHTS)[0]
     text = SECTION_TEXT[section]
-    p1 = rng.choice([p for p in PEOPLE if p.section == section])
+    p1 = rng.choice(_PEOPLE_BY_SECTION[section])
     p2 = rng.choice([p for p in PEOPLE if p is not p1 and (p.section == section or p.country == p1.country)])
-    org = rng.choice([o for o in ORGANIZATIONS if o.section == section])
+    org = rng.choice(_ORGS_BY_SECTION[section])
     place = PLACE_BY_CODE[p1.country]
     other = rng.choice([p for p in PLACES if p is not place])
     city = rng.choice(place.cities or (place.capital,))
     issue, issue2 = rng.sample(text.issues, 2)
     event, phrases, values = _date_slots(rng, published.date())
-    home = home_place(site.home_city)
     slots = {
         "P1": f"{_MARK}P1{_MARK}",
         "P2": f"{_MARK}P2{_MARK}",
@@ -388,22 +438,55 @@ def _compose(
         **phrases,
         **_figures(rng),
     }
-    writer = _Writer(slots, values)
-    quotes: list[tuple[str, str | None]] = []
+    headline = rng.choice(text.headlines if dated else EXPLAINER_HEADLINES).format(**slots)
+    tags = (text.label, place.country, org.acronym, p1.name) + (
+        (other.country,) if rng.random() < 0.5 else ()
+    )
+    updated = None
+    if dump and rng.random() < 0.3:
+        updated = published + timedelta(days=1)
+    elif not dump and dated and not wire and rng.random() < 0.25:
+        updated = published + timedelta(minutes=rng.randint(45, 36 * 60))
+    path = None
+    if not dump:
+        folder = f"/{published:%Y/%m/%d}" if dated else "/explainers"
+        path = f"{folder}/{slugify(headline)}-{ARTICLE_ID_BASE + index}.html"
+    return StoryHead(
+        index=index,
+        outlet=site,
+        outlet_index=outlet_index,
+        path=path,
+        headline=headline,
+        published=published if dated else None,
+        updated=updated,
+        section=text.label,
+        tags=tags,
+        variant=variant,
+        is_wire=wire,
+        wire_copy_of=None,
+        draft=Draft(p1, p2, org, place, other, city, slots, values),
+    )
 
-    def quoted(frame: str, speaker_marker: str | None, speaker: str | None, pool: tuple[str, ...]) -> str:
-        text_ = writer.fill(_pick(rng, [q for q in pool if q not in {t for t, _ in quotes}], dated))
-        quotes.append((text_, speaker))
-        extra = {"q": text_}
+
+def _write_body(head: StoryHead, rng: random.Random) -> Story:
+    """The words of a story, written from its head's draft."""
+    draft, dated = head.draft, head.variant != "undated"
+    text = SECTION_TEXT[head.section.lower()]
+    writer = _Writer(draft.slots, draft.date_values)
+    quotes: list[Quote] = []
+
+    def quoted(frame: str, speaker_marker: str | None, speaker: str | None) -> str:
+        said = writer.fill(_pick(rng, [q for q in text.quotes if q not in {x.text for x in quotes}], dated))
+        quotes.append(Quote(said, speaker))
+        extra = {"q": said}
         if speaker_marker:
-            extra["SPEAKER"] = slots[speaker_marker]
+            extra["SPEAKER"] = draft.slots[speaker_marker]
         return writer.fill(frame, **extra)
 
-    headline = writer.fill(rng.choice(EXPLAINER_HEADLINES if not dated else text.headlines))
-    bullets = [writer.fill(b) for b in rng.sample(text.bullets, rng.choice((1, 2, 2, 3)))]
-    paragraphs = [writer.fill(_pick(rng, EXPLAINER_LEADS if not dated else text.leads, dated))]
+    bullets = tuple(writer.fill(b) for b in rng.sample(text.bullets, rng.choice((1, 2, 2, 3))))
+    paragraphs = [writer.fill(_pick(rng, text.leads if dated else EXPLAINER_LEADS, dated))]
     paragraphs.append(writer.fill(_pick(rng, text.context + SHARED_CONTEXT, dated)))
-    paragraphs.append(quoted(rng.choice(SPEAKER_FRAMES), "P1", p1.name, text.quotes))
+    paragraphs.append(quoted(rng.choice(SPEAKER_FRAMES), "P1", draft.p1.name))
     middle = [writer.fill(_pick(rng, text.background + SHARED_BACKGROUND, dated))]
     if rng.random() < 0.8:
         middle.append(writer.fill(rng.choice(text.figures)))
@@ -411,130 +494,98 @@ def _compose(
     paragraphs += middle
     if rng.random() < 0.7:
         frame = rng.choice(STATEMENT_FRAMES)
-        paragraphs.append(quoted(frame, None, org.name if "{ORG}" in frame else None, text.quotes))
+        paragraphs.append(quoted(frame, None, draft.org.name if "{ORG}" in frame else None))
         if rng.random() < 0.5:
             paragraphs.append(writer.fill(rng.choice(FOLLOW_UPS)))
     if rng.random() < 0.6:
-        paragraphs.append(quoted(rng.choice(SPEAKER_FRAMES), "P2", p2.name, text.quotes))
+        paragraphs.append(quoted(rng.choice(SPEAKER_FRAMES), "P2", draft.p2.name))
     if rng.random() < 0.8:
         paragraphs.append(writer.fill(_pick(rng, CLOSERS, dated)))
 
+    home = home_place(head.outlet.home_city)
     forms = {
-        "P1": (_person_intro(p1, home), p1.surname),
-        "P2": (_person_intro(p2, home), p2.surname),
-        "ORG": (f"the {org.name} ({org.acronym})", org.acronym),
+        "P1": (_person_intro(draft.p1, home), draft.p1.surname),
+        "P2": (_person_intro(draft.p2, home), draft.p2.surname),
+        "ORG": (f"the {draft.org.name} ({draft.org.acronym})", draft.org.acronym),
     }
     paragraphs = _resolve_mentions(paragraphs, forms)
     dateline = lead_in = None
     if dated:
-        dateline = city.upper() if rng.random() < 0.6 else place.capital.upper()
-        lead_in = f"{dateline} ({WIRE_AGENCY}) —" if wire else f"{dateline}:"
+        dateline = draft.city.upper() if rng.random() < 0.6 else draft.place.capital.upper()
+        lead_in = f"{dateline} ({WIRE_AGENCY}) —" if head.is_wire else f"{dateline}:"
         paragraphs[0] = f"{lead_in} {paragraphs[0]}"
     caption = (
-        writer.fill(rng.choice(CAPTIONS)) if dated else f"A street in {city}, {place.country}. (Staff photo)"
+        writer.fill(rng.choice(CAPTIONS))
+        if dated
+        else f"A street in {draft.city}, {draft.place.country}. (Staff photo)"
     )
-    tags = (text.label, place.country, org.acronym, p1.name) + (
-        (other.country,) if rng.random() < 0.5 else ()
+    joined = "\n".join(paragraphs)
+    found = {PLACE_BY_NAME[name] for name in PLACE_NAME_PATTERN.findall(joined)}
+    return Story(
+        head=head,
+        summary=bullets,
+        authors=_authors(rng, head.outlet_index, head.is_wire),
+        dateline=dateline,
+        lead_in=lead_in,
+        paragraphs=tuple(paragraphs),
+        image_caption=caption,
+        quotes=tuple(quotes),
+        date_mentions=writer.mentions(),
+        people=tuple(p for p in (draft.p1, draft.p2) if p.surname in joined),
+        organizations=(draft.org,) if draft.org.acronym in joined else (),
+        places=tuple(p for p in PLACES if p in found),
     )
-    found = {PLACE_BY_NAME[name] for name in PLACE_NAME_PATTERN.findall("\n".join(paragraphs))}
-    return {
-        "headline": headline,
-        "summary": tuple(bullets),
-        "authors": _authors(rng, outlet_index, wire),
-        "section": text.label,
-        "tags": tags,
-        "dateline": dateline,
-        "lead_in": lead_in,
-        "paragraphs": tuple(paragraphs),
-        "image_caption": caption,
-        "quotes": tuple(Quote(q, s) for q, s in quotes),
-        "date_mentions": writer.mentions(),
-        "variant": variant,
-        "is_wire": wire,
-        "people": tuple(p for p in (p1, p2) if any(p.surname in para for para in paragraphs)),
-        "organizations": (org,) if any(org.acronym in para for para in paragraphs) else (),
-        "places": tuple(p for p in PLACES if p in found),
-    }
 
 
-@lru_cache(maxsize=8192)
-def story(cfg: CorpusConfig, index: int) -> Story:
-    """Story `index` of the corpus `cfg` (0 <= index < cfg.stories)."""
+def _stream(cfg: CorpusConfig, kind: str, index: int) -> random.Random:
+    """An independent random stream per story and purpose, the same on every machine."""
+    return random.Random(f"dateline-demo/{cfg.seed}/{kind}/{index}")
+
+
+@lru_cache(maxsize=65536)
+def story_head(cfg: CorpusConfig, index: int) -> StoryHead:
+    """The head of story `index` (0 <= index < cfg.stories)."""
     if not 0 <= index < cfg.stories:
         raise IndexError(f"story {index} outside 0..{cfg.stories - 1}")
     outlet_index = outlet_of(cfg, index)
     site = outlet(outlet_index)
-    rng = random.Random(f"dateline-demo/{cfg.seed}/story/{index}")
-    published = _timestamps(cfg, index, site, rng)
-    if wire_pair(cfg, index) and index % 2 == 1:
-        original = story(cfg, index - 1)
-        zone = timezone(timedelta(minutes=site.utc_offset_minutes))
-        assert original.published is not None
-        published = (original.published + timedelta(minutes=rng.randint(20, 150))).astimezone(zone)
-        slug = original.path.rsplit("/", 1)[-1].rsplit("-", 1)[0] if original.path else "story"
-        return Story(
-            index=index,
-            outlet=site,
-            outlet_index=outlet_index,
-            path=f"/{published:%Y/%m/%d}/{slug}-{ARTICLE_ID_BASE + index}.html",
-            headline=original.headline,
-            summary=original.summary,
-            authors=original.authors,
-            published=published,
-            updated=None,
-            section=original.section,
-            tags=original.tags,
-            dateline=original.dateline,
-            lead_in=original.lead_in,
-            paragraphs=original.paragraphs,
-            image_caption=original.image_caption,
-            quotes=original.quotes,
-            date_mentions=original.date_mentions,
-            variant="standard",
-            is_wire=True,
-            wire_copy_of=index - 1,
-            people=original.people,
-            organizations=original.organizations,
-            places=original.places,
-        )
-    words = _compose(cfg, index, site, outlet_index, published, rng)
-    undated = words["variant"] == "undated"
-    updated = None
-    if not undated and not words["is_wire"] and rng.random() < 0.25:
-        updated = published + timedelta(minutes=rng.randint(45, 36 * 60))
-    slug = slugify(words["headline"])
-    folder = "/explainers" if undated else f"/{published:%Y/%m/%d}"
-    return Story(
+    rng = _stream(cfg, "head", index)
+    if not (wire_pair(cfg, index) and index % 2 == 1):
+        return _make_head(cfg, index, site, outlet_index, rng, dump=False)
+    # A wire copy: the original's headline and words, republished on another outlet a little later.
+    original = story_head(cfg, index - 1)
+    assert original.published is not None and original.path is not None
+    zone = timezone(timedelta(minutes=site.utc_offset_minutes))
+    published = (original.published + timedelta(minutes=rng.randint(20, 150))).astimezone(zone)
+    slug = original.path.rsplit("/", 1)[-1].rsplit("-", 1)[0]
+    return replace(
+        original,
         index=index,
         outlet=site,
         outlet_index=outlet_index,
-        path=f"{folder}/{slug}-{ARTICLE_ID_BASE + index}.html",
-        published=None if undated else published,
-        updated=updated,
-        wire_copy_of=None,
-        **words,
+        path=f"/{published:%Y/%m/%d}/{slug}-{ARTICLE_ID_BASE + index}.html",
+        published=published,
+        wire_copy_of=index - 1,
     )
+
+
+@lru_cache(maxsize=4096)
+def story(cfg: CorpusConfig, index: int) -> Story:
+    """Story `index` of the corpus `cfg` (0 <= index < cfg.stories)."""
+    head = story_head(cfg, index)
+    if head.wire_copy_of is not None:
+        return replace(story(cfg, head.wire_copy_of), head=head)
+    return _write_body(head, _stream(cfg, "body", index))
 
 
 def dump_story(cfg: CorpusConfig, index: int) -> Story:
     """Story `index` of the story-dump outlet (no URL; dated by day only in its dump)."""
-    rng = random.Random(f"dateline-demo/{cfg.seed}/dump/{index}")
-    published = _timestamps(cfg, index, DUMP_OUTLET, rng)
-    words = _compose(cfg, index, DUMP_OUTLET, 0, published, rng)
-    words["authors"] = ()
+    head = _make_head(cfg, index, DUMP_OUTLET, -1, _stream(cfg, "dump-head", index), dump=True)
+    rng = _stream(cfg, "dump-body", index)
+    written = replace(_write_body(head, rng), authors=())
     if rng.random() < 0.35:  # like the seed's second story: no photo, so no caption and no "Short Url"
-        words["image_caption"] = None
-    updated = published + timedelta(days=1) if rng.random() < 0.3 else None
-    return Story(
-        index=index,
-        outlet=DUMP_OUTLET,
-        outlet_index=-1,
-        path=None,
-        published=published,
-        updated=updated,
-        wire_copy_of=None,
-        **words,
-    )
+        written = replace(written, image_caption=None)
+    return written
 
 
 def stories_between(cfg: CorpusConfig, first_day: date, end_day: date) -> range:
