@@ -15,10 +15,17 @@ from transforms.parsers.html.authors import extract_authors
 from transforms.parsers.html.body import extract_paragraphs, image_caption
 from transforms.parsers.html.dateline import split_dateline
 from transforms.parsers.html.document import parse_tree
-from transforms.parsers.html.facets import canonical_url, extract_section, extract_summary, extract_tags
+from transforms.parsers.html.facets import (
+    canonical_url,
+    description,
+    extract_section,
+    extract_tags,
+    standfirst,
+)
 from transforms.parsers.html.language import extract_language
 from transforms.parsers.html.metadata import PageMetadata, read_metadata
 from transforms.parsers.html.published import extract_dates
+from transforms.parsers.html.text import key
 from transforms.parsers.html.title import extract_title, site_names
 from transforms.record import StoryRecord
 
@@ -27,6 +34,12 @@ def _looks_like_article(meta: PageMetadata, record: StoryRecord) -> bool:
     """A page without main text still counts if it declares itself an article or carries a date."""
     declared = bool(meta.articles) or (meta.first_meta("og:type") or "").lower() == "article"
     return bool(record.title) and (declared or record.published_at is not None)
+
+
+def _without_standfirst(paragraphs: list[str], tree: HtmlElement) -> list[str]:
+    """The body without the standfirst bullets, which live in `summary` (and would hide the dateline)."""
+    bullets = {key(item) for item in standfirst(tree)}
+    return [p for p in paragraphs if key(p.removeprefix("- ")) not in bullets] if bullets else paragraphs
 
 
 def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | None) -> StoryRecord:
@@ -39,7 +52,7 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
         input=locator,
         url=page_url,
         title=title,
-        summary=extract_summary(tree, meta),
+        summary=standfirst(tree) or description(meta),
         authors=extract_authors(tree, meta, sites),
         published_at=published,
         updated_at=updated,
@@ -49,7 +62,7 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
         image_caption=image_caption(tree),
     )
     article_body = next((v for v in meta.article_values("articleBody") if isinstance(v, str)), None)
-    paragraphs = extract_paragraphs(tree, page_url or url, title, article_body)
+    paragraphs = _without_standfirst(extract_paragraphs(tree, page_url or url, title, article_body), tree)
     if paragraphs:
         record.dateline, paragraphs[0] = split_dateline(paragraphs[0])
     record.body = "\n\n".join(p for p in paragraphs if p)

@@ -21,6 +21,8 @@ from transforms.parsers.html.text import clean, element_text, key
 _MAX_AUTHORS = 10
 _MAX_NAME_WORDS = 6
 _BY = re.compile(r"^(?:.{0,40}?\b)?by[:\s]+", re.IGNORECASE)
+# "Von Petra Schmidt", "Par Jean Dupont": a foreign "by" before two or more words ("Von Miller" is a name)
+_FOREIGN_BY = re.compile(r"^(?:von|par|por|door|di|av|przez)\s+(?=\S+\s+\S+)", re.IGNORECASE)
 _SPLIT = re.compile(r"\s*(?:,|;|\||&|\b(?:[Aa]nd|AND|und|et|y|e)\b|\n)\s*")
 _HANDLE_OR_MAIL = re.compile(r"(?:\S+@\S+|(?<!\w)@\w+|https?://\S+|//\S+|www\.\S+)")
 _ROLE_SUFFIX = re.compile(
@@ -157,7 +159,7 @@ def _strip_site_suffix(name: str, not_names: set[str]) -> str:
 def _split_names(text: str, not_names: set[str]) -> Iterator[str]:
     text = _BY.sub("", _HANDLE_OR_MAIL.sub(" ", clean(text)).strip())
     for part in _SPLIT.split(text):
-        name = _ROLE_SUFFIX.sub("", _BY.sub("", part))
+        name = _ROLE_SUFFIX.sub("", _FOREIGN_BY.sub("", _BY.sub("", part)))
         name = _TRAILING_NOISE.sub("", name).strip(" ,:;-–—()[]'\"|/")
         yield _strip_site_suffix(name, not_names)
 

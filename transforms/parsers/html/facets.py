@@ -77,15 +77,19 @@ def extract_tags(meta: PageMetadata) -> list[str]:
     return tags[:_MAX_TAGS]
 
 
-def extract_summary(tree: HtmlElement, meta: PageMetadata) -> list[str]:
-    """The standfirst: its bullets when it is a list, else its one sentence; else the page description."""
+def standfirst(tree: HtmlElement) -> list[str]:
+    """The standfirst under the headline: its bullets when it is a list, else its one sentence."""
     for element in _STANDFIRST(tree):
-        items = [element_text(li) for li in element.iter("li")]
-        items = [i for i in items if i]
+        items = [text for text in (element_text(li) for li in element.iter("li")) if text]
         if items:
             return items
         text = element_text(element)
         if text and len(text) <= _MAX_STANDFIRST_CHARS:
             return [text]
-    description = meta.first_meta("description", "og:description", "twitter:description")
-    return [clean(description)] if description else []
+    return []
+
+
+def description(meta: PageMetadata) -> list[str]:
+    """The page's own one-line description, the summary of last resort."""
+    text = meta.first_meta("description", "og:description", "twitter:description")
+    return [clean(text)] if text else []
