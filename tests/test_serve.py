@@ -1,0 +1,108 @@
+"""`dateline serve`'s deployments: the right flows, schedules, parameters and overlap rules, a bad cron
+refused in one line, and prefect.yaml (for people running workers) agreeing with them."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+import yaml
+from prefect.client.schemas.objects import ConcurrencyLimitStrategy
+
+from flows.config import ConfigError, parse_sources
+from flows.serve import DEFAULT_CRON, MAINTENANCE_CRON, build_deployments, ingest_cron
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCES = """
+[[source]]
+name = "archive-pages"
+kind = "file"
+path = "pages/*.html"
+
+[[source]]
+name = "quiet-feed"
+kind = "feed"
+url = "https://quiet.example/rss"
+
+[[source]]
+name = "busy-feed"
+kind = "feed"
+url = "https://busy.example/rss"
+schedule = "*/5 * * * *"
+"""
+
+
+def deployments(text: str = SOURCES, **options) -> dict:
+    built = build_deployments(
+        parse_sources(text), sources_file="/srv/sources.toml", warehouse_path="/srv/w.duckdb", **options
+    )
+    return {d.name: d for d in built}
+
+
+def crons(deployment) -> list[str]:
+    return [s.schedule.cron for s in deployment.schedules]
+
+
+def test_each_schedule_gets_its_deployment_with_the_right_sources() -> None:
+    built = deployments()
+    assert list(built) == ["ingest", "ingest-busy-feed", "maintenance", "backfill", "reparse"]
+    assert crons(built["ingest"]) == [DEFAULT_CRON]
+    assert built["ingest"].parameters == {
+        "sources_file": "/srv/sources.toml",
+        "warehouse_path": "/srv/w.duckdb",
+        "only_sources": ["archive-pages", "quiet-feed"],
+    }
+    assert crons(built["ingest-busy-feed"]) == ["*/5 * * * *"]
+    assert built["ingest-busy-feed"].parameters["only_sources"] == ["busy-feed"]
+    assert crons(built["maintenance"]) == [MAINTENANCE_CRON]
+    assert built["maintenance"].parameters == {"warehouse_path": "/srv/w.duckdb", "export": False}
+    assert crons(built["backfill"]) == [] and crons(built["reparse"]) == []
+    assert {d.flow_name for d in built.values()} == {"ingest", "maintenance", "backfill", "reparse"}
+
+
+def test_without_per_source_schedules_ingest_reads_the_whole_file() -> None:
+    text = SOURCES.replace('schedule = "*/5 * * * *"\n', "")
+    built = deployments(text, cron="0 * * * *", export_parquet=True)
+    assert list(built) == ["ingest", "maintenance", "backfill", "reparse"]
+    assert built["ingest"].parameters["only_sources"] is None
+    assert crons(built["ingest"]) == ["0 * * * *"]
+    assert built["maintenance"].parameters["export"] is True
+
+
+def test_one_run_at_a_time_scheduled_ones_skipped_requests_queued() -> None:
+    for name, deployment in deployments().items():
+        assert deployment.concurrency_limit == 1, name
+        expected = (
+            ConcurrencyLimitStrategy.ENQUEUE
+            if name in ("backfill", "reparse")
+            else ConcurrencyLimitStrategy.CANCEL_NEW
+        )
+        assert deployment.concurrency_options.collision_strategy == expected, name
+
+
+def test_a_bad_cron_is_refused_naming_the_source() -> None:
+    with pytest.raises(ConfigError, match="source 'busy-feed': invalid cron schedule 'every five minutes'"):
+        deployments(SOURCES.replace("*/5 * * * *", "every five minutes"))
+
+
+def test_ingest_cron_prefers_the_option_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATELINE_SCHEDULE", raising=False)
+    assert ingest_cron() == DEFAULT_CRON
+    monkeypatch.setenv("DATELINE_SCHEDULE", "0 6 * * *")
+    assert ingest_cron() == "0 6 * * *"
+    assert ingest_cron("*/30 * * * *") == "*/30 * * * *"
+
+
+def test_prefect_yaml_matches_the_served_deployments() -> None:
+    spec = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))
+    by_name = {d["name"]: d for d in spec["deployments"]}
+    served = deployments(SOURCES.replace('schedule = "*/5 * * * *"\n', ""))
+    assert set(by_name) == set(served)
+    for name, entry in by_name.items():
+        module, function = entry["entrypoint"].removesuffix(".py").replace("/", ".").split(":")
+        flow = getattr(importlib.import_module(module.replace(".py", "")), function)
+        assert flow.name == served[name].flow_name
+        assert [s["cron"] for s in entry.get("schedules", [])] == crons(served[name])
+        strategy = served[name].concurrency_options.collision_strategy.value
+        assert entry["concurrency_limit"] == {"limit": 1, "collision_strategy": strategy}
