@@ -122,6 +122,23 @@ def test_json_feed_items_and_hostile_values_inside_it() -> None:
     assert buses.body == "Buses will replace trams on Sundays.\n\nTimetables follow next week."
 
 
+@pytest.mark.parametrize(
+    ("pub_date", "expected"),
+    [
+        ("Seg, 24 Set 2018 19:42:40 -0300", "2018-09-24T19:42:40-03:00"),
+        ("Di, 04 Mär 2025 09:30:00 +0100", "2025-03-04T09:30:00+01:00"),
+        ("lun. 3 févr. 2025 08:00:00 +0100", "2025-02-03T08:00:00+01:00"),
+        ("Tue, 04 Mar 2025 09:30:00 GMT", "2025-03-04T09:30:00Z"),
+        ("Tue, 31 Feb 2025 09:30:00 GMT", None),
+        ("sometime last week", None),
+    ],
+)
+def test_item_dates_in_other_languages_and_impossible_dates(pub_date: str, expected: str | None) -> None:
+    item = f"<item><title>t</title><pubDate>{pub_date}</pubDate></item>"
+    result = parse_feed(f"<rss version='2.0'><channel>{item}</channel></rss>".encode(), locator="x")
+    assert result.records[0].published_at == expected
+
+
 def test_http_charset_header_decides_an_undeclared_document() -> None:
     text = "<rss version='2.0'><channel><title>Caf\u00e9 \u201cnews\u201d</title></channel></rss>"
     content = text.encode("windows-1252")

@@ -44,6 +44,24 @@ _READ_MORE = re.compile(
     re.IGNORECASE,
 )
 _TRUNCATED = re.compile(r"(?:\[(?:…|\.\.\.)\]|\((?:…|\.\.\.)\)|…|\.\.\.)\s*$")
+_LOCAL_RFC822 = re.compile(
+    r"^\s*(?:[^\W\d_]+\.?,?\s+)?(?P<day>\d{1,2})\s+(?P<month>[^\W\d_]+\.?)\s+(?P<rest>\d{4}\s+\d{1,2}:\d{2}.*)$"
+)
+# Month abbreviations in Portuguese, Spanish, French, German, Italian and Dutch feeds.
+_LOCAL_MONTHS = {
+    **dict.fromkeys(("ene", "gen", "janv", "jän", "jan"), "Jan"),
+    **dict.fromkeys(("fev", "fév", "févr", "feb"), "Feb"),
+    **dict.fromkeys(("mär", "mrz", "mars", "mar", "maart"), "Mar"),
+    **dict.fromkeys(("abr", "avr", "apr"), "Apr"),
+    **dict.fromkeys(("mai", "mei", "mag", "may", "mayo"), "May"),
+    **dict.fromkeys(("giu", "juin", "jun"), "Jun"),
+    **dict.fromkeys(("lug", "juil", "jul"), "Jul"),
+    **dict.fromkeys(("ago", "aoû", "août", "aug"), "Aug"),
+    **dict.fromkeys(("set", "sept", "sep"), "Sep"),
+    **dict.fromkeys(("out", "okt", "ott", "oct"), "Oct"),
+    **dict.fromkeys(("nov",), "Nov"),
+    **dict.fromkeys(("dez", "dic", "déc", "dec"), "Dec"),
+}
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|\band\b|&)\s*")
 _BYLINE_PREFIX = re.compile(r"^\s*by\s+", re.IGNORECASE)
 _PLACE_SUFFIX = re.compile(r"\s+in\s+[A-Z][\w.\-]*(?:\s+[A-Z][\w.\-]*)*$")
@@ -189,20 +207,18 @@ def _entry_record(
     description = _detail_paragraphs(_raw(entry, "summary"), _raw(entry, "summary_detail"))
     if not body_paragraphs and _is_full_text(description):
         body_paragraphs, description = description, []
-    if not (title or link or body_paragraphs or description):
-        return None  # an item with nothing to read is not a story
     if _link_density(_raw(entry, "summary")) > MAX_STANDFIRST_LINK_DENSITY:
         description = []  # "submitted by x [link] [comments]": navigation, not a standfirst
-    dateline = None
-    if body_paragraphs:
-        dateline, body_paragraphs[0] = split_dateline(body_paragraphs[0])
-    body = "\n\n".join(p for p in body_paragraphs if p)
+    dateline, body = _body(body_paragraphs)
+    summary = _standfirst(description, body)
+    if not (title or link or body or summary):
+        return None  # an item with nothing to read is not a story
     tags = _unique(tag.get("term") or tag.get("label") for tag in _raw(entry, "tags") or [])
     return StoryRecord(
         input=locator,
         url=link,
         title=title,
-        summary=_standfirst(description, body),
+        summary=summary,
         authors=_authors(_raw(entry, "authors") or [], _raw(entry, "author")),
         published_at=_date(entry, "published") or _date(entry, "created"),
         updated_at=_date(entry, "updated"),
@@ -222,9 +238,24 @@ def _raw(mapping: Mapping[str, Any], key: str) -> Any:
 def _date(mapping: Mapping[str, Any], key: str) -> str | None:
     """The raw date text keeps its offset and precision; feedparser's UTC struct is the fallback."""
     raw = _raw(mapping, key)
-    if isinstance(raw, str) and (normalised := normalise_date(raw)):
-        return normalised
-    return normalise_date(_raw(mapping, f"{key}_parsed"))
+    if not isinstance(raw, str):
+        return normalise_date(_raw(mapping, f"{key}_parsed"))
+    return (
+        normalise_date(raw)
+        or normalise_date(_raw(mapping, f"{key}_parsed"))
+        or normalise_date(_english_rfc822(raw))
+    )
+
+
+def _english_rfc822(text: str) -> str | None:
+    """ "Seg, 24 Set 2018 19:42:40 -0300" as "24 Sep 2018 19:42:40 -0300".
+
+    Many non-English feeds write RFC 822 dates with their own day and month names, which
+    neither feedparser nor dateutil read; the weekday is redundant and the month is mapped.
+    """
+    match = _LOCAL_RFC822.match(text)
+    month = _LOCAL_MONTHS.get(match["month"].lower().rstrip(".")) if match else None
+    return f"{match['day']} {month} {match['rest']}" if match and month else None
 
 
 def _text_field(mapping: Mapping[str, Any], key: str) -> str | None:
@@ -297,12 +328,10 @@ def _json_item_record(
     body_paragraphs = (
         html_paragraphs(html) if html else _plain_paragraphs(_str(item.get("content_text")) or "")
     )
-    if not (title or link or body_paragraphs):
+    dateline, body = _body(body_paragraphs)
+    summary = _standfirst(_plain_paragraphs(_str(item.get("summary")) or ""), body)
+    if not (title or link or body or summary):
         return None
-    dateline = None
-    if body_paragraphs:
-        dateline, body_paragraphs[0] = split_dateline(body_paragraphs[0])
-    body = "\n\n".join(p for p in body_paragraphs if p)
     people = item.get("authors") if isinstance(item.get("authors"), list) else [item.get("author")]
     tags = (
         _unique(tag for tag in item.get("tags") or [] if isinstance(tag, str))
@@ -313,7 +342,7 @@ def _json_item_record(
         input=locator,
         url=link,
         title=title,
-        summary=_standfirst(_plain_paragraphs(_str(item.get("summary")) or ""), body),
+        summary=summary,
         authors=_authors([person for person in people if isinstance(person, dict)], None),
         published_at=normalise_date(_str(item.get("date_published"))),
         updated_at=normalise_date(_str(item.get("date_modified"))),
@@ -368,6 +397,14 @@ def _link_density(html: Any) -> float:
 def _plain_paragraphs(text: str) -> list[str]:
     chunks = (" ".join(chunk.split()) for chunk in re.split(r"\n\s*\n", text))
     return [chunk for chunk in chunks if chunk]
+
+
+def _body(paragraphs: list[str]) -> tuple[str | None, str]:
+    """(dateline, body text): a wire-style dateline opening the first paragraph moves to its own field."""
+    if not paragraphs:
+        return None, ""
+    dateline, first = split_dateline(paragraphs[0])
+    return dateline, "\n\n".join(p for p in [first, *paragraphs[1:]] if p)
 
 
 def _is_full_text(paragraphs: list[str]) -> bool:
