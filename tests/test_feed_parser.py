@@ -108,6 +108,7 @@ def test_json_feed_items_and_hostile_values_inside_it() -> None:
         "https://transit.example/",
     )
     assert result.self_url == "https://transit.example/feed.json"
+    assert result.alternates == [FeedLink("https://transit.example/", "text/html")]
     vote, buses = result.records  # a string item and an item with only an id are skipped
     assert vote.title == "Council votes to restore tram line"
     assert vote.summary == ["Line closed in 1974 will reopen in stages from 2027"]

@@ -119,13 +119,14 @@ def looks_like_feed(content: bytes) -> bool:
 
 
 def parse_feed(
-    content: bytes, *, locator: str, url: str | None = None, headers: dict[str, str] | None = None
+    content: bytes, *, locator: str, url: str | None = None, headers: Mapping[str, str] | None = None
 ) -> FeedResult:
     """Stories and metadata of an RSS, Atom or JSON feed.
 
-    `url` is where the feed was fetched (resolves relative links), `headers` the HTTP response
-    headers (their Content-Type charset and Content-Language count). Raises ParseError with reason "empty",
-    "too_large", "xml_attack", "bad_encoding", "bad_json", "not_feed" or "unparseable".
+    `url` is where the feed was fetched (resolves relative links); `headers` are the HTTP
+    response headers, of which Content-Type (charset) and Content-Language count. Raises
+    ParseError with reason "empty", "too_large", "xml_attack", "bad_encoding", "bad_json",
+    "not_feed" or "unparseable".
     """
     if not content.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
         raise ParseError("empty", "the feed document is empty")
@@ -307,14 +308,15 @@ def _parse_json_feed(content: bytes, *, locator: str, url: str | None, headers: 
         if isinstance(item, dict)
         if (record := _json_item_record(item, locator=locator, base=base, language=language)) is not None
     ]
-    feed_url = _http_url(_str(data.get("feed_url")), url)
+    home = _http_url(_str(data.get("home_page_url")), url)
     return FeedResult(
         records=records,
         format="json" + version.rsplit("/", 1)[-1],
         title=_plain_text(data.get("title")),
-        link=_http_url(_str(data.get("home_page_url")), url),
-        self_url=feed_url,
+        link=home,
+        self_url=_http_url(_str(data.get("feed_url")), url),
         language=language,
+        alternates=[FeedLink(home, "text/html")] if home else [],
         encoding="utf-8",
     )
 
@@ -359,7 +361,9 @@ def _str(value: Any) -> str | None:
 
 
 def _plain_text(value: Any) -> str | None:
-    return " ".join(value.split()) or None if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    return " ".join(value.split()) or None
 
 
 # --- shared mapping rules -------------------------------------------------------------------
@@ -447,7 +451,7 @@ def _authors(people: Iterable[Mapping[str, Any]], fallback: Any) -> list[str]:
 
 
 def _split_comma_list(part: str) -> list[str]:
-    """ "A Smith, B Jones" is two people; "Hines, P. J." is one, written surname first."""
+    """Split "A Smith, B Jones" into two people; keep "Hines, P. J." (surname first) as one."""
     pieces = [piece.strip() for piece in part.split(",")]
     if len(pieces) > 1 and all(len(piece.split()) >= 2 for piece in pieces):
         return pieces
@@ -476,7 +480,7 @@ def _http_url(value: Any, base: str | None) -> str | None:
 
 
 def _iso639_1(tag: Any) -> str | None:
-    """ "en-us" -> "en", "por" -> "pt"; None for what is not a language."""
+    """The ISO 639-1 code of a language tag ("en-us" -> "en", "por" -> "pt"), else None."""
     if not isinstance(tag, str):
         return None
     primary = tag.strip().replace("_", "-").split("-")[0].lower()
