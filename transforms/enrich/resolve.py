@@ -100,6 +100,8 @@ def resolve(text: str, mentions: list[Mention], lex: Lexicon) -> list[ResolvedMe
                 resolved.append(_mention(m, "organization", aliases[m.text], None))
             elif m.entity_type is None and fold(m.text) in lex.organizations:
                 resolved.append(_mention(m, "organization", lex.organizations[fold(m.text)], None))
+            elif m.entity_type is None and m.hint == "organization":
+                resolved.append(_mention(m, "organization", m.text, None))
     return resolved
 
 

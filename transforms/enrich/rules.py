@@ -4,7 +4,7 @@ Why rules: no model weights can be fetched where Dateline runs, and news English
 well enough (capitals, titles, "said", acronym definitions) for a transparent detector whose
 mistakes can be read and fixed in `data/`. Spans it cannot type are handed over untyped so
 that resolution can still attach them to a typed mention of the same story ("Zardari" after
-"President Asif Ali Zardari").
+"President Asif Ali Zardari"), with a `hint` when the context suggests a type ("told TMZ").
 """
 
 from __future__ import annotations
@@ -13,63 +13,57 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from transforms.enrich.lexicon import Lexicon, lexicon
-from transforms.enrich.mentions import Mention
+from transforms.enrich.lexicon import Lexicon, Place, lexicon
+from transforms.enrich.mentions import EntityType, Mention
 from transforms.keys import fold
 
 _UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ"
-_ABBREVIATION = r"(?:Mr|Mrs|Ms|Dr|Prof|Gen|Lt|Col|Capt|Sgt|Adm|Gov|Sen|Rep|Rev|St|Jr|Sr|Maj|Brig)\."
-_INITIALS = rf"(?:[{_UPPER}]\.){{1,3}}"
-_WORD = rf"(?:(?:al|el|ad|ash|as|ul|ur|bin|d)['’\-])?[{_UPPER}]\w*(?:[\-'’]\w+)*"
-_TOKEN = rf"(?:{_ABBREVIATION}|{_INITIALS}|{_WORD})"
-_CONNECTORS = frozenset(
-    [
-        "of",
-        "for",
-        "the",
-        "and",
-        "de",
-        "del",
-        "da",
-        "di",
-        "du",
-        "van",
-        "von",
-        "der",
-        "den",
-        "la",
-        "le",
-        "bin",
-        "bint",
-        "ibn",
-        "al",
-        "el",
-        "y",
-        "dos",
-        "das",
-    ]
+_ABBREVIATION = (
+    r"(?:Mr|Mrs|Ms|Dr|Prof|Gen|Lt|Col|Capt|Sgt|Adm|Gov|Sen|Rep|Rev|St|Jr|Sr|Maj|Brig|Co|Corp|Inc)\."
 )
+_INITIALS = rf"(?:[{_UPPER}]\.){{1,3}}"
+_WORD = rf"(?:(?:al|el|ad|ash|as|ul|ur|bin|d)['’\-])?[{_UPPER}][\w$]*(?:[\-'’]\w+)*"
+_TOKEN = rf"(?:{_ABBREVIATION}|{_INITIALS}|{_WORD})"
+_CONNECTOR_WORDS = "of for the and de del da di du van von der den la le bin bint ibn al el y dos das"
+_CONNECTORS = frozenset(_CONNECTOR_WORDS.split())
 _CONNECTOR = "(?:" + "|".join(sorted(_CONNECTORS, key=len, reverse=True)) + ")"
 _GAP = rf"[ \u00a0]+(?:{_CONNECTOR}[ \u00a0]+)*"
 _SPAN = re.compile(rf"(?<![\w'’\-]){_TOKEN}(?:{_GAP}{_TOKEN})*")
 _PIECE_TOKEN = re.compile(rf"{_TOKEN}|\b{_CONNECTOR}\b")
-# Connectors that join only inside organisation names ("Bank of England", "Ministry of Science and
-# Technology") or after a title ("Secretary of State"); between other names they separate them.
+# "of", "for" and "the" join words only inside organisation names ("Bank of England") or after a
+# title ("Secretary of State"); "and" only inside such a name ("Ministry of Science and
+# Technology"). Elsewhere they separate two names ("China and Pakistan").
 _WEAK_CONNECTORS = frozenset(("of", "for", "and", "the"))
 _POSSESSIVE = re.compile(r"['’]s?$")
+# "Elon Musk-led", "Dallas-based": the name is the part before the hyphen.
+_ATTRIBUTIVE = re.compile(
+    r"-(?:led|based|era|owned|backed|born|style|made|run|funded|linked|affiliated|bound|controlled)$"
+)
+_ROMAN_OR_SUFFIX = frozenset(("ii", "iii", "iv", "jr.", "sr.", "jr", "sr"))
 _ACRONYM_AFTER = re.compile(r"\s*\(\s*([A-Z][A-Za-z&\-]*[A-Z])\s*\)")
 _SPEECH_AFTER = re.compile(
     r"\s*,?\s*(?:said|says|told|added|stated|wrote|noted|explained|argued|warned|tweeted|posted)\b"
 )
-_SPEECH_BEFORE = re.compile(r"\b(?:said|says|told|according to|by)\s+$")
+_SPEECH_BEFORE = re.compile(r"\b(?:said|says|told|according to)\s+$")
+_ORG_BEFORE = re.compile(
+    r"\b(?:told|according to|company|firm|group|outlet|agency|automaker|carmaker|retailer|startup|giant|"
+    r"rival|publisher|broadcaster|network|brand|maker|lender|bank|insurer|airline|platform)\s+$",
+    re.IGNORECASE,
+)
+_ORG_AFTER = re.compile(r"\s+(?:reported|reports|announced|said in a statement|shares|stock)\b")
+_POSSESSOR_BEFORE = re.compile(r"([A-Z][\w.]*(?:\s[A-Z]\w*)?)['’]s\s+$")
+_LOCATIVE_BEFORE = re.compile(r"\b(?:in|from|near|outside|to|of|across|around|at|into|town of|city of)\s+$")
+_REGION_AFTER = re.compile(rf",\s+([{_UPPER}][\w.]*(?:\s[{_UPPER}]\w*)?)")
 _NEXT_WORD = re.compile(r"\s*([a-z]+)")
+_DATELINE_AFTER = re.compile(r"\s*(?:[,:(]|\s[-–—])")
+_APPOSITION_BEFORE = re.compile(r"\b(?:at|of|from|with|for)\s+$")
 _SENTENCE_END_BEFORE = re.compile(r"(?:^|[.!?:;•\-–—]\s*|\n\s*)[\"'“‘(\[]*\s*$")
 _LOWER_WORD = re.compile(r"\b[a-z]+\b")
 _LETTER_WORD = re.compile(r"[^\W\d_]{4,}")
-_ENGLISH_MARKERS = frozenset(
-    ["the", "of", "and", "to", "in", "is", "for", "on", "that", "with", "was", "as", "by", "at", "from"]
-)
+_ENGLISH_MARKERS = frozenset("the of and to in is for on that with was as by at from".split())  # noqa: SIM905
 _MAX_NAME_TOKENS = 5
+_ACRONYM_PLACE_LENGTH = 5
+_COMMON_NAME_RATING = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +76,13 @@ class _Token:
     @property
     def is_connector(self) -> bool:
         return self.text in _CONNECTORS
+
+    @property
+    def is_acronym(self) -> bool:
+        if re.match(r"^[A-Z]-", self.text):  # "R-KY": a party and a state, not an acronym
+            return False
+        letters = self.text.replace(".", "").replace("-", "").replace("&", "")
+        return len(letters) > 1 and letters.isupper() and letters.isalpha()
 
 
 def looks_english(text: str) -> bool:
@@ -116,26 +117,33 @@ class RuleMentionDetector:
     # -- splitting ---------------------------------------------------------------------------
 
     def _pieces(self, span: re.Match[str], offset: int) -> Iterator[list[_Token]]:
-        """Split a capitalised span at possessives and at connectors that separate two names."""
+        """Split a capitalised span at possessives, attributive hyphens and separating connectors."""
         piece: list[_Token] = []
         base = span.start() + offset
         for match in _PIECE_TOKEN.finditer(span.group()):
             raw = match.group()
-            possessive = raw[0].isupper() and bool(_POSSESSIVE.search(raw)) and len(raw) > 2
-            word = _POSSESSIVE.sub("", raw) if possessive else raw
+            word = _ATTRIBUTIVE.sub("", raw)
+            cut = word != raw
+            if raw[0].isupper() and len(word) > 2 and _POSSESSIVE.search(word):
+                word, cut = _POSSESSIVE.sub("", word), True
             token = _Token(base + match.start(), base + match.start() + len(word), word, fold(word))
-            if token.is_connector and token.text in _WEAK_CONNECTORS and not self._joins(piece):
+            if token.is_connector and token.text in _WEAK_CONNECTORS and not self._joins(piece, token):
                 yield from _trimmed(piece)
                 piece = []
                 continue
             piece.append(token)
-            if possessive:
+            if cut:
                 yield from _trimmed(piece)
                 piece = []
         yield from _trimmed(piece)
 
-    def _joins(self, piece: list[_Token]) -> bool:
-        return any(t.key in self.lex.org_words or t.key in self.lex.core_titles for t in piece)
+    def _joins(self, piece: list[_Token], connector: _Token) -> bool:
+        if connector.text == "and":
+            return any(t.text in ("of", "for") for t in piece) and self._has_org_word(piece)
+        return self._has_org_word(piece) or any(self._is_title(t) for t in piece)
+
+    def _has_org_word(self, tokens: list[_Token]) -> bool:
+        return any(t.key in self.lex.org_words for t in tokens)
 
     # -- typing ------------------------------------------------------------------------------
 
@@ -158,17 +166,63 @@ class RuleMentionDetector:
         surface = text[start:end]
         if len(names) >= 2 and _ACRONYM_AFTER.match(text, end):
             return [Mention(start, end, surface, "organization")]
-        if any(t.key in self.lex.org_words for t in names):
+        if self._is_org_name(names):
             return [Mention(start, end, surface, "organization")]
+        if len(names) >= 2 and names[-1].key in self.lex.place_words:
+            return [Mention(start, end, surface, "place")]
         if (
             2 <= len(names) <= _MAX_NAME_TOKENS - 1
             and self._name_like(names)
-            and (names[0].key in self.lex.first_names or self._speech_cue(text, start, end))
+            and (self._is_first_name(names[0]) or self._speech_cue(text, start, end))
         ):
             return [Mention(start, end, surface, "person")]
         if len(names) == 1:
-            return [Mention(start, end, surface, None)]
+            return [self._single(names[0], text)]
         return self._gazetteer_matches(piece, text)
+
+    def _is_first_name(self, token: _Token) -> bool:
+        """A given name; one that is also a place must be a common name ("Vladimir", not "Riyadh")."""
+        rating = self.lex.first_names.get(token.key, 0)
+        return rating >= _COMMON_NAME_RATING if token.key in self.lex.places else rating > 0
+
+    def _is_org_name(self, names: list[_Token]) -> bool:
+        """An organisation word plus at least one word that names which ("Department" alone does not)."""
+        return self._has_org_word(names) and any(t.key not in self.lex.org_words for t in names)
+
+    def _single(self, token: _Token, text: str) -> Mention:
+        """One capitalised word nothing typed: a town after "in", else untyped with a context hint."""
+        lex = self.lex
+        if token.is_acronym and self._is_dateline(token, text):
+            place = lex.places.get(token.key) or lex.small_places.get(token.key)
+            if place is not None:  # "ISLAMABAD:", "MILLVILLE -", "KYIV, Dec 24 (Reuters)"
+                return Mention(token.start, token.end, token.text, "place", place.name, place.country_code)
+        town = lex.small_places.get(token.key)
+        if town and _LOCATIVE_BEFORE.search(text, max(0, token.start - 12), token.start):
+            return Mention(token.start, token.end, token.text, "place", town.name, town.country_code)
+        region = _REGION_AFTER.match(text, token.end)
+        if town and region and fold(region.group(1)) in lex.places:
+            return Mention(token.start, token.end, token.text, "place", town.name, town.country_code)
+        return Mention(token.start, token.end, token.text, None, hint=self._hint(token, text))
+
+    @staticmethod
+    def _is_dateline(token: _Token, text: str) -> bool:
+        line_start = text.rfind("\n", 0, token.start) + 1
+        return not text[line_start : token.start].strip() and bool(_DATELINE_AFTER.match(text, token.end))
+
+    def _hint(self, token: _Token, text: str) -> EntityType | None:
+        before = text[max(0, token.start - 40) : token.start]
+        if _ORG_BEFORE.search(before) or _ORG_AFTER.match(text, token.end):
+            return "organization"
+        possessor = _POSSESSOR_BEFORE.search(before)
+        if possessor and fold(possessor.group(1)) in self.lex.places:
+            return "organization"  # "Austria's OMV", "Norway's Equinor"
+        if (
+            token.is_acronym
+            and 3 <= len(token.key) <= _ACRONYM_PLACE_LENGTH
+            and token.key.replace(".", "") not in self.lex.non_org_acronyms
+        ):
+            return "organization"
+        return None
 
     def _strip_sentence_words(
         self, piece: list[_Token], text: str, vocabulary: frozenset[str]
@@ -176,20 +230,23 @@ class RuleMentionDetector:
         """Drop leading words capitalised only because a sentence starts there ("During", "Participants")."""
         lex = self.lex
         while piece:
-            head = piece[0]
+            head, rest = piece[0], piece[1:]
             known = head.key in lex.places or head.key in lex.organizations or head.key in lex.demonyms
-            if head.is_connector or (head.key in lex.common_words and not known):
-                piece = piece[1:]
+            # "News Corp", "General Motors": the first word is part of an organisation's name.
+            keeps_name = bool(rest) and all(t.key in lex.org_words for t in rest if not t.is_connector)
+            if head.is_connector or (head.key in lex.common_words and not known and not keeps_name):
+                piece = rest
                 continue
             at_sentence_start = bool(_SENTENCE_END_BEFORE.search(text, max(0, head.start - 40), head.start))
             if (
                 at_sentence_start
                 and head.text.lower() in vocabulary
                 and not known
+                and not keeps_name
                 and head.key not in lex.first_names
                 and head.key not in lex.core_titles
             ):
-                piece = piece[1:]
+                piece = rest
                 continue
             break
         return piece
@@ -201,8 +258,8 @@ class RuleMentionDetector:
         surface = text[start:end]
         if key in lex.organizations:
             return [Mention(start, end, surface, "organization", canonical=lex.organizations[key])]
-        if key in lex.places:
-            place = lex.places[key]
+        place = self._place(key, surface)
+        if place is not None:
             return [Mention(start, end, surface, "place", place.name, place.country_code)]
         if key in lex.demonyms:
             word = _NEXT_WORD.match(text, end)
@@ -210,6 +267,13 @@ class RuleMentionDetector:
                 return [self._country(start, end, lex.demonyms[key])]
             return []
         return None
+
+    def _place(self, key: str, surface: str) -> Place | None:
+        """A gazetteer place; short all-caps words only when the alias is an acronym ("US", not "OTA")."""
+        letters = surface.replace(".", "")
+        if letters.isupper() and len(letters) <= _ACRONYM_PLACE_LENGTH and key not in self.lex.acronym_places:
+            return None
+        return self.lex.places.get(key)
 
     def _country(self, start: int, end: int, code: str) -> Mention:
         name = self.lex.country_names[code]
@@ -244,8 +308,17 @@ class RuleMentionDetector:
             return None
         last = titles[-1]
         name = piece[last + 1 :]
+        if name and name[0].text in ("of", "for"):
+            # "Secretary of Labor Julie Su": the title's complement is one word (plus role words).
+            name = name[2:]
         while name and self._is_role_word(name[0]):
             name = name[1:]
+        if self._is_org_name([t for t in piece if not t.is_connector]) and (
+            not name or self._has_org_word(name)
+        ):
+            # "General Motors", "Justice Department": a title word inside an organisation's name.
+            start, end = piece[0].start, piece[-1].end
+            return [Mention(start, end, text[start:end], "organization")]
         first = last
         while first > 0 and self._is_role_word(piece[first - 1]):
             first -= 1
@@ -261,7 +334,7 @@ class RuleMentionDetector:
         if exact is not None:
             return exact
         words = [t for t in name if not t.is_connector]
-        if any(t.key in self.lex.org_words for t in words):
+        if self._is_org_name(words):
             return [Mention(start, end, text[start:end], "organization")]
         if len(words) <= _MAX_NAME_TOKENS and self._name_like(words):
             return [Mention(start, end, text[start:end], "person", titled=True)]
@@ -270,36 +343,42 @@ class RuleMentionDetector:
     def _name_like(self, words: list[_Token]) -> bool:
         lex = self.lex
         return all(
-            not (t.text.isupper() and len(t.text) > 1 and not t.text.endswith("."))
-            and t.key not in lex.common_words
-            and t.key not in lex.places
-            and t.key not in lex.demonyms
-            and not any(c.isdigit() for c in t.text)
+            t.key in _ROMAN_OR_SUFFIX
+            or (
+                not (t.is_acronym and not t.text.endswith("."))
+                and t.key not in lex.common_words
+                and t.key not in lex.demonyms
+                and t.key not in lex.place_words
+                and not any(c.isdigit() for c in t.text)
+            )
             for t in words
         )
 
     @staticmethod
     def _speech_cue(text: str, start: int, end: int) -> bool:
-        return bool(_SPEECH_AFTER.match(text, end) or _SPEECH_BEFORE.search(text, max(0, start - 20), start))
+        before = text[max(0, start - 20) : start]
+        if _APPOSITION_BEFORE.search(before):  # "head of research at Quilter Cheviot, said"
+            return False
+        return bool(_SPEECH_AFTER.match(text, end) or _SPEECH_BEFORE.search(before))
 
     def _gazetteer_matches(self, piece: list[_Token], text: str) -> list[Mention]:
         """Longest known place, organisation or country-demonym inside a span nobody could type whole."""
         lex = self.lex
         found: list[Mention] = []
+        many_names = sum(not t.is_connector for t in piece) > 1
         i = 0
         while i < len(piece):
             for j in range(min(len(piece), i + 6), i, -1):
                 if piece[j - 1].is_connector or piece[i].is_connector:
                     continue
                 start, end = piece[i].start, piece[j - 1].end
-                key = fold(text[start:end])
+                surface = text[start:end]
+                key = fold(surface)
+                place = self._place(key, surface)
                 if key in lex.organizations:
-                    found.append(Mention(start, end, text[start:end], "organization", lex.organizations[key]))
-                elif key in lex.places:
-                    place = lex.places[key]
-                    found.append(
-                        Mention(start, end, text[start:end], "place", place.name, place.country_code)
-                    )
+                    found.append(Mention(start, end, surface, "organization", lex.organizations[key]))
+                elif place is not None and not (many_names and j == i + 1 and self._is_first_name(piece[i])):
+                    found.append(Mention(start, end, surface, "place", place.name, place.country_code))
                 elif key in lex.demonyms and j < len(piece) and piece[j].key in lex.state_nouns:
                     found.append(self._country(start, end, lex.demonyms[key]))
                 else:

@@ -23,7 +23,7 @@ from transforms.enrich.lexicon import DATA
 # A top-level topic is kept when it has at least this much weighted evidence and this share of
 # the story's evidence; sub-topics need the same absolute evidence. Tuned on the gold set.
 MIN_EVIDENCE = 2.0
-MIN_SHARE = 0.2
+MIN_SHARE = 0.15
 MAX_TOPICS = 3
 _EVIDENCE_TERMS = 6
 
