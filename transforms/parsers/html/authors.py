@@ -172,10 +172,13 @@ def clean_names(raw: Iterable[str], not_names: set[str]) -> list[str]:
     for text in raw:
         for name in _split_names(text, not_names):
             name_key = key(name)
-            if not name_key or name_key in seen or _rejected(name, name_key, not_names):
+            if not name_key or name_key in seen:
                 continue
             seen.add(name_key)
-            (agencies if name_key in _AGENCIES else names).append(name)
+            if name_key in _AGENCIES:
+                agencies.append(name)
+            elif not _rejected(name, name_key, not_names):
+                names.append(name)
     return (names or agencies)[:_MAX_AUTHORS]
 
 

@@ -213,7 +213,9 @@ def extract_dates(
     ]
     updated_values = _normalised(raw_updated, default_tz)
     updated = _in_page_offset(updated_values[0], raw_updated, updated_values) if updated_values else None
-    published = published or _htmldate(tree)
+    if not published and not any(declared):
+        # htmldate "repairs" impossible declared dates (2025-02-30 -> 2025-02-01): only ask it when none exist
+        published = _htmldate(tree)
     if not published or not updated:
         seen_published, seen_updated = _visible(tree, default_tz)
         published = published or seen_published

@@ -1,0 +1,148 @@
+"""Each StoryRecord field read from article pages written in the shapes real newsrooms use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from transforms.parsers.article import parse_article
+from transforms.parsers.html.authors import clean_names
+from transforms.parsers.html.dateline import split_dateline
+from transforms.parsers.html.title import strip_site_name
+
+FIXTURES = Path(__file__).parent / "fixtures" / "html"
+
+
+def parse(name: str, **kwargs):
+    return parse_article((FIXTURES / name).read_bytes(), locator=name, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def wire():
+    return parse("wire_story.html")
+
+
+def test_json_ld_page_gives_every_field(wire):
+    assert wire.url == "https://ledger.example.com/world/2025/02/06/floods-cut-road-links"
+    assert wire.title == "Floods cut road links to northern valleys"
+    assert wire.authors == ["Amina Qureshi", "Tom Hale"]
+    assert wire.published_at == "2025-02-06T09:30:00+05:00"
+    assert wire.updated_at == "2025-02-06T14:05:00+05:00"
+    assert wire.section == "World"
+    assert wire.tags == ["Floods", "Pakistan", "Weather"]
+    assert wire.language == "en"
+    assert wire.summary == ["Rescue teams reach cut-off villages", "Rivers expected to rise until Sunday"]
+    assert wire.image_caption == "Residents wade through a flooded street in Swat."
+
+
+def test_body_is_paragraphs_without_furniture_and_dateline(wire):
+    paragraphs = wire.body.split("\n\n")
+    assert wire.dateline == "ISLAMABAD"
+    assert paragraphs[0].startswith("Heavy rain cut road links")
+    assert len(paragraphs) == 4
+    for furniture in (
+        "Sign up",
+        "Drought hits",
+        "Reader one",
+        "All rights",
+        "Residents wade",
+        "Home",
+        "Rescue teams",
+    ):
+        assert furniture not in wire.body
+
+
+def test_meta_tags_only_page():
+    record = parse("meta_only.html")
+    assert record.title == "Senate passes stopgap spending bill"  # "Capitol Courier - " prefix removed
+    assert record.url == "https://courier.example.org/politics/senate-stopgap"
+    assert record.authors == ["Jane Doe", "John Roe"]
+    assert record.published_at == "2025-02-05T18:45:00-05:00"
+    assert record.updated_at == "2025-02-06"  # visible "Updated 06 February 2025": a day, no invented time
+    assert record.dateline == "WASHINGTON"
+    assert record.body.startswith("The Senate passed")
+    assert "Advertisement" not in record.body
+    assert record.language == "en"
+    assert record.tags == ["Congress", "Budget"]
+
+
+def test_local_time_without_offset_needs_the_site_zone():
+    assert parse("local_time.html").published_at == "2025-03-04"
+    berlin = parse("local_time.html", default_tz="Europe/Berlin")
+    assert berlin.published_at == "2025-03-04T08:15:00+01:00"
+    assert berlin.authors == ["Petra Schmidt"]
+    assert berlin.language == "de"
+
+
+def test_visible_day_only_stays_a_day():
+    record = parse("day_only.html")
+    assert record.published_at == "2025-02-05"
+    assert record.title == "Harbour museum reopens after repairs"
+    assert record.body.count("\n\n") == 2
+
+
+def test_url_date_when_page_has_no_date_tags():
+    html = (FIXTURES / "day_only.html").read_text().replace("Published 5 February 2025", "")
+    record = parse_article(html, locator="x", url="https://example.com/news/2024/11/30/harbour-museum/")
+    assert record.published_at == "2024-11-30"
+
+
+def test_utc_timestamp_takes_the_offset_the_page_states_elsewhere():
+    html = (
+        (FIXTURES / "day_only.html")
+        .read_text()
+        .replace(
+            "<title>",
+            '<meta property="article:published_time" content="2023-12-23T01:48:19Z">'
+            '<meta name="pubdate" content="2023-12-22 20:48:19"><title>',
+        )
+    )
+    assert parse_article(html, locator="x").published_at == "2023-12-22T20:48:19-05:00"
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Loafing picks for the weekend | Creative Loafing", "Loafing picks for the weekend"),
+        ("Creative Loafing - Loafing picks for the weekend", "Loafing picks for the weekend"),
+        ("Q&A: a mayor on housing - Ledger", "Q&A: a mayor on housing"),
+        ("Rain - or shine - the fair goes on", "Rain - or shine - the fair goes on"),
+    ],
+)
+def test_site_name_removed_from_titles(title, expected):
+    assert strip_site_name(title, {"creative loafing", "ledger"}) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["By Jane Doe and John Roe"], ["Jane Doe", "John Roe"]),
+        (["Jane Doe @janedoe jane.doe@example.com"], ["Jane Doe"]),
+        (["Sam Lee, Staff Writer"], ["Sam Lee"]),
+        (["Kayla Jimenez USA TODAY"], ["Kayla Jimenez"]),
+        (["Najib Jobain, Associated Press, Samy Magdy"], ["Najib Jobain", "Samy Magdy"]),
+        (["The Associated Press"], ["The Associated Press"]),
+        (["Ledger Staff"], []),
+        (["The Daily Ledger"], []),
+        (["Chris E. Hayner"], ["Chris E. Hayner"]),
+        (["Lauren Manaker MS, RDN"], ["Lauren Manaker"]),
+    ],
+)
+def test_author_cleaning(raw, expected):
+    assert clean_names(raw, {"the daily ledger", "usatoday"}) == expected
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "place", "rest"),
+    [
+        ("ISLAMABAD: Talks resumed.", "ISLAMABAD", "Talks resumed."),
+        ("WASHINGTON (AP) — The Senate voted.", "WASHINGTON", "The Senate voted."),
+        ("NEW YORK, Dec 5 (Reuters) - Stocks rose.", "NEW YORK", "Stocks rose."),
+        ("LOS ALAMOS, N.M.—The lab said.", "LOS ALAMOS", "The lab said."),
+        ("COVID-19 cases fell again.", None, "COVID-19 cases fell again."),
+        ("NASA said on Monday it would launch.", None, "NASA said on Monday it would launch."),
+    ],
+)
+def test_dateline_split(paragraph, place, rest):
+    assert split_dateline(paragraph) == (place, rest)
