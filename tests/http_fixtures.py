@@ -21,6 +21,10 @@ from pathlib import Path
 from flows.fetching import Fetcher, FetchRequest, FetchResult, FetchSettings, RawArchive
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default backlog of 5 drops SYNs when 32 clients connect at once
+
+
 @dataclass
 class Reply:
     """One scripted answer. `body` may be a callable returning an iterator (lazy, re-playable)."""
@@ -74,7 +78,7 @@ class ScriptedServer:
         self.bytes_sent: dict[str, int] = {}
         self.in_flight = 0
         self.max_in_flight = 0
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _Server(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         self.port = self._httpd.server_address[1]
@@ -112,6 +116,7 @@ class ScriptedServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in separate writes
 
             def log_message(self, format: str, *args: object) -> None:  # quiet test output
                 return

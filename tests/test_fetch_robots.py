@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -39,8 +38,9 @@ def test_crawl_delay_spaces_request_starts(server: ScriptedServer, tmp_path: Pat
     results = fetch_all(fast_settings(tmp_path, per_host=4), *urls)
     assert all(r.body == PAGE for r in results)
     arrivals = sorted(seen.at for seen in server.requests if seen.path.startswith("/open"))
-    gaps = [later - earlier for earlier, later in pairwise(arrivals)]
-    assert len(gaps) == 3 and min(gaps) >= 0.25  # 0.3 s asked; lower bound only
+    # Starts are spaced 0.3 s apart; arrival jitter (connection set-up on a loaded machine) only
+    # moves the ends, so the span of four requests is the robust measure (0.9 s; ~0.01 s without).
+    assert len(arrivals) == 4 and arrivals[-1] - arrivals[0] >= 0.75
 
 
 def test_robots_is_fetched_once_and_reused_by_the_next_run(server: ScriptedServer, tmp_path: Path) -> None:

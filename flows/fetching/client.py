@@ -32,6 +32,7 @@ from flows.fetching.sniffing import GZIP_FILE_TYPES, is_binary_type, looks_binar
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SNIFF_BYTES = 1024
+_DISCARD_BYTES = 64 * 1024
 
 
 class _Failure(Exception):
@@ -256,13 +257,29 @@ class Fetcher:
         try:
             async with self._client.stream("GET", url, headers=headers) as http_response:
                 response = _Response(url, http_response.status_code, dict(http_response.headers.items()))
+                if 200 <= response.status_code < 300:
+                    response.body = await self._read_body(http_response, result, limit, truncate)
+                    return response
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     response.location = response.headers["location"]
-                elif 200 <= response.status_code < 300:
-                    response.body = await self._read_body(http_response, result, limit, truncate)
+                await self._discard_body(http_response, result)
                 return response
         except httpx.HTTPError as exc:
             raise _transport_failure(exc) from exc
+
+    @staticmethod
+    async def _discard_body(http_response: httpx.Response, result: FetchResult) -> None:
+        """Read and drop a small body (304, redirect, error page) so the connection can be reused.
+
+        A body over `_DISCARD_BYTES` is abandoned instead: the connection is closed, which costs
+        a reconnect but never reading a hostile error page in full.
+        """
+        discarded = 0
+        async for chunk in http_response.aiter_raw():
+            discarded += len(chunk)
+            if discarded > _DISCARD_BYTES:
+                break
+        result.bytes += discarded
 
     async def _read_body(
         self, http_response: httpx.Response, result: FetchResult, limit: int, truncate: bool
