@@ -168,8 +168,9 @@ def search(
         raise fail(str(error)) from None
     columns = ["score", "day", "source", "headline", "topics", "snippet", "url"]
     rows = [(h.score, h.day, h.source, h.headline, ", ".join(h.topics), h.snippet, h.url) for h in hits]
-    if format is OutputFormat.table:
-        columns, rows = columns[:-1], [row[:-1] for row in rows]
+    if format is OutputFormat.table:  # narrow terminals: the story, not its metadata
+        keep = [0, 1, 2, 3, 5]
+        columns, rows = [columns[i] for i in keep], [tuple(row[i] for i in keep) for row in rows]
     print_rows(columns, rows, format.value, console)
 
 

@@ -24,7 +24,7 @@ DEFAULT_OUT = Path("reports")
 REPORT_FILE = "index.html"
 
 QUERIES = {
-    "weekly": "SELECT week_start, label, stories FROM v_topic_weekly WHERE scheme = 'iptc'",
+    "weekly": "SELECT week_start, label, stories FROM v_topic_weekly WHERE scheme = 'iptc' AND level = 1",
     "entities": "SELECT name, entity_type, sum(stories)::BIGINT AS stories FROM v_entity_daily GROUP BY ALL",
     "pairs": (
         "SELECT entity_name, partner_name, together, lift FROM v_entity_cooccurrence WHERE together >= 2"
@@ -40,7 +40,9 @@ QUERIES = {
 }
 _TOTALS = (
     "SELECT count(*) FILTER (WHERE duplicate_of IS NULL), count(*) FILTER (WHERE duplicate_of IS NOT NULL), "
-    "count(DISTINCT source_key), min(date_key), max(date_key) FROM fact_story"
+    "count(DISTINCT source_key), min(date_key) FILTER (WHERE date_basis <> 'first_seen'), "
+    "max(date_key) FILTER (WHERE date_basis <> 'first_seen'), "
+    "count(*) FILTER (WHERE date_basis = 'first_seen') FROM fact_story"
 )
 _LAST_RUN = (
     "SELECT run_id, status, strftime(finished_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M UTC'), "
@@ -79,7 +81,7 @@ def _day(key: int | None) -> str:
 
 
 def _summary_html(data: ReportData, location: str, generated: datetime) -> str:
-    stories, copies, sources, first, last = data.totals
+    stories, copies, sources, first, last, undated = data.totals
     run = data.last_run
     run_line = (
         f"Last run <code>{html.escape(run[0])}</code>: {html.escape(run[1])} at {run[2]}, "
@@ -89,7 +91,8 @@ def _summary_html(data: ReportData, location: str, generated: datetime) -> str:
     )
     return (
         f"<p><b>{stories}</b> stories (plus {copies} wire copies) from <b>{sources}</b> sources, "
-        f"published {_day(first)} to {_day(last)}. {run_line}</p>"
+        f"published {_day(first)} to {_day(last)} ({undated} undated, shown on the day first seen). "
+        f"{run_line}</p>"
         f"<p class='meta'>Warehouse <code>{html.escape(location)}</code>, report written "
         f"{generated:%Y-%m-%d %H:%M} UTC. Ask more with <code>dateline sql</code> "
         "on the views v_topic_daily, v_topic_weekly, v_entity_daily, v_entity_cooccurrence, "

@@ -71,7 +71,7 @@ def test_report_page_is_self_contained_with_every_chart(tmp_path: Path) -> None:
     assert page.count("Plotly.newPlot(") == 6
     assert "plotly.js v" in page  # the library itself is inline
     assert not re.search(r"<(script|link)[^>]+(src|href)=['\"]?https?:", page)
-    assert "Stories per week by IPTC topic" in page and "Trending topics: 7 days to 2025-03-31" in page
+    assert "Stories per week by IPTC top-level topic" in page and "Trending topics: 7 days to 2025-03-31" in page
     assert "<b>64</b> stories (plus 2 wire copies) from <b>2</b> sources" in page
 
 

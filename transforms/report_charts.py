@@ -27,7 +27,7 @@ def topic_volume_chart(weekly: pl.DataFrame, top: int = 8) -> go.Figure:
 
     `weekly` has columns week_start, label, stories (v_topic_weekly, one scheme).
     """
-    title = "Stories per week by IPTC topic"
+    title = "Stories per week by IPTC top-level topic"
     if weekly.is_empty():
         return _empty(title)
     leaders = (

@@ -1,6 +1,8 @@
 -- v_trending_topics: one row per topic with stories in the last 35 days before the anchor: its last 7
--- days against the 28 days before them. The anchor is the newest story day in the warehouse (not the
--- wall clock), so an archive or the bundled samples trend too. Wire copies are not counted.
+-- days against the 28 days before them. The anchor is the newest publication (or update) day in the
+-- warehouse, not the wall clock, so an archive or the bundled samples trend too; a story dated only by
+-- when the pipeline first saw it (date_basis = 'first_seen') cannot move the anchor. Wire copies are
+-- not counted.
 --   recent_stories    stories in [anchor_day - 6, anchor_day]
 --   baseline_stories  stories in [anchor_day - 34, anchor_day - 7]
 --   expected_stories  baseline_stories * 7 / 28, what a steady topic would have had this week
@@ -11,7 +13,7 @@
 CREATE OR REPLACE VIEW v_trending_topics AS
 WITH anchor AS (
     SELECT max(strptime(date_key::VARCHAR, '%Y%m%d')::DATE) AS anchor_day
-    FROM fact_story WHERE duplicate_of IS NULL
+    FROM fact_story WHERE duplicate_of IS NULL AND date_basis <> 'first_seen'
 ),
 windowed AS (
     SELECT
