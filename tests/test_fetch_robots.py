@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.http_fixtures import Reply, ScriptedServer, fast_settings, fetch_all
+from tests.http_fixtures import Reply, ScriptedServer, fast_settings, fetch_all, redirect
 
 PAGE = b"<html><body><p>ok</p></body></html>"
 ROBOTS = b"User-agent: *\nDisallow: /private\nCrawl-delay: 0.3\n"
@@ -74,3 +74,16 @@ def test_robots_server_error_disallows_for_now_only(server: ScriptedServer, tmp_
     (next_run,) = fetch_all(settings, server.url("/open"))
     assert during_outage.error == "robots_disallowed"
     assert len(server.hits("/open")) == 1 and next_run.body == PAGE
+
+
+def test_robots_served_as_octet_stream_is_still_obeyed(server: ScriptedServer, tmp_path: Path) -> None:
+    server.route("/robots.txt", Reply(headers={"Content-Type": "application/octet-stream"}, body=ROBOTS))
+    (result,) = fetch_all(fast_settings(tmp_path), server.url("/private/page"))
+    assert result.error == "robots_disallowed"
+
+
+def test_robots_redirect_loop_means_unavailable_so_allowed(server: ScriptedServer, tmp_path: Path) -> None:
+    server.route("/robots.txt", redirect("/robots-elsewhere.txt"))
+    server.route("/robots-elsewhere.txt", redirect("/robots.txt"))
+    (result,) = fetch_all(fast_settings(tmp_path), server.url("/private/page"))
+    assert (result.error, result.body) == (None, PAGE)

@@ -33,6 +33,8 @@ from flows.fetching.sniffing import GZIP_FILE_TYPES, is_binary_type, looks_binar
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SNIFF_BYTES = 1024
 _DISCARD_BYTES = 64 * 1024
+_UNAVAILABLE = 404
+_REDIRECT_FAILURES = frozenset({ErrorCode.TOO_MANY_REDIRECTS, ErrorCode.REDIRECT_LOOP, ErrorCode.BAD_SCHEME})
 
 
 class _Failure(Exception):
@@ -191,7 +193,7 @@ class Fetcher:
         result: FetchResult,
         limit: int,
         *,
-        truncate: bool = False,
+        lenient: bool = False,
     ) -> _Response:
         """One attempt: follow up to `max_redirects` hops, all within one network deadline."""
         seen = {url}
@@ -203,7 +205,7 @@ class Fetcher:
                 started = time.perf_counter()
                 try:
                     async with asyncio.timeout(max(remaining, 0.0)):
-                        response = await self._exchange(url, request, result, limit, truncate)
+                        response = await self._exchange(url, request, result, limit, lenient)
                 except TimeoutError as exc:
                     detail = f"no complete answer within {self.settings.deadline_s}s"
                     raise _Failure(ErrorCode.TIMEOUT, detail) from exc
@@ -234,18 +236,22 @@ class Fetcher:
             raise _Failure(ErrorCode.ROBOTS_DISALLOWED, url[:200])
 
     async def _fetch_robots(self, robots_url: str) -> tuple[int | None, bytes | None]:
-        """robots.txt itself: no retries, redirects followed, body truncated to `robots_max_bytes`."""
+        """robots.txt itself: no retries, redirects followed, body truncated to `robots_max_bytes`.
+
+        Per RFC 9309 a redirect chain that goes wrong means "unavailable" (like a 4xx: no rules);
+        anything else that fails means "unreachable" (disallow for now).
+        """
         scratch = FetchResult(url=robots_url)
         try:
             response = await self._follow(
-                robots_url, None, scratch, self.settings.robots_max_bytes, truncate=True
+                robots_url, None, scratch, self.settings.robots_max_bytes, lenient=True
             )
-        except _Failure:
-            return None, None
+        except _Failure as failure:
+            return (_UNAVAILABLE, None) if failure.code in _REDIRECT_FAILURES else (None, None)
         return response.status_code, response.body
 
     async def _exchange(
-        self, url: str, request: FetchRequest | None, result: FetchResult, limit: int, truncate: bool
+        self, url: str, request: FetchRequest | None, result: FetchResult, limit: int, lenient: bool
     ) -> _Response:
         if self._client is None:
             raise RuntimeError("Fetcher used outside `async with`")
@@ -258,7 +264,7 @@ class Fetcher:
             async with self._client.stream("GET", url, headers=headers) as http_response:
                 response = _Response(url, http_response.status_code, dict(http_response.headers.items()))
                 if 200 <= response.status_code < 300:
-                    response.body = await self._read_body(http_response, result, limit, truncate)
+                    response.body = await self._read_body(http_response, result, limit, lenient)
                     return response
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     response.location = response.headers["location"]
@@ -282,21 +288,25 @@ class Fetcher:
         result.bytes += discarded
 
     async def _read_body(
-        self, http_response: httpx.Response, result: FetchResult, limit: int, truncate: bool
+        self, http_response: httpx.Response, result: FetchResult, limit: int, lenient: bool
     ) -> bytes:
-        """Stream raw bytes through a bounded decoder; refuse binary and oversize bodies early."""
+        """Stream raw bytes through a bounded decoder; refuse binary and oversize bodies early.
+
+        `lenient` (robots.txt) keeps the first `limit` bytes of an oversize body and skips the
+        binary checks: robots files are often served as application/octet-stream.
+        """
         content_type = http_response.headers.get("content-type")
-        if is_binary_type(content_type):
+        if not lenient and is_binary_type(content_type):
             raise _Failure(ErrorCode.BINARY_CONTENT, media_type(content_type))
         coding = http_response.headers.get("content-encoding")
         if coding is None and media_type(content_type) in GZIP_FILE_TYPES:
             coding = "gzip"
         declared = http_response.headers.get("content-length", "")
-        if coding is None and not truncate and declared.isdigit() and int(declared) > limit:
+        if coding is None and not lenient and declared.isdigit() and int(declared) > limit:
             raise _Failure(ErrorCode.TOO_LARGE, f"Content-Length {declared} over {limit}")
         parts: list[bytes] = []
         size = 0
-        sniffed = False
+        sniffed = lenient
         try:
             decoder = make_decoder(coding, limit, self.settings.bomb_ratio)
             async for chunk in http_response.aiter_raw():
@@ -309,7 +319,7 @@ class Fetcher:
                     sniffed = True
             parts.append(decoder.finish())
         except BodyError as exc:
-            if truncate and exc.code is ErrorCode.TOO_LARGE:
+            if lenient and exc.code is ErrorCode.TOO_LARGE:
                 return b"".join(parts)
             raise _Failure(exc.code, exc.detail) from exc
         if not sniffed:

@@ -77,6 +77,10 @@ class IdentityDecoder:
         return b""
 
 
+def _is_zlib_header(data: bytes) -> bool:
+    return len(data) >= 2 and data[0] & 0x0F == 8 and ((data[0] << 8) | data[1]) % 31 == 0
+
+
 class _CompressedDecoder:
     """Feeds raw input to `_step` slice by slice, counting raw bytes as they are consumed."""
 
@@ -104,8 +108,8 @@ class ZlibDecoder(_CompressedDecoder):
         self._started = False
 
     def _step(self, data: bytes) -> bytes:
-        # Some servers send raw deflate under "deflate"; a zlib header's CMF byte has method 8.
-        if not self._started and self._wbits == zlib.MAX_WBITS and data and (data[0] & 0x0F) != 8:
+        # Some servers send raw deflate under "deflate"; a zlib header is method 8 and a multiple of 31.
+        if not self._started and self._wbits == zlib.MAX_WBITS and not _is_zlib_header(data):
             self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
         self._started = True
         return self._drain(data)
