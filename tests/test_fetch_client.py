@@ -168,13 +168,14 @@ def test_undeclared_4_gib_body_is_cut_at_the_cap_while_streaming(
 
 
 @pytest.mark.parametrize(
-    ("coding", "bomb"),
-    [("gzip", gzip_bomb(64 * MiB)), ("br", brotli_bomb(1 * GiB)), ("zstd", zstd_bomb(1 * GiB))],
+    ("coding", "build", "size"),
+    [("gzip", gzip_bomb, 64 * MiB), ("br", brotli_bomb, 1 * GiB), ("zstd", zstd_bomb, 1 * GiB)],
     ids=["gzip", "brotli", "zstd"],
 )
 def test_compression_bombs_end_as_decompression_bomb_in_bounded_memory(
-    server: ScriptedServer, tmp_path: Path, coding: str, bomb: bytes
+    server: ScriptedServer, tmp_path: Path, coding: str, build, size: int
 ) -> None:
+    bomb = build(size)  # 64 MiB or 1 GiB of spaces in a few KiB (gzip: ~64 KiB)
     server.route("/bomb", Reply(headers={"Content-Type": "text/html", "Content-Encoding": coding}, body=bomb))
     (result,), peak = peak_memory_of(lambda: fetch_all(fast_settings(tmp_path), server.url("/bomb")))
     assert (result.error, result.body) == ("decompression_bomb", None)
@@ -304,3 +305,18 @@ def test_fetched_bodies_are_archived_once_by_content(server: ScriptedServer, tmp
     assert one.archive_key == two.archive_key and archive.get(one.archive_key) == PAGE
     assert {entry.url for entry in archive.iter_entries()} == {server.url("/one"), server.url("/two")}
     assert len(list((tmp_path / "archive" / "objects").rglob("*.zst"))) == 1
+
+
+def test_http_proxy_from_the_environment_is_used(
+    server: ScriptedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.route("http://news.example/story", Reply(body=PAGE))  # a forward proxy sees absolute URLs
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.url(""))
+    (result,) = fetch_all(fast_settings(tmp_path), "http://news.example/story")
+    assert (result.error, result.body) == (None, PAGE)
+    assert [seen.path for seen in server.requests] == [
+        "http://news.example/robots.txt",
+        "http://news.example/story",
+    ]
