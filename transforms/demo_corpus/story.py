@@ -10,6 +10,10 @@ Variety that downstream stages must handle is placed by index patterns, so its a
 known exactly: pairs (2k, 2k+1) with k % 8 == 5 are a wire story and its republication by
 another outlet; i % 97 == 41 is an undated explainer; i % 89 == 23 is a legacy page (no
 structured metadata, "| Outlet" title suffix); about a quarter of the rest are updated.
+
+Each story has two independent random streams: the "head" (outlet, time, cast, headline,
+URL) and the "body". Sitemaps and related links only need heads, which cost a fraction of
+a body; a body redraws its head's choices by replaying the head stream.
 """
 
 from __future__ import annotations
@@ -128,7 +132,8 @@ class Draft:
 class StoryHead:
     """Where, when and under which headline a story appears: all a sitemap or a related link needs.
 
-    Much cheaper than the full story, so a sitemap of thousands of entries never writes a body.
+    Much cheaper than the full story, so a sitemap of thousands of entries never writes a body,
+    and small (it keeps no draft), so tens of thousands fit in the cache.
     """
 
     index: int
@@ -143,7 +148,6 @@ class StoryHead:
     variant: str  # "standard", "undated" or "legacy"
     is_wire: bool
     wire_copy_of: int | None
-    draft: Draft
 
     @property
     def article_id(self) -> int:
@@ -171,6 +175,7 @@ class Story:
     organizations: tuple[Organization, ...]
     places: tuple[Place, ...]
 
+    # A story reads like its head for everything the head already knows.
     index = property(lambda self: self.head.index)
     outlet = property(lambda self: self.head.outlet)
     outlet_index = property(lambda self: self.head.outlet_index)
@@ -398,7 +403,7 @@ def _authors(rng: random.Random, outlet_index: int, wire: bool) -> tuple[str, ..
 
 def _make_head(
     cfg: CorpusConfig, index: int, site: Outlet, outlet_index: int, rng: random.Random, dump: bool
-) -> StoryHead:
+) -> tuple[StoryHead, Draft]:
     """Draw a story's cast, subjects, time and headline; the body is written later from this draft."""
     variant = "standard" if dump else variant_of(cfg, index)
     dated = variant != "undated"
@@ -451,7 +456,7 @@ def _make_head(
     if not dump:
         folder = f"/{published:%Y/%m/%d}" if dated else "/explainers"
         path = f"{folder}/{slugify(headline)}-{ARTICLE_ID_BASE + index}.html"
-    return StoryHead(
+    head = StoryHead(
         index=index,
         outlet=site,
         outlet_index=outlet_index,
@@ -464,13 +469,13 @@ def _make_head(
         variant=variant,
         is_wire=wire,
         wire_copy_of=None,
-        draft=Draft(p1, p2, org, place, other, city, slots, values),
     )
+    return head, Draft(p1, p2, org, place, other, city, slots, values)
 
 
-def _write_body(head: StoryHead, rng: random.Random) -> Story:
-    """The words of a story, written from its head's draft."""
-    draft, dated = head.draft, head.variant != "undated"
+def _write_body(head: StoryHead, draft: Draft, rng: random.Random) -> Story:
+    """The words of a story, written from its draft."""
+    dated = head.variant != "undated"
     text = SECTION_TEXT[head.section.lower()]
     writer = _Writer(draft.slots, draft.date_values)
     quotes: list[Quote] = []
@@ -542,7 +547,7 @@ def _stream(cfg: CorpusConfig, kind: str, index: int) -> random.Random:
     return random.Random(f"dateline-demo/{cfg.seed}/{kind}/{index}")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=32768)
 def story_head(cfg: CorpusConfig, index: int) -> StoryHead:
     """The head of story `index` (0 <= index < cfg.stories)."""
     if not 0 <= index < cfg.stories:
@@ -551,7 +556,7 @@ def story_head(cfg: CorpusConfig, index: int) -> StoryHead:
     site = outlet(outlet_index)
     rng = _stream(cfg, "head", index)
     if not (wire_pair(cfg, index) and index % 2 == 1):
-        return _make_head(cfg, index, site, outlet_index, rng, dump=False)
+        return _make_head(cfg, index, site, outlet_index, rng, dump=False)[0]
     # A wire copy: the original's headline and words, republished on another outlet a little later.
     original = story_head(cfg, index - 1)
     assert original.published is not None and original.path is not None
@@ -575,14 +580,16 @@ def story(cfg: CorpusConfig, index: int) -> Story:
     head = story_head(cfg, index)
     if head.wire_copy_of is not None:
         return replace(story(cfg, head.wire_copy_of), head=head)
-    return _write_body(head, _stream(cfg, "body", index))
+    # Replaying the head's stream gives the draft back: cheaper to redraw than to cache.
+    _, draft = _make_head(cfg, index, head.outlet, head.outlet_index, _stream(cfg, "head", index), dump=False)
+    return _write_body(head, draft, _stream(cfg, "body", index))
 
 
 def dump_story(cfg: CorpusConfig, index: int) -> Story:
     """Story `index` of the story-dump outlet (no URL; dated by day only in its dump)."""
-    head = _make_head(cfg, index, DUMP_OUTLET, -1, _stream(cfg, "dump-head", index), dump=True)
+    head, draft = _make_head(cfg, index, DUMP_OUTLET, -1, _stream(cfg, "dump-head", index), dump=True)
     rng = _stream(cfg, "dump-body", index)
-    written = replace(_write_body(head, rng), authors=())
+    written = replace(_write_body(head, draft, rng), authors=())
     if rng.random() < 0.35:  # like the seed's second story: no photo, so no caption and no "Short Url"
         written = replace(written, image_caption=None)
     return written
