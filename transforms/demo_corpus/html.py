@@ -75,9 +75,11 @@ def _article_json_ld(cfg: CorpusConfig, item: Story) -> object:
             "caption": item.image_caption,
         },
     }
+    # dateModified only when the story changed, so "updated" in the page means what the manifest says.
     if item.published:
         article["datePublished"] = item.published.isoformat()
-        article["dateModified"] = (item.updated or item.published).isoformat()
+    if item.updated:
+        article["dateModified"] = item.updated.isoformat()
     if item.is_wire:
         article["sourceOrganization"] = {"@type": "NewsMediaOrganization", "name": "Meridian Wire"}
     if site.jsonld_style == "object":
@@ -120,8 +122,8 @@ def _meta_tags(cfg: CorpusConfig, item: Story) -> list[str]:
     tags += [f'<meta property="article:author" content="{escape(name)}">' for name in item.authors]
     if item.published:
         tags.append(f'<meta property="article:published_time" content="{item.published.isoformat()}">')
-        modified = (item.updated or item.published).isoformat()
-        tags.append(f'<meta property="article:modified_time" content="{modified}">')
+    if item.updated:
+        tags.append(f'<meta property="article:modified_time" content="{item.updated.isoformat()}">')
     return tags
 
 
