@@ -69,7 +69,8 @@ class Document:
 @dataclass(slots=True)
 class ChunkInput:
     documents: list[Document] = field(default_factory=list)
-    hints: list[StoryRecord] = field(default_factory=list)
+    # feed items carrying the full text whose page could not be fetched: they are the story
+    standalone_items: list[StoryRecord] = field(default_factory=list)
     fetches: list[FetchResult] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
 
@@ -131,7 +132,7 @@ def fetch_chunk(items: list[WorkItem], session: FetchSession | None) -> ChunkInp
         result = item.prefetched or fetched[id(item)]
         if result.error or result.body is None:
             if _keep_hint_alone(item.hint):
-                chunk.hints.append(item.hint)
+                chunk.standalone_items.append(item.hint)
             chunk.rejects.append(
                 Reject(
                     item.source.name,
@@ -145,15 +146,14 @@ def fetch_chunk(items: list[WorkItem], session: FetchSession | None) -> ChunkInp
         chunk.documents.append(
             Document(item, result.body, result.final_url or result.url, result.content_type)
         )
-        if item.hint is not None:
-            chunk.hints.append(item.hint)
     return chunk
 
 
 @task(name="parse-chunk", cache_policy=NO_CACHE)
 def parse_chunk(chunk: ChunkInput) -> tuple[list[StoryRecord], list[Reject]]:
-    """Every story in the chunk's documents; a document that cannot be read becomes a reject."""
-    records: list[StoryRecord] = list(chunk.hints)
+    """Every story in the chunk's documents, each joined by what its feed item or sitemap entry said;
+    a document that cannot be read becomes a reject."""
+    records: list[StoryRecord] = list(chunk.standalone_items)
     rejects: list[Reject] = []
     for document in chunk.documents:
         source = document.item.source
@@ -178,6 +178,8 @@ def parse_chunk(chunk: ChunkInput) -> tuple[list[StoryRecord], list[Reject]]:
             record.language = record.language or source.language
             record.section = record.section or source.section
             record.tags = list(dict.fromkeys([*record.tags, *source.tags]))
+        if document.item.hint is not None and len(parsed) == 1:
+            parsed[0].fill_gaps(document.item.hint)
         records.extend(parsed)
     return records, rejects
 
@@ -277,9 +279,8 @@ def _open_run(
         return
     merged = sink.merge_staged()
     if merged.batches:
-        print(
-            f"merged {merged.batches} staged batches: {merged.result.new} new, {merged.result.updated} updated"
-        )
+        result = merged.result
+        print(f"merged {merged.batches} staged batches: {result.new} new, {result.updated} updated")
 
 
 def _close_run(

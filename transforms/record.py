@@ -7,7 +7,7 @@ tells them and leave the rest empty; they never guess a time that is not there.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -38,3 +38,12 @@ class StoryRecord:
     def to_dict(self) -> dict[str, Any]:
         """The record as plain JSON-ready data (the `dateline extract` line)."""
         return asdict(self)
+
+    def fill_gaps(self, other: StoryRecord) -> None:
+        """Take what this record lacks from `other`, the feed item or sitemap entry announcing the
+        same page (a page without a date still gets the feed's pubDate, for example)."""
+        for item in fields(self):
+            if item.name in ("input", "source"):
+                continue
+            if not getattr(self, item.name) and getattr(other, item.name):
+                setattr(self, item.name, getattr(other, item.name))

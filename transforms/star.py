@@ -152,13 +152,13 @@ def _story_row(record: StoryRecord, seen_at: datetime) -> dict:
     }
 
 
-def _validate(record: StoryRecord) -> Reject | None:
-    if not (record.title or "").strip():
-        return Reject(
-            record.source or "", record.input, "normalise", "no_headline", "the document has no title"
-        )
-    if not record.body.strip() and not any(s.strip() for s in record.summary):
-        return Reject(record.source or "", record.input, "normalise", "no_text", "neither body nor summary")
+def _problem(row: dict) -> tuple[str, str] | None:
+    """Why a (collapsed) story cannot be loaded, or None. Checked after collapsing, so a sitemap entry
+    that only knows a title is fine once its page brought the body."""
+    if not row["headline"]:
+        return "no_headline", "the document has no title"
+    if not row["body"] and not row["summary"]:
+        return "no_text", "neither body nor summary"
     return None
 
 
@@ -183,7 +183,7 @@ def _collapse(stories: pl.DataFrame) -> pl.DataFrame:
         pl.col(c).fill_null([]) for c in ("summary", "authors", "tags")
     ).with_columns(pl.col("body").fill_null(""))
     hashes = [
-        content_hash(r["headline"], "\n".join(r["summary"]), r["dateline"] or "", r["body"])
+        content_hash(r["headline"] or "", "\n".join(r["summary"]), r["dateline"] or "", r["body"])
         for r in merged.select("headline", "summary", "dateline", "body").iter_rows(named=True)
     ]
     return merged.with_columns(pl.Series("content_hash", hashes)).select(STORY_SCHEMA.keys())
@@ -199,18 +199,19 @@ class StoryFrame:
 
 
 def build_stories(records: list[StoryRecord], seen_at: datetime) -> StoryFrame:
-    """Validate, flatten and collapse records into the story frame."""
-    rejects, rows = [], []
-    for record in records:
-        problem = _validate(record)
-        if problem:
-            rejects.append(problem)
-        else:
-            rows.append(_story_row(record, seen_at))
-    frame = pl.DataFrame(rows, schema=STORY_SCHEMA)
+    """Flatten, collapse and validate records into the story frame."""
+    frame = pl.DataFrame([_story_row(r, seen_at) for r in records], schema=STORY_SCHEMA)
     collapsed = _collapse(frame) if frame.height else frame
-    collapsed = collapsed.with_columns(duplicate_of=pl.lit(None, pl.Int64()))
-    return StoryFrame(collapsed, frame.height - collapsed.height, rejects)
+    rejects, keep = [], []
+    for row in collapsed.select("source", "locator", "headline", "body", "summary").iter_rows(named=True):
+        problem = _problem(row)
+        keep.append(problem is None)
+        if problem:
+            rejects.append(Reject(row["source"], row["locator"], "normalise", *problem))
+    stories = collapsed.filter(pl.Series(keep, dtype=pl.Boolean())).with_columns(
+        duplicate_of=pl.lit(None, pl.Int64())
+    )
+    return StoryFrame(stories, frame.height - collapsed.height, rejects)
 
 
 def mark_duplicates(stories: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
