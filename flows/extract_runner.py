@@ -1,8 +1,9 @@
-"""Run article extraction over many files on all cores: the I/O edge of `dateline extract`.
+"""Run extraction over many files on all cores: the I/O edge of `dateline extract`.
 
-Parsing is CPU-bound and pure, so pages are spread over a process pool in chunks (one
+Parsing is CPU-bound and pure, so files are spread over a process pool in chunks (one
 pickle round-trip per chunk, not per page); each worker reads its own files so only paths
-and records cross process boundaries. Results come back in input order.
+and records cross process boundaries. Results come back in input order. Each file goes
+through the document dispatcher, so saved feeds and story dumps work as well as pages.
 """
 
 from __future__ import annotations
@@ -15,47 +16,54 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from transforms.errors import ParseError
-from transforms.parsers.article import parse_article
-from transforms.parsers.html.document import MAX_INPUT_BYTES
+from transforms.parsers.document import MAX_DOCUMENT_BYTES, parse_document
 from transforms.record import StoryRecord
 
 Result = StoryRecord | tuple[str, ParseError]
 _CHUNK = 8
-_MAX_FILE_BYTES = 64 * MAX_INPUT_BYTES  # read cap: a bigger file is cut, the parser caps again
+_SUFFIXES = tuple(
+    f"{kind}{gz}" for kind in (".html", ".htm", ".xml", ".rss", ".atom", ".txt") for gz in ("", ".gz")
+)
 
 
 def read_page(path: str) -> bytes:
-    """The page bytes, gunzipped when the name ends in .gz; capped so a huge file cannot exhaust memory."""
+    """The file's bytes, gunzipped when the name ends in .gz; read up to one byte past the dispatcher's
+    size limit, so a huge file is refused as too large without being held in memory whole."""
     with open(path, "rb") as handle:
         if path.endswith(".gz"):
             with gzip.GzipFile(fileobj=handle) as unzipped:
-                return unzipped.read(MAX_INPUT_BYTES)
-        return handle.read(_MAX_FILE_BYTES)
+                return unzipped.read(MAX_DOCUMENT_BYTES + 1)
+        return handle.read(MAX_DOCUMENT_BYTES + 1)
 
 
-def extract_file(path: str) -> Result:
-    """One file as a record, or (path, ParseError) when it holds no readable article."""
+def extract_file(path: str) -> list[Result]:
+    """The stories of one file (a page gives one, a dump several), or [(path, ParseError)]."""
+    if path.startswith(("http://", "https://")):
+        return [(path, ParseError("url_input", "extract reads files; fetch URLs with `dateline run`"))]
     try:
         data = read_page(path)
     except (OSError, EOFError, zlib.error) as error:
-        return path, ParseError("unreadable", f"{type(error).__name__}: {error}")
+        return [(path, ParseError("unreadable", f"{type(error).__name__}: {error}"))]
     try:
-        return parse_article(data, locator=path)
+        return list(parse_document(data, locator=path))
     except ParseError as error:
-        return path, error
+        return [(path, error)]
 
 
 def _extract_chunk(paths: list[str]) -> list[Result]:
-    return [extract_file(p) for p in paths]
+    return [result for path in paths for result in extract_file(path)]
 
 
 def extract_paths(paths: list[str], workers: int | None = None) -> Iterator[Result]:
-    """Records (or rejects) for `paths` in order; `workers` processes (default: all cores, 1 = in-process)."""
-    paths = [str(p) for p in paths]
+    """Records (or rejects) for `paths` in order; `workers` processes (default: all cores, 1 = in-process).
+
+    A directory stands for the documents under it (see `page_paths`).
+    """
+    paths = [f for p in paths for f in (page_paths(p) if Path(p).is_dir() else [str(p)])]
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(paths) < 2 * _CHUNK:
         for path in paths:
-            yield extract_file(path)
+            yield from extract_file(path)
         return
     chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -64,9 +72,8 @@ def extract_paths(paths: list[str], workers: int | None = None) -> Iterator[Resu
 
 
 def page_paths(root: str | Path) -> list[str]:
-    """The .html/.htm/.html.gz files under `root` (or `root` itself), sorted for a stable order."""
+    """The documents under `root` (or `root` itself), sorted for a stable order."""
     root = Path(root)
     if root.is_file():
         return [str(root)]
-    suffixes = (".html", ".htm", ".html.gz", ".htm.gz")
-    return sorted(str(p) for p in root.rglob("*") if p.is_file() and p.name.endswith(suffixes))
+    return sorted(str(p) for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(_SUFFIXES))

@@ -122,7 +122,7 @@ def test_site_name_removed_from_titles(title, expected):
         (["Sam Lee, Staff Writer"], ["Sam Lee"]),
         (["Kayla Jimenez USA TODAY"], ["Kayla Jimenez"]),
         (["Najib Jobain, Associated Press, Samy Magdy"], ["Najib Jobain", "Samy Magdy"]),
-        (["The Associated Press"], ["The Associated Press"]),
+        (["The Associated Press"], []),
         (["Ledger Staff"], []),
         (["The Daily Ledger"], []),
         (["Chris E. Hayner"], ["Chris E. Hayner"]),

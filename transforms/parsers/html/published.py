@@ -71,6 +71,7 @@ _VISIBLE = re.compile(
 _NAIVE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?$")
 _MAX_OFFSET = timedelta(hours=14)
 _MAX_CANDIDATES = 12
+_ISO_LIKE = re.compile(r"^\s*\d{4,}-\d{1,2}-\d{1,2}")
 _QUARTER_HOUR = timedelta(minutes=15)
 _PUBLISHED_CLASS = re.compile(r"publish|posted|date|time|byline|meta", re.IGNORECASE)
 
@@ -213,8 +214,8 @@ def extract_dates(
     ]
     updated_values = _normalised(raw_updated, default_tz)
     updated = _in_page_offset(updated_values[0], raw_updated, updated_values) if updated_values else None
-    if not published and not any(declared):
-        # htmldate "repairs" impossible declared dates (2025-02-30 -> 2025-02-01): only ask it when none exist
+    if not published and not any(_ISO_LIKE.match(v) for v in declared if v):
+        # htmldate "repairs" impossible ISO dates (2025-02-30 -> 2025-02-01): not asked when the page has one
         published = _htmldate(tree)
     if not published or not updated:
         seen_published, seen_updated = _visible(tree, default_tz)
