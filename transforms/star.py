@@ -363,10 +363,11 @@ def build_star(story_frame: StoryFrame, enrichment: EnrichmentFrames | None = No
     if enrichment is not None:
         dim_entity, bridge_entity = _entity_frames(enrichment.entities)
         dim_topic = pl.concat([dim_topic, _iptc_dim(enrichment.iptc)], how="vertical_relaxed")
-        scored = _with_story_keys(enrichment.topics).with_columns(
-            pl.Series(
-                "topic_key", [topic_key("iptc", t) for t in enrichment.topics["topic_id"]], dtype=pl.Int64()
-            )
+        # Only IPTC rows: the stories' own sections and tags are already scheme-`source` topics above,
+        # and keying enrichment's "source:..." rows as IPTC left bridge rows without a dim_topic row.
+        iptc_scored = enrichment.topics.join(enrichment.iptc.select("topic_id"), on="topic_id", how="semi")
+        scored = _with_story_keys(iptc_scored).with_columns(
+            pl.Series("topic_key", [topic_key("iptc", t) for t in iptc_scored["topic_id"]], dtype=pl.Int64())
         )
         bridge_topic = pl.concat(
             [bridge_topic, scored.select("story_key", "topic_key", "score", "evidence")],
