@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import random
+import time
 import zlib
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import brotli
 import pytest
@@ -13,6 +16,7 @@ import zstandard
 
 from flows.fetching.decompress import BodyError, make_decoder
 from flows.fetching.models import ErrorCode
+from flows.fetching.politeness import HostGate
 from flows.fetching.retries import backoff_delay, parse_retry_after, retry_wait
 from flows.fetching.settings import FetchSettings
 from flows.fetching.sniffing import is_binary_type, looks_binary
@@ -92,3 +96,37 @@ def test_binary_sniffing() -> None:
     assert not is_binary_type("text/html; charset=utf-8") and not is_binary_type(None)
     assert looks_binary(b"%PDF-1.4 ...") and looks_binary(b"PK\x03\x04...") and looks_binary(b"<p>\x00</p>")
     assert not looks_binary("<p>caf\u00e9</p>".encode("utf-16")) and not looks_binary(b"<html>")
+
+
+def run_gate(
+    gate: HostGate, hosts: list[str], hold: dict[str, float] | None = None
+) -> list[tuple[str, float]]:
+    """Enter the gate once per host name (concurrently), holding the slot `hold[host]` seconds;
+    return (host, start time) in start order."""
+    starts: list[tuple[str, float]] = []
+
+    async def enter(host: str) -> None:
+        async with gate.slot(host):
+            starts.append((host, time.monotonic()))
+            await asyncio.sleep((hold or {}).get(host, 0.0))
+
+    async def main() -> None:
+        await asyncio.gather(*(enter(host) for host in hosts))
+
+    asyncio.run(main())
+    return starts
+
+
+def test_host_delay_holds_even_when_the_global_limit_queues_requests() -> None:
+    gate = HostGate(per_host=3, max_connections=1, min_delay_s=0.2)
+    # "busy" holds the only global slot while a's requests queue behind it: once it is free,
+    # a's requests must still start 0.2 s apart, not all at once.
+    starts = [at for host, at in run_gate(gate, ["busy", "a", "a", "a"], hold={"busy": 0.5}) if host == "a"]
+    assert len(starts) == 3 and all(later - earlier >= 0.2 for earlier, later in pairwise(starts))
+
+
+def test_a_slow_host_does_not_block_other_hosts() -> None:
+    gate = HostGate(per_host=2, max_connections=1, min_delay_s=0.0)
+    gate.set_delay("slow", 0.5)
+    order = [host for host, _ in run_gate(gate, ["slow", "slow", "fast", "fast"])]
+    assert order.index("fast") < order.index("slow", 1) and order.count("fast") == 2

@@ -97,8 +97,7 @@ class Fetcher:
         self.settings = settings
         self.archive = archive
         self._client: httpx.AsyncClient | None = None
-        self._global = asyncio.Semaphore(settings.max_connections)
-        self._gate = HostGate(settings.per_host, settings.min_delay_s)
+        self._gate = HostGate(settings.per_host, settings.max_connections, settings.min_delay_s)
         self._robots = RobotsCache(settings.state_dir, settings.robots_ttl_s, self._fetch_robots)
         self._rng = random.Random()
 
@@ -201,7 +200,7 @@ class Fetcher:
         for _ in range(self.settings.max_redirects + 1):
             if request is not None:
                 await self._obey_robots(url)
-            async with self._gate.slot(_host(url)), self._global:
+            async with self._gate.slot(_host(url)):
                 started = time.perf_counter()
                 try:
                     async with asyncio.timeout(max(remaining, 0.0)):

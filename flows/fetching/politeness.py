@@ -14,11 +14,16 @@ from contextlib import asynccontextmanager
 
 
 class HostGate:
-    """Admission control keyed by host (`host:port`), shared by all requests of one run."""
+    """Admission control keyed by host (`host:port`) plus the run's global limit, shared by all requests."""
 
     def __init__(
-        self, per_host: int, min_delay_s: float, clock: Callable[[], float] = time.monotonic
+        self,
+        per_host: int,
+        max_connections: int,
+        min_delay_s: float,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._global = asyncio.Semaphore(max_connections)
         self._per_host = per_host
         self._min_delay_s = min_delay_s
         self._clock = clock
@@ -39,13 +44,25 @@ class HostGate:
 
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
-        """Wait for a free slot and for the host's next allowed start time, then hold the slot."""
+        """Hold a host slot and a global slot, entered no sooner than the host's next allowed start.
+
+        The start is claimed only once the global slot is held, with no await between the check
+        and the claim, so waiting for a busy global limit can never bunch a host's requests up;
+        the host delay is slept without holding a global slot, so a slow host never blocks others.
+        """
         semaphore = self._slots.setdefault(host, asyncio.Semaphore(self._per_host))
         async with semaphore:
-            # Reserve a start time with no await in between: the event loop makes this atomic.
-            now = self._clock()
-            start = max(now, self._next_start.get(host, 0.0))
-            self._next_start[host] = start + self.delay_of(host)
-            if start > now:
-                await asyncio.sleep(start - now)
-            yield
+            while True:
+                wait = self._next_start.get(host, 0.0) - self._clock()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                    continue
+                await self._global.acquire()
+                if self._clock() >= self._next_start.get(host, 0.0):
+                    break
+                self._global.release()  # another request to this host started meanwhile
+            self._next_start[host] = self._clock() + self.delay_of(host)
+            try:
+                yield
+            finally:
+                self._global.release()
