@@ -26,7 +26,10 @@ console = Console()
 errors = Console(stderr=True)
 
 WarehouseOption = Annotated[
-    str | None, typer.Option("--warehouse", help="DuckDB file (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)")
+    str | None,
+    typer.Option(
+        "--warehouse", help="DuckDB file (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)"
+    ),
 ]
 
 
@@ -44,7 +47,9 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 @app.command()
 def run(
-    sources: Annotated[str | None, typer.Option("--sources", help="sources file (default: ./sources.toml)")] = None,
+    sources: Annotated[
+        str | None, typer.Option("--sources", help="sources file (default: ./sources.toml)")
+    ] = None,
     source: Annotated[
         list[str] | None, typer.Option("--source", help="ingest this URL or path instead (repeatable)")
     ] = None,
@@ -63,7 +68,9 @@ def run(
         if not resolve_config(sources, source).sources:
             raise ConfigError(f"{sources or 'sources.toml'}: no [[source]] configured")
         ensure_writable(warehouse_path(warehouse))
-        result = ingest(sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size)
+        result = ingest(
+            sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size
+        )
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
     RunSummary(**result).print(console)
@@ -92,8 +99,12 @@ def sql(
 
 @app.command()
 def reparse(
-    since: Annotated[str | None, typer.Option(help="only pages fetched on or after this day (YYYY-MM-DD)")] = None,
-    sources: Annotated[str | None, typer.Option("--sources", help="sources file, for per-source settings")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="only pages fetched on or after this day (YYYY-MM-DD)")
+    ] = None,
+    sources: Annotated[
+        str | None, typer.Option("--sources", help="sources file, for per-source settings")
+    ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Rebuild stories from the raw archive (warehouse/archive), with no network."""
@@ -111,34 +122,39 @@ def reparse(
 
 @app.command()
 def extract(
-    inputs: Annotated[list[str], typer.Argument(help="HTML pages (.html, .html.gz), feeds, story dumps, or URLs")],
+    inputs: Annotated[
+        list[str], typer.Argument(help="HTML pages (.html, .html.gz), feeds, story dumps, or URLs")
+    ],
     format: Annotated[str, typer.Option("--format", help="jsonl (one JSON object per story)")] = "jsonl",
-    workers: Annotated[int | None, typer.Option(help="processes for a directory of pages (default: cores)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="processes for a directory of pages (default: cores)")
+    ] = None,
 ) -> None:
     """Parse documents into story records without touching the warehouse."""
+    import itertools
+
     import orjson
 
     from flows.extract_runner import extract_paths
+    from flows.extract_urls import extract_urls
 
     if format != "jsonl":
         raise fail(f"unknown format {format!r}; use jsonl")
-    failed = 0
+    urls = [i for i in inputs if i.startswith(("http://", "https://"))]
+    paths = [i for i in inputs if i not in urls]
+    failed = written = 0
     out = sys.stdout.buffer
-    for outcome in extract_paths(inputs, workers=workers):
+    for outcome in itertools.chain(extract_paths(paths, workers=workers), extract_urls(urls) if urls else ()):
         if isinstance(outcome, tuple):
             locator, error = outcome
             failed += 1
-            errors.print(f"rejected {locator}: {error}", highlight=False)
+            errors.print(f"rejected {locator}: {error}", highlight=False, soft_wrap=True)
             continue
+        written += 1
         out.write(orjson.dumps(outcome.to_dict()) + b"\n")
     out.flush()
-    if failed and failed == len(inputs):
+    if failed and not written:
         raise typer.Exit(1)
-
-
-from flows.demo_site import demo_site_command  # noqa: E402 - light: typer and the pure generator only
-
-app.command("demo-site")(demo_site_command)
 
 
 @app.command()
@@ -213,10 +229,14 @@ def serve(
         raise fail(str(error)) from None
 
 
+from flows.demo_site import demo_site_command  # noqa: E402 - light: typer and the pure generator only
+
+app.command("demo-site")(demo_site_command)
+
+
 def main() -> None:  # pragma: no cover - console-script shim
     app()
 
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-

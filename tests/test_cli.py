@@ -1,0 +1,131 @@
+"""The `dateline` command line as users meet it: one-line errors, read-only SQL, extraction, a real run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.demo_site import serve_static_hosts
+from flows.ingest import ingest
+from tests.conftest import REPO
+from tests.test_ingest_flow import DUMP
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def dump_file(tmp_path: Path) -> Path:
+    path = tmp_path / "gwadar.txt"
+    path.write_text(DUMP, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def loaded(tmp_path: Path, dump_file: Path, prefect_api: None) -> Path:
+    warehouse = tmp_path / "w.duckdb"
+    ingest(adhoc_sources=[str(dump_file)], warehouse_path=str(warehouse))
+    return warehouse
+
+
+@pytest.mark.parametrize(
+    ("sources", "message"),
+    [
+        ('[[source]]\nname = "a"\nkind = "rss"\nurl = "https://x.example/"', "unknown kind 'rss'"),
+        ('[[source]]\nname = "a"\nkind = "feed"', "kind 'feed' needs 'url'"),
+        ("[[source]\n", "TOML syntax error"),
+    ],
+)
+def test_broken_sources_file_exits_nonzero_with_one_line(tmp_path: Path, sources: str, message: str) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(sources, encoding="utf-8")
+    result = runner.invoke(app, ["run", "--sources", str(path), "--warehouse", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_unwritable_warehouse_exits_nonzero_with_one_line(tmp_path: Path, dump_file: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = runner.invoke(app, ["run", "--source", str(dump_file), "--warehouse", str(blocker / "w.duckdb")])
+    assert result.exit_code == 2
+    assert "cannot be created" in result.output or "not writable" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_sql_formats_and_read_only(loaded: Path) -> None:
+    query = "select headline, dateline from fact_story"
+    as_json = runner.invoke(app, ["sql", query, "--format", "json", "--warehouse", str(loaded)])
+    assert as_json.exit_code == 0
+    assert json.loads(as_json.stdout) == [
+        {"headline": "Harbour authority opens new container terminal in Gwadar", "dateline": "GWADAR"}
+    ]
+    as_csv = runner.invoke(app, ["sql", query, "--format", "csv", "--warehouse", str(loaded)])
+    assert as_csv.stdout.splitlines() == [
+        "headline,dateline",
+        "Harbour authority opens new container terminal in Gwadar,GWADAR",
+    ]
+    write = runner.invoke(app, ["sql", "delete from fact_story", "--warehouse", str(loaded)])
+    assert write.exit_code == 2
+    assert "read-only" in write.output.lower()
+
+
+def test_sql_on_a_missing_warehouse_says_so(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["sql", "select 1", "--warehouse", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 2
+    assert "does not exist yet" in result.output
+
+
+def test_extract_prints_the_contract_record(dump_file: Path) -> None:
+    result = runner.invoke(app, ["extract", str(dump_file), "--format", "jsonl"])
+    assert result.exit_code == 0
+    record = json.loads(result.stdout.splitlines()[0])
+    assert set(record) >= {
+        "input", "url", "title", "summary", "authors", "published_at", "updated_at", "dateline",
+        "section", "tags", "language", "body", "image_caption",
+    }  # fmt: skip
+    assert record["updated_at"] == "2025-03-04"
+    assert record["dateline"] == "GWADAR"
+    assert record["summary"][0] == "Terminal doubles the port's yearly handling capacity"
+    assert "(Supplied)" not in record["body"]
+
+
+def test_extract_fetches_urls_over_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    samples = REPO / "samples"
+    page = next((samples / "www.meridian-daily.example").rglob("*.html"))
+    url = "http://" + str(page.relative_to(samples))
+    with serve_static_hosts(samples) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.proxy_url)
+        result = runner.invoke(app, ["extract", url])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout.splitlines()[0])
+    assert record["input"] == url
+    assert record["title"] and record["body"]
+
+
+def test_dateline_run_as_users_run_it(tmp_path: Path, dump_file: Path) -> None:
+    """A real process on Prefect's ephemeral API: summary printed, exit 0, no traceback at shutdown."""
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env.pop("PREFECT_API_URL", None)
+    command = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "run",
+        "--source",
+        str(dump_file),
+        "--warehouse",
+        str(tmp_path / "w.duckdb"),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "new" in done.stdout and "rejected" in done.stdout
+    assert "Traceback" not in done.stderr + done.stdout
