@@ -320,3 +320,9 @@ def test_http_proxy_from_the_environment_is_used(
         "http://news.example/robots.txt",
         "http://news.example/story",
     ]
+
+
+def test_redirect_without_location_is_reported_not_followed(server: ScriptedServer, tmp_path: Path) -> None:
+    server.route("/nowhere", Reply(status=302, body=b""))
+    (result,) = fetch_all(fast_settings(tmp_path), server.url("/nowhere"))
+    assert (result.error, result.status_code, result.body) == ("http_302", 302, None)

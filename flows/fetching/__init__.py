@@ -21,12 +21,15 @@ Public API (what the ingest flow calls)::
 
 Bounds per request (defaults in `FetchSettings`): network deadline 30 s per attempt across all
 redirect hops and the whole body; decoded body <= 10 MiB, enforced while streaming and while
-decompressing gzip/deflate/br/zstd (memory O(cap) whatever the ratio; ratio >= 100 at the cap
-is reported as `decompression_bomb`); <= 5 redirects, loops detected, http(s) only; binary
-bodies refused from the header or the first 1 KiB; <= 4 attempts with backoff and Retry-After
-(a Retry-After over 60 s ends the retries). Per host: 2 in flight, starts spaced by
-`max(min_delay_s, Crawl-delay)`; 16 in flight in total. robots.txt per RFC 9309, cached 24 h
-under `state_dir/robots/`.
+decompressing gzip/deflate/br/zstd (ratio >= 100 at the cap is reported as `decompression_bomb`);
+<= 5 redirects, loops detected, http(s) only; binary bodies refused from the header or the
+first 1 KiB; <= 4 attempts with backoff and Retry-After (a Retry-After over 60 s ends the
+retries). Worst-case time per URL: attempts x deadline plus the sleeps between them. Memory
+per request in flight: at most about 2 x max_body_bytes (the chunks and their final join) plus
+one 64 KiB decoder window, whatever the compression ratio; at most `max_connections` (16) are
+in flight, so about 320 MiB in the very worst case; finished results keep their bodies until
+the caller drops them. Per host: 2 in flight, starts spaced by `max(min_delay_s, Crawl-delay)`.
+robots.txt per RFC 9309, cached 24 h under `state_dir/robots/`.
 """
 
 from flows.fetching.archive import ArchiveCorrupt, ArchiveEntry, RawArchive

@@ -171,7 +171,7 @@ class Fetcher:
             await asyncio.sleep(wait)
 
     def _fill(self, result: FetchResult, response: _Response, request: FetchRequest) -> None:
-        """Copy the final response into the result, reporting 4xx/5xx as `http_<status>`."""
+        """Copy the final response into the result; statuses without a document become `http_<status>`."""
         headers = response.headers
         result.final_url = response.url
         result.status_code = response.status_code
@@ -183,7 +183,10 @@ class Fetcher:
         result.last_modified = headers.get("last-modified") or (
             request.last_modified if result.not_modified else None
         )
-        result.error = http_error(response.status_code) if response.status_code >= 400 else None
+        status = response.status_code
+        result.error = (
+            http_error(status) if status >= 400 or (300 <= status < 400 and status != 304) else None
+        )
 
     async def _follow(
         self,

@@ -11,7 +11,11 @@ from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
-    """Why a fetch produced no usable body. HTTP errors are reported as `http_<status>`."""
+    """Why a fetch produced no usable body.
+
+    Final HTTP statuses that carry no document are reported as `http_<status>`: every 4xx and
+    5xx, and a 3xx other than 304 that could not be followed (no Location header).
+    """
 
     TIMEOUT = "timeout"
     CONNECT = "connect"
@@ -23,7 +27,6 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_ENCODING = "unsupported_encoding"
     REDIRECT_LOOP = "redirect_loop"
     TOO_MANY_REDIRECTS = "too_many_redirects"
-    BAD_REDIRECT = "bad_redirect"
     BAD_SCHEME = "bad_scheme"
     BAD_URL = "bad_url"
     BINARY_CONTENT = "binary_content"
@@ -72,8 +75,3 @@ class FetchResult:
     error: str | None = None
     detail: str | None = None
     archive_key: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when there is a body to parse."""
-        return self.error is None and self.body is not None
