@@ -14,7 +14,7 @@ import asyncio
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
@@ -55,7 +55,6 @@ class _Response:
     headers: dict[str, str]
     body: bytes | None = None
     location: str | None = None
-    history: list[str] = field(default_factory=list)
 
 
 def _checked_url(url: str) -> str:
