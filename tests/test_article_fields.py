@@ -146,3 +146,26 @@ def test_author_cleaning(raw, expected):
 )
 def test_dateline_split(paragraph, place, rest):
     assert split_dateline(paragraph) == (place, rest)
+
+
+def test_kicker_inside_h1_is_dropped_but_title_colons_kept():
+    head = '<meta property="og:title" content="What I will pray for this winter | Ledger">'
+    kicker = f"<html><head>{head}</head><body><h1><span>Opinion</span> What I will pray for this winter</h1>"
+    body = "<p>" + "A long paragraph about hope and the season ahead of us all. " * 5 + "</p></body></html>"
+    assert parse_article(kicker + body, locator="k").title == "What I will pray for this winter"
+    colon = kicker.replace("<span>Opinion</span>", "Faith and doubt:")
+    assert (
+        parse_article(colon + body, locator="c").title == "Faith and doubt: What I will pray for this winter"
+    )
+
+
+def test_logo_h1_is_not_the_headline():
+    html = (
+        '<html><head><meta property="og:site_name" content="TopWheels">'
+        '<meta property="og:title" content="Ten things that make the new pickup fast"></head>'
+        "<body><h1>TopWheels</h1><h2>Ten things that make the new pickup fast</h2>"
+        "<p>"
+        + "The new pickup truck is quick off the line and comfortable on rough roads. " * 5
+        + "</p></body></html>"
+    )
+    assert parse_article(html, locator="logo").title == "Ten things that make the new pickup fast"

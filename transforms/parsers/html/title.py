@@ -17,6 +17,9 @@ from transforms.parsers.html.text import clean, element_text, key, words
 _SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|•|»|/)\s+")
 _MAX_SITE_WORDS = 5
 _MAX_HEADLINE_CHARS = 400
+_WORD = re.compile(r"\w+")
+_MAX_KICKER_WORDS = 3
+_OPENING_QUOTES = "\"'‘“«"
 
 
 def site_names(meta: PageMetadata, url: str | None) -> set[str]:
@@ -85,25 +88,49 @@ def _overlap(a: str, b: str) -> float:
     return len(wa & wb) / max(len(wa | wb), 1)
 
 
-def _headings(tree: HtmlElement) -> list[str]:
+def _headings(tree: HtmlElement, sites: set[str]) -> list[str]:
+    """<h1> texts, except those that only name the site (a logo wrapped in <h1>)."""
     texts = []
     for h1 in tree.iter("h1"):
         text = element_text(h1)
-        if text and len(text) <= _MAX_HEADLINE_CHARS:
+        if text and len(text) <= _MAX_HEADLINE_CHARS and not _is_site_part(text, sites):
             texts.append(text)
     return texts
+
+
+def _without_kicker(heading: str, reference: str) -> str:
+    """ "Opinion | What I'll pray for" -> "What I'll pray for" when the metadata title is the heading's tail.
+
+    Kickers ("Opinion", "News", "Politics |") are rendered inside the <h1> but are not part
+    of the headline; the metadata title tells where the headline starts.
+    """
+    tokens = list(_WORD.finditer(heading))
+    tail = words(reference)
+    if not tail or len(tail) >= len(tokens) or [t.group().casefold() for t in tokens[-len(tail) :]] != tail:
+        return heading
+    start = tokens[-len(tail)].start()
+    while start > 0 and heading[start - 1] in _OPENING_QUOTES:
+        start -= 1
+    kicker = heading[:start].strip()
+    if len(kicker.split()) > _MAX_KICKER_WORDS or kicker.endswith(":"):
+        return heading  # a long lead-in or "Title: subtitle" is part of the headline, not a label
+    return heading[start:].strip()
 
 
 def extract_title(tree: HtmlElement, meta: PageMetadata, url: str | None) -> str | None:
     """The headline: the <h1> closest to the metadata titles, else the first metadata title sans site name."""
     sites = site_names(meta, url)
     references = [strip_site_name(t, sites) for t in _metadata_titles(meta, tree)]
-    headings = _headings(tree)
+    headings = _headings(tree, sites)
     if headings and references:
         score, _, heading = max(
             (max(_overlap(h, r) for r in references), -i, h) for i, h in enumerate(headings)
         )
         if score >= 0.5:
+            for reference in references:
+                shorter = _without_kicker(heading, reference)
+                if shorter != heading:
+                    return shorter
             return heading
     if references:
         return references[0]
