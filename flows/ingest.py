@@ -25,6 +25,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
 from flows.config import ConfigError, Source, SourcesConfig, adhoc_source, load_sources
+from flows.cpu_stages import ParseJob, enrich_parallel, parse_jobs
 from flows.discover import Discoverer, Discovery, WorkItem, validators_frame_rows
 from flows.fetch_session import FetchSession
 from flows.fetching import FetchRequest, FetchResult, FetchSettings, RawArchive
@@ -33,7 +34,7 @@ from flows.progress import progress_bar
 from flows.run_summary import RunSummary
 from transforms.errors import ParseError
 from transforms.normalise import NormalisedChunk, normalise_chunk
-from transforms.parsers.document import MAX_DOCUMENT_BYTES, parse_document
+from transforms.parsers.document import MAX_DOCUMENT_BYTES
 from transforms.record import StoryRecord
 from transforms.star import Reject, source_key
 from warehouse.backend import LoadResult, Warehouse, WarehouseLocked, open_warehouse
@@ -152,36 +153,13 @@ def fetch_chunk(items: list[WorkItem], session: FetchSession | None) -> ChunkInp
 @task(name="parse-chunk", cache_policy=NO_CACHE)
 def parse_chunk(chunk: ChunkInput) -> tuple[list[StoryRecord], list[Reject]]:
     """Every story in the chunk's documents, each joined by what its feed item or sitemap entry said;
-    a document that cannot be read becomes a reject."""
-    records: list[StoryRecord] = list(chunk.standalone_items)
-    rejects: list[Reject] = []
-    for document in chunk.documents:
-        source = document.item.source
-        try:
-            parsed = parse_document(
-                document.content,
-                locator=document.item.locator,
-                source=source.name,
-                url=document.url,
-                content_type=document.content_type,
-                default_tz=source.timezone,
-            )
-        except ParseError as error:
-            rejects.append(Reject(source.name, document.item.locator, "parse", error.reason, error.detail))
-            continue
-        except Exception as error:  # a parser bug must cost one document, not the run
-            rejects.append(
-                Reject(source.name, document.item.locator, "parse", "parser_error", repr(error)[:500])
-            )
-            continue
-        for record in parsed:
-            record.language = record.language or source.language
-            record.section = record.section or source.section
-            record.tags = list(dict.fromkeys([*record.tags, *source.tags]))
-        if document.item.hint is not None and len(parsed) == 1:
-            parsed[0].fill_gaps(document.item.hint)
-        records.extend(parsed)
-    return records, rejects
+    a document that cannot be read becomes a reject. Runs on all cores."""
+    jobs = [
+        ParseJob(d.content, d.item.locator, d.url, d.content_type, d.item.source, d.item.hint)
+        for d in chunk.documents
+    ]
+    records, rejects = parse_jobs(jobs)
+    return [*chunk.standalone_items, *records], rejects
 
 
 @task(name="normalise-chunk", cache_policy=NO_CACHE)
@@ -192,7 +170,7 @@ def normalise_task(records: list[StoryRecord], seen_at: datetime, sink: LoadSink
     window = timedelta(days=7)
     first_key = int((datetime.fromisoformat(min(days, default=today)) - window).strftime("%Y%m%d"))
     last_key = int((datetime.fromisoformat(max(days, default=today)) + window).strftime("%Y%m%d"))
-    return normalise_chunk(records, seen_at, sink.signatures_between(first_key, last_key))
+    return normalise_chunk(records, seen_at, sink.signatures_between(first_key, last_key), enrich_parallel)
 
 
 @task(name="load-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])

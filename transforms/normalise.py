@@ -6,6 +6,7 @@ caller passes the signatures of stored stories that a wire copy could duplicate)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,10 +61,14 @@ def _signatures(stories: pl.DataFrame) -> pl.DataFrame:
 
 
 def normalise_chunk(
-    records: list[StoryRecord], seen_at: datetime, stored_signatures: pl.DataFrame
+    records: list[StoryRecord],
+    seen_at: datetime,
+    stored_signatures: pl.DataFrame,
+    enrich: Callable[[pl.DataFrame], Enrichment] = enrich_stories,
 ) -> NormalisedChunk:
     """Build the star batch for `records`. `stored_signatures` has columns story_id, source, published,
-    signature for stories already in the warehouse near these dates."""
+    signature for stories already in the warehouse near these dates; `enrich` is `enrich_stories` or
+    a parallel equivalent."""
     frame = build_stories(records, seen_at)
     stories = frame.stories
     if stories.is_empty():
@@ -71,7 +76,7 @@ def normalise_chunk(
             schema={"story_key": pl.Int64(), "source_key": pl.Int64(), "signature": pl.List(pl.UInt64())}
         )
         return NormalisedChunk(build_star(frame), empty, 0)
-    enrichment: Enrichment = enrich_stories(_enrichment_input(stories))
+    enrichment = enrich(_enrichment_input(stories))
     signatures = _signatures(stories)
     links = link_duplicates(signatures, stored_signatures.select(SIGNATURE_COLUMNS.keys()))
     frame.stories = mark_duplicates(stories, links)

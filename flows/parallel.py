@@ -1,0 +1,71 @@
+"""Use every core for the CPU-bound stages (parsing, enrichment) without one Prefect task per story.
+
+A chunk's documents are split into a few slices and handed to a process pool that lives for the
+whole run. Workers come from a `forkserver` that has already imported the parsers and the
+enrichment lexicons, so they start in milliseconds and never inherit the flow's threads (the
+fetcher's event loop, Prefect's API client), which `fork` would copy in an unknown state.
+Small inputs stay in-process: below a few dozen items, pickling costs more than it saves.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MIN_PARALLEL_ITEMS = 48
+_PRELOAD = ["transforms.parsers.document", "transforms.enrich", "polars"]
+_pool: ProcessPoolExecutor | None = None
+
+
+def workers() -> int:
+    """Processes to use: `DATELINE_WORKERS`, else the cores this process may run on."""
+    configured = os.environ.get("DATELINE_WORKERS")
+    if configured:
+        return max(1, int(configured))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _shutdown() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(cancel_futures=True)
+        _pool = None
+
+
+def _get_pool() -> ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_PRELOAD)
+        _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=context)
+        atexit.register(_shutdown)
+    return _pool
+
+
+def split(items: Sequence[T], parts: int) -> list[Sequence[T]]:
+    """`items` in at most `parts` contiguous slices of near-equal size, order kept."""
+    size, extra = divmod(len(items), parts)
+    slices, start = [], 0
+    for index in range(parts):
+        end = start + size + (1 if index < extra else 0)
+        if end > start:
+            slices.append(items[start:end])
+        start = end
+    return slices
+
+
+def map_slices(function: Callable[[Sequence[T]], R], items: Sequence[T]) -> list[R]:
+    """`function` over slices of `items`, one slice per worker; results in slice order.
+
+    `function` must be a module-level function (it is pickled by reference)."""
+    count = workers()
+    if count == 1 or len(items) < MIN_PARALLEL_ITEMS:
+        return [function(items)]
+    return list(_get_pool().map(function, split(items, count)))
