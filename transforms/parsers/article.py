@@ -36,10 +36,10 @@ def _looks_like_article(meta: PageMetadata, record: StoryRecord) -> bool:
     return bool(record.title) and (declared or record.published_at is not None)
 
 
-def _without_standfirst(paragraphs: list[str], tree: HtmlElement) -> list[str]:
+def _without_standfirst(paragraphs: list[str], bullets: list[str]) -> list[str]:
     """The body without the standfirst bullets, which live in `summary` (and would hide the dateline)."""
-    bullets = {key(item) for item in standfirst(tree)}
-    return [p for p in paragraphs if key(p.removeprefix("- ")) not in bullets] if bullets else paragraphs
+    keys = {key(item) for item in bullets}
+    return [p for p in paragraphs if key(p.removeprefix("- ")) not in keys] if keys else paragraphs
 
 
 def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | None) -> StoryRecord:
@@ -48,11 +48,12 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
     sites = site_names(meta, page_url or url)
     title = extract_title(tree, meta, page_url or url)
     published, updated = extract_dates(tree, meta, page_url or url, default_tz)
+    lead = standfirst(tree)
     record = StoryRecord(
         input=locator,
         url=page_url,
         title=title,
-        summary=standfirst(tree) or description(meta),
+        summary=lead or description(meta),
         authors=extract_authors(tree, meta, sites),
         published_at=published,
         updated_at=updated,
@@ -62,7 +63,7 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
         image_caption=image_caption(tree),
     )
     article_body = next((v for v in meta.article_values("articleBody") if isinstance(v, str)), None)
-    paragraphs = _without_standfirst(extract_paragraphs(tree, page_url or url, title, article_body), tree)
+    paragraphs = _without_standfirst(extract_paragraphs(tree, page_url or url, title, article_body), lead)
     if paragraphs:
         record.dateline, paragraphs[0] = split_dateline(paragraphs[0])
     record.body = "\n\n".join(p for p in paragraphs if p)

@@ -9,7 +9,7 @@ only decides which one wins.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from lxml.etree import XPath
@@ -218,16 +218,16 @@ def _twitter_byline(meta: PageMetadata) -> list[str]:
 
 def extract_authors(tree: HtmlElement, meta: PageMetadata, not_names: set[str]) -> list[str]:
     """People credited with the story, from the first source that yields any."""
-    sources: list[Iterable[str]] = [
-        [s for v in meta.article_values("author") for s in _candidate_strings(v)],
-        [v for name in _META_NAMES for v in meta.meta.get(name, ()) if not v.startswith("http")],
-        [element_text(e) for e in meta.microdata.get("author", ())],
-        _twitter_byline(meta),
-        _author_links(tree),
-        [element_text(e) for e in _BYLINE(tree)[:1]],
+    sources: list[Callable[[], Iterable[str]]] = [  # lazy: the page scans run only when metadata is silent
+        lambda: [s for v in meta.article_values("author") for s in _candidate_strings(v)],
+        lambda: [v for name in _META_NAMES for v in meta.meta.get(name, ()) if not v.startswith("http")],
+        lambda: [element_text(e) for e in meta.microdata.get("author", ())],
+        lambda: _twitter_byline(meta),
+        lambda: _author_links(tree),
+        lambda: [element_text(e) for e in _BYLINE(tree)[:1]],
     ]
-    for raw in sources:
-        names = clean_names(raw, not_names)
+    for source in sources:
+        names = clean_names(source(), not_names)
         if names:
             return names
     return []

@@ -13,12 +13,12 @@ from transforms.parsers.html.metadata import PageMetadata, as_text
 from transforms.parsers.html.text import clean, element_text
 
 _MAX_TAGS = 30
-_STANDFIRST = XPath(
-    '//*[contains(@class, "standfirst") or contains(@class, "article-summary") or contains(@class, "dek")'
-    ' or contains(@class, "subheadline") or contains(@class, "sub-headline")'
-    ' or contains(@class, "article__summary")'
-    ' or contains(@class, "article-subtitle") or contains(@class, "summary-list")][not(self::body)]'
+_STANDFIRST_CLASS = re.compile(
+    r"standfirst|article-summary|article__summary|\bdek\b|subheadline|sub-headline|article-subtitle|summary-list",
+    re.IGNORECASE,
 )
+# the standfirst sits right under the headline: only the elements that follow the first <h1> are examined
+_UNDER_HEADLINE = XPath("(//h1)[1]/following::*[@class][position() <= 60]")
 _MAX_STANDFIRST_CHARS = 600
 
 
@@ -79,7 +79,7 @@ def extract_tags(meta: PageMetadata) -> list[str]:
 
 def standfirst(tree: HtmlElement) -> list[str]:
     """The standfirst under the headline: its bullets when it is a list, else its one sentence."""
-    for element in _STANDFIRST(tree):
+    for element in (e for e in _UNDER_HEADLINE(tree) if _STANDFIRST_CLASS.search(e.get("class", ""))):
         items = [text for text in (element_text(li) for li in element.iter("li")) if text]
         if items:
             return items

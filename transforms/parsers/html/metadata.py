@@ -13,13 +13,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 MAX_JSON_LD_CHARS = 1_000_000
 _ARTICLE_TYPES = re.compile(r"(article|posting|report|story|newsarticle|liveblog)$", re.IGNORECASE)
 _PAGE_TYPES = re.compile(r"(webpage|itempage)$", re.IGNORECASE)
 _TRAILING_COMMAS = re.compile(r",\s*([}\]])")
-_MICRODATA_PROPS = ("headline", "name", "author", "datePublished", "dateModified", "dateCreated")
+_MICRODATA_PROPS = frozenset({"headline", "author", "datePublished", "dateModified", "dateCreated"})
+_ITEMPROP = XPath("//*[@itemprop][not(self::meta)]")
+_MAX_MICRODATA = 10
 
 
 @dataclass(slots=True)
@@ -111,10 +114,10 @@ def _meta_tags(tree: HtmlElement, found: PageMetadata) -> None:
 
 
 def _microdata(tree: HtmlElement, found: PageMetadata) -> None:
-    for prop in _MICRODATA_PROPS:
-        elements = tree.xpath(f'//*[@itemprop="{prop}"][not(self::meta)]')
-        if elements:
-            found.microdata[prop] = elements[:10]
+    for element in _ITEMPROP(tree):
+        prop = element.get("itemprop", "")
+        if prop in _MICRODATA_PROPS and len(found.microdata.setdefault(prop, [])) < _MAX_MICRODATA:
+            found.microdata[prop].append(element)
 
 
 def read_metadata(tree: HtmlElement) -> PageMetadata:
