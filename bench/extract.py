@@ -5,7 +5,7 @@ naeb gold (title, authors, date, body) and the dates-mediacloud2020 gold (date).
 per second including reading and gunzipping; trafilatura runs in one process as it is normally
 used, Dateline both in one process and with `--workers` processes (what `dateline extract` does).
 
-    .venv/bin/python bench/extract.py [--workers 2] [--only naeb|dates] [--keep DIR]
+    .venv/bin/python bench/extract.py [--workers 2] [--repeat 2] [--only naeb|dates] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -62,12 +62,28 @@ def _ours(paths: list[str], workers: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _timed(label: str, run, paths: list[str]) -> tuple[list[dict[str, Any]], float]:
-    start = time.perf_counter()
+def _timed(run, paths: list[str]) -> tuple[list[dict[str, Any]], float, float]:
+    """(rows, pages per wall second, CPU ms per page spent in this process)."""
+    wall, cpu = time.perf_counter(), time.process_time()
     rows = run(paths)
-    rate = len(paths) / (time.perf_counter() - start)
-    print(f"  {label:<34} {rate:7.1f} pages/s")
-    return rows, rate
+    rate = len(paths) / (time.perf_counter() - wall)
+    return rows, rate, 1000 * (time.process_time() - cpu) / len(paths)
+
+
+def _race(systems: dict[str, Any], paths: list[str], repeat: int) -> dict[str, tuple[list, float, float]]:
+    """Run the systems interleaved `repeat` times and keep each one's best round.
+
+    The build machine is shared, so one round mostly measures the neighbours' load;
+    interleaving gives every system the same conditions, and the best round the least noise.
+    """
+    best: dict[str, tuple[list, float, float]] = {}
+    for _ in range(repeat):
+        for name, run in systems.items():
+            rows, rate, cpu = _timed(run, paths)
+            if name in best:
+                rows, rate, cpu = best[name][0], max(rate, best[name][1]), min(cpu, best[name][2])
+            best[name] = (rows, rate, cpu)
+    return best
 
 
 def _score(gold: str, rows: list[dict[str, Any]], out: Path) -> dict[str, Any]:
@@ -132,6 +148,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", choices=sorted(GOLDS))
     parser.add_argument("--keep", type=Path, help="keep the prediction files in this folder")
+    parser.add_argument("--repeat", type=int, default=2, help="interleaved rounds; each system's best counts")
     args = parser.parse_args()
     if not SCORER.exists():
         sys.exit(f"no scorer at {SCORER}: the shared corpus is absent")
@@ -143,17 +160,18 @@ def main() -> None:
             continue
         paths = page_paths(folder)
         print(f"\n{gold}: {len(paths)} pages")
-        traf, traf_rate = _timed(
-            "trafilatura fast, 1 process", lambda p: [_trafilatura_record(x) for x in p], paths
-        )
-        _, one_rate = _timed("dateline, 1 process", lambda p: _ours(p, 1), paths)
-        ours, many_rate = _timed(
-            f"dateline, {args.workers} processes", lambda p: _ours(p, args.workers), paths
-        )
-        print(
-            f"  speed ratio vs trafilatura: {one_rate / traf_rate:.2f}x (1 process), "
-            f"{many_rate / traf_rate:.2f}x ({args.workers} processes)"
-        )
+        many = f"dateline, {args.workers} processes"
+        systems = {
+            "trafilatura fast, 1 process": lambda p: [_trafilatura_record(x) for x in p],
+            "dateline, 1 process": lambda p: _ours(p, 1),
+            many: lambda p: _ours(p, args.workers),
+        }
+        runs = _race(systems, paths, args.repeat)
+        traf, traf_rate, _ = runs["trafilatura fast, 1 process"]
+        ours = runs[many][0]
+        for name, (_, rate, cpu) in runs.items():
+            cpu_text = f"{cpu:6.1f} CPU ms/page" if name != many else "(CPU in workers)"
+            print(f"  {name:<30} {rate:7.1f} pages/s  {rate / traf_rate:5.2f}x  {cpu_text}")
         scores = {
             name: _score(gold, rows, out_dir / f"{gold}-{name}.jsonl")
             for name, rows in (("trafilatura", traf), ("dateline", ours))
