@@ -113,3 +113,8 @@ def test_undecodable_bytes_are_read_with_the_declared_charset():
     html = page(head='<meta charset="windows-1252">').replace("council", "café council").encode("cp1252")
     record = parse_article(html, locator="latin")
     assert "café council" in record.body
+
+
+def test_utf16_page_with_bom_is_text_not_binary():
+    record = parse_article(page().encode("utf-16"), locator="utf16")
+    assert record.title == "Budget talks resume"

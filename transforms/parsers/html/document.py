@@ -7,6 +7,7 @@ Pages are capped at `MAX_INPUT_BYTES` before parsing: an article never needs mor
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from charset_normalizer import from_bytes
@@ -47,9 +48,12 @@ def decode_page(data: str | bytes) -> str:
         data = data[:MAX_INPUT_BYTES]
         if not data.strip():
             raise ParseError("empty", "no bytes")
-        if data[:_SNIFF_BYTES].count(b"\x00") > 8:
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # NUL bytes here are text, not binary
+            text = data.decode("utf-16", errors="replace")
+        elif data[:_SNIFF_BYTES].count(b"\x00") > 8:
             raise ParseError("not_html", "binary data (NUL bytes)")
-        text = _decode(data)
+        else:
+            text = _decode(data)
     else:
         text = data[:MAX_INPUT_BYTES]
     text = text.replace("\x00", "")  # lxml refuses NUL characters in str input
