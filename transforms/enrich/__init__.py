@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from transforms.enrich.dates import date_mentions
+from transforms.enrich.dates import BATCH_PATTERN as DATE_PATTERN
+from transforms.enrich.dates import resolve_phrases
 from transforms.enrich.duplicates import link_duplicates, minhash_signature
 from transforms.enrich.lexicon import lexicon
 from transforms.enrich.mentions import EntityType, Mention, MentionDetector
@@ -92,9 +93,11 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
     quote_rows: list[tuple] = []
     date_rows: list[tuple] = []
     rejects: list[tuple[str, str, str]] = []
-    for story_id, text, day, language in frame.select(
-        "story_id", "text", "published_day", "language"
-    ).iter_rows():
+    # Date phrases of the whole batch are found in one vectorised pass; only resolving them
+    # against each story's day happens per story.
+    dates = pl.col("text").str.extract_all(DATE_PATTERN).alias("dates")
+    rows = frame.select("story_id", "text", "published_day", "language", dates)
+    for story_id, text, day, language, phrases in rows.iter_rows():
         try:
             english = language.lower().startswith("en") if language else looks_english(text)
             head = text[:MAX_ENTITY_TEXT]
@@ -106,7 +109,9 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
             story_quotes = [
                 (story_id, q.quote, q.speaker_entity_id, q.speaker_name) for q in quotes(head, resolved)
             ]
-            story_dates = [(story_id, d.mentioned_date, d.phrase) for d in date_mentions(text, day)]
+            story_dates = [
+                (story_id, d.mentioned_date, d.phrase) for d in resolve_phrases(phrases or [], day)
+            ]
         except Exception as error:
             rejects.append((story_id, "enrich_failed", f"{type(error).__name__}: {error}"[:500]))
             continue

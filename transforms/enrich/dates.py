@@ -32,29 +32,35 @@ _WEEKDAYS = {
 }
 _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
 
-_MONTH = "(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")(?:(?<=[a-z]{2})\.(?=\s\d))?"
+_MONTH = "(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + ")"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
 _COUNT = r"(?:\d{1,2}|a|one|two|three|four|five|six|seven|ten)"
-_PATTERN = re.compile(
-    rf"""
-    (?P<month_day>(?:\b(?i:on)\s+)?\b(?P<m1>{_MONTH})\s+(?P<d1>{_DAY})\b(?:,?\s+(?P<y1>{_YEAR})\b)?)
-  | (?P<day_month>(?:\b(?i:on)\s+)?\b(?P<d2>{_DAY})\s+(?:of\s+)?(?P<m2>{_MONTH})(?:,?\s+(?P<y2>{_YEAR})\b)?)
-  | (?P<iso>\b(?P<iy>{_YEAR})-(?P<im>[01]\d)-(?P<id>[0-3]\d)\b)
-  | (?P<month>(?:\b(?P<mp>(?i:in|since|until|by|last|this|next|early|late|mid|from|during|through))[\s-]+)?
-        \b(?P<m3>{_MONTH})(?![\w-])(?:\s+(?P<y3>{_YEAR})\b)?)
-  | (?P<weekday>(?:\b(?P<wp>(?i:on|last|next|this|since|until|by|from|early|late))\s+)?
-        \b(?P<w>{"|".join(_WEEKDAYS)})(?:['’]s)?\b)
-  | (?P<relative>\b(?i:
-        (?P<yesterday>the\s+day\s+before\s+yesterday|yesterday|today|tomorrow)
-      | (?P<n>{_COUNT})\s+(?P<unit>days?|weeks?|months?|years?)\s+(?P<dir>ago|earlier|later|before|after)
-      | the\s+(?P<prev>previous|next|following)\s+day
-      | (?P<period_rel>last|this|next|past|earlier\s+this)\s+(?P<period>week|month|year)
-    )\b)
-  | (?P<year>\b(?i:in|since|until|by|during|from)\s+(?P<y4>{_YEAR})\b(?!-))
-    """,
-    re.VERBOSE,
+_ON = r"(?:\b(?i:on)\s+)?"
+# One pattern, written without look-arounds so that Polars' (Rust) engine and Python's `re`
+# read it the same way: Polars finds the phrases of a whole batch, `re` takes each phrase apart.
+PATTERN = "|".join(
+    (
+        rf"(?P<month_day>{_ON}\b(?P<m1>{_MONTH})\.?\s+(?P<d1>{_DAY})\b(?:,?\s+(?P<y1>{_YEAR})\b)?)",
+        rf"(?P<day_month>{_ON}\b(?P<d2>{_DAY})\s+(?:of\s+)?(?P<m2>{_MONTH})\b(?:,?\s+(?P<y2>{_YEAR})\b)?)",
+        rf"(?P<iso>\b(?P<iy>{_YEAR})-(?P<im>[01]\d)-(?P<id>[0-3]\d)\b)",
+        r"(?P<month>(?:\b(?P<mp>(?i:in|since|until|by|last|this|next|early|late|mid|from|during|through))[\s-]+)?"
+        rf"\b(?P<m3>{_MONTH})\b(?:\s+(?P<y3>{_YEAR})\b)?)",
+        r"(?P<weekday>(?:\b(?P<wp>(?i:on|last|next|this|since|until|by|from|early|late))\s+)?"
+        rf"\b(?P<w>{'|'.join(_WEEKDAYS)})(?:['’]s)?\b)",
+        r"(?P<relative>\b(?i:"
+        r"(?P<yesterday>the\s+day\s+before\s+yesterday|yesterday|today|tomorrow)"
+        rf"|(?P<n>{_COUNT})\s+(?P<unit>days?|weeks?|months?|years?)\s+(?P<dir>ago|earlier|later|before|after)"
+        r"|the\s+(?P<prev>previous|next|following)\s+day"
+        r"|(?P<period_rel>last|this|next|past|earlier\s+this)\s+(?P<period>week|month|year)"
+        r")\b)",
+        rf"(?P<year>\b(?i:in|since|until|by|during|from)\s+(?P<y4>{_YEAR})\b)",
+    )
 )
+_PATTERN = re.compile(PATTERN)
+# For Polars: ASCII word boundaries keep its regex engine on the fast automaton path (a Unicode
+# boundary on non-ASCII text forces a slow fallback); dates are ASCII words and digits anyway.
+BATCH_PATTERN = PATTERN.replace(r"\b", r"(?-u:\b)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +72,16 @@ class DateMention:
 
 def date_mentions(text: str, day: date | None) -> list[DateMention]:
     """Every date the text names, once per date (first phrase wins), in text order."""
+    return resolve_phrases([m.group() for m in _PATTERN.finditer(text)], day)
+
+
+def resolve_phrases(phrases: list[str], day: date | None) -> list[DateMention]:
+    """Resolve phrases found by PATTERN, in text order (the last precise date anchors "a day earlier")."""
     found: list[DateMention] = []
     anchor = day
-    for match in _PATTERN.finditer(text):
-        mention = _resolve(match, day, anchor)
+    for phrase in phrases:
+        match = _PATTERN.fullmatch(phrase)
+        mention = _resolve(match, day, anchor) if match else None
         if mention is None:
             continue
         found.append(mention)
@@ -98,7 +110,7 @@ def _resolve(match: re.Match[str], day: date | None, anchor: date | None) -> Dat
 
 
 def _month_number(name: str) -> int:
-    return _MONTHS[name.rstrip(".")]
+    return _MONTHS[name]
 
 
 def _explicit(month: str, day_text: str, year: str | None, day: date | None) -> tuple[date, bool] | None:

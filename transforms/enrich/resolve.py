@@ -9,7 +9,7 @@ place carries its ISO country code; the same name gets the same `entity_id` in e
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from transforms.enrich.lexicon import Lexicon
@@ -121,7 +121,7 @@ def _mention(m: Mention, entity_type: EntityType, name: str, code: str | None) -
 
 
 def _name_key(name: str) -> tuple[str, ...]:
-    return tuple(fold(w) for w in name.split())
+    return tuple(w.casefold() if w.isascii() else fold(w) for w in name.split())
 
 
 def _people(mentions: list[Mention]) -> dict[tuple[str, ...], str]:
@@ -137,29 +137,21 @@ def _people(mentions: list[Mention]) -> dict[tuple[str, ...], str]:
     for m in mentions:
         key = _name_key(m.text)
         if m.entity_type == "person" and len([w for w in key if w not in _PERSON_CONNECTORS]) >= 2:
-            # Keep the longest spelling of a name seen twice with different case.
             full.setdefault(key, m.text)
-    table: dict[tuple[str, ...], str] = dict(full)
-    candidates = {
-        _name_key(m.text)
-        for m in mentions
-        if m.entity_type in (None, "person") and _name_key(m.text) not in full
-    }
-    for key in candidates:
-        matches = {
-            name for whole, name in full.items() if len(whole) > len(key) and whole[-len(key) :] == key
-        }
-        if not matches and len(key) == 1:
-            matches = {name for whole, name in full.items() if whole[0] == key[0]}
-        if len(matches) == 1:
-            table[key] = matches.pop()
+    endings: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    starts: dict[str, set[str]] = defaultdict(set)
+    for whole, name in full.items():
+        for i in range(1, len(whole)):
+            endings[whole[i:]].add(name)
+        starts[whole[0]].add(name)
+    table: dict[tuple[str, ...], str] = {}
     for m in mentions:
         key = _name_key(m.text)
-        if m.entity_type == "person" and key not in table:
-            table[key] = m.text
-    # A short form that is itself a suffix of a longer full name folds into it ("Ali Zardari").
-    for key, name in list(table.items()):
-        longer = {n for k, n in full.items() if len(k) > len(_name_key(name)) and k[-len(key) :] == key}
-        if len(longer) == 1 and key in full:
-            table[key] = longer.pop()
+        if key in table or m.entity_type not in (None, "person"):
+            continue
+        longer = endings.get(key) or (starts.get(key[0]) if len(key) == 1 else None)
+        if longer and len(longer) == 1:
+            table[key] = next(iter(longer))  # "Zardari", "Ali Zardari" -> "Asif Ali Zardari"
+        elif key in full or m.entity_type == "person":
+            table[key] = full.get(key, m.text)
     return table

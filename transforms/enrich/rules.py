@@ -9,6 +9,7 @@ that resolution can still attach them to a typed mention of the same story ("Zar
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,7 +58,8 @@ _REGION_AFTER = re.compile(rf",\s+([{_UPPER}][\w.]*(?:\s[{_UPPER}]\w*)?)")
 _NEXT_WORD = re.compile(r"\s*([a-z]+)")
 _DATELINE_AFTER = re.compile(r"\s*(?:[,:(]|\s[-–—])")
 _APPOSITION_BEFORE = re.compile(r"\b(?:at|of|from|with|for)\s+$")
-_SENTENCE_END_BEFORE = re.compile(r"(?:^|[.!?:;•\-–—]\s*|\n\s*)[\"'“‘(\[]*\s*$")
+_OPENERS = " \t\u00a0\"'“‘([\n"
+_SENTENCE_ENDS = frozenset(".!?:;•-–—\n")
 _LOWER_WORD = re.compile(r"\b[a-z]+\b")
 _LETTER_WORD = re.compile(r"[^\W\d_]{4,}")
 _ENGLISH_MARKERS = frozenset("the of and to in is for on that with was as by at from".split())  # noqa: SIM905
@@ -79,10 +81,7 @@ class _Token:
 
     @property
     def is_acronym(self) -> bool:
-        if re.match(r"^[A-Z]-", self.text):  # "R-KY": a party and a state, not an acronym
-            return False
-        letters = self.text.replace(".", "").replace("-", "").replace("&", "")
-        return len(letters) > 1 and letters.isupper() and letters.isalpha()
+        return _is_acronym(self.text)
 
 
 def looks_english(text: str) -> bool:
@@ -100,17 +99,18 @@ class RuleMentionDetector:
         self.lex = lex or lexicon()
 
     def detect(self, text: str, *, english: bool) -> list[Mention]:
-        lowercase_vocabulary = frozenset(_LOWER_WORD.findall(text))
         mentions: list[Mention] = []
         offset = 0
         for line in text.split("\n"):
             gazetteer_only = not english or _shouting_or_title_case(line)
             for span in _SPAN.finditer(line):
+                if " " not in span.group() and _key(span.group()) in self.lex.common_words:
+                    continue  # "The", "However": most spans are one sentence-initial word
                 for piece in self._pieces(span, offset):
                     if gazetteer_only:
                         mentions.extend(self._gazetteer_matches(piece, text))
                     else:
-                        mentions.extend(self._classify(piece, text, lowercase_vocabulary))
+                        mentions.extend(self._classify(piece, text))
             offset += len(line) + 1
         return mentions
 
@@ -122,11 +122,11 @@ class RuleMentionDetector:
         base = span.start() + offset
         for match in _PIECE_TOKEN.finditer(span.group()):
             raw = match.group()
-            word = _ATTRIBUTIVE.sub("", raw)
+            word = _ATTRIBUTIVE.sub("", raw) if "-" in raw else raw
             cut = word != raw
-            if raw[0].isupper() and len(word) > 2 and _POSSESSIVE.search(word):
+            if word[-1] in "s'’" and raw[0].isupper() and len(word) > 2 and _POSSESSIVE.search(word):
                 word, cut = _POSSESSIVE.sub("", word), True
-            token = _Token(base + match.start(), base + match.start() + len(word), word, fold(word))
+            token = _Token(base + match.start(), base + match.start() + len(word), word, _key(word))
             if token.is_connector and token.text in _WEAK_CONNECTORS and not self._joins(piece, token):
                 yield from _trimmed(piece)
                 piece = []
@@ -147,8 +147,8 @@ class RuleMentionDetector:
 
     # -- typing ------------------------------------------------------------------------------
 
-    def _classify(self, piece: list[_Token], text: str, vocabulary: frozenset[str]) -> list[Mention]:
-        piece = self._strip_sentence_words(piece, text, vocabulary)
+    def _classify(self, piece: list[_Token], text: str) -> list[Mention]:
+        piece = self._strip_sentence_words(piece, text)
         if not piece:
             return []
         exact = self._exact(piece, text)
@@ -157,8 +157,8 @@ class RuleMentionDetector:
         demonym = self._leading_demonym(piece)
         if demonym:
             country, piece = demonym
-            return [country, *self._classify(piece, text, vocabulary)]
-        titled = self._split_title(piece, text, vocabulary)
+            return [country, *self._classify(piece, text)]
+        titled = self._split_title(piece, text)
         if titled is not None:
             return titled
         names = [t for t in piece if not t.is_connector]
@@ -224,9 +224,7 @@ class RuleMentionDetector:
             return "organization"
         return None
 
-    def _strip_sentence_words(
-        self, piece: list[_Token], text: str, vocabulary: frozenset[str]
-    ) -> list[_Token]:
+    def _strip_sentence_words(self, piece: list[_Token], text: str) -> list[_Token]:
         """Drop leading words capitalised only because a sentence starts there ("During", "Participants")."""
         lex = self.lex
         while piece:
@@ -237,10 +235,10 @@ class RuleMentionDetector:
             if head.is_connector or (head.key in lex.common_words and not known and not keeps_name):
                 piece = rest
                 continue
-            at_sentence_start = bool(_SENTENCE_END_BEFORE.search(text, max(0, head.start - 40), head.start))
+            at_sentence_start = _at_sentence_start(text, head.start)
             if (
                 at_sentence_start
-                and head.text.lower() in vocabulary
+                and _appears_lowercase(text, head.text.lower())
                 and not known
                 and not keeps_name
                 and head.key not in lex.first_names
@@ -254,7 +252,7 @@ class RuleMentionDetector:
     def _exact(self, piece: list[_Token], text: str) -> list[Mention] | None:
         lex = self.lex
         start, end = piece[0].start, piece[-1].end
-        key = fold(text[start:end])
+        key = _key(text[start:end])
         surface = text[start:end]
         if key in lex.organizations:
             return [Mention(start, end, surface, "organization", canonical=lex.organizations[key])]
@@ -299,9 +297,7 @@ class RuleMentionDetector:
     def _is_role_word(self, token: _Token) -> bool:
         return self._is_title(token) or token.key in self.lex.title_modifiers or token.is_connector
 
-    def _split_title(
-        self, piece: list[_Token], text: str, vocabulary: frozenset[str]
-    ) -> list[Mention] | None:
+    def _split_title(self, piece: list[_Token], text: str) -> list[Mention] | None:
         """ "PVARA Chairman Bilal bin Saqib" -> whatever "PVARA" is, plus the person "Bilal bin Saqib"."""
         titles = [i for i, t in enumerate(piece) if self._is_title(t)]
         if not titles:
@@ -323,7 +319,7 @@ class RuleMentionDetector:
         while first > 0 and self._is_role_word(piece[first - 1]):
             first -= 1
         prefix = piece[:first]
-        found = self._classify(prefix, text, vocabulary) if prefix else []
+        found = self._classify(prefix, text) if prefix else []
         if name:
             found.extend(self._name_after_title(name, text))
         return found
@@ -373,7 +369,7 @@ class RuleMentionDetector:
                     continue
                 start, end = piece[i].start, piece[j - 1].end
                 surface = text[start:end]
-                key = fold(surface)
+                key = _key(surface)
                 place = self._place(key, surface)
                 if key in lex.organizations:
                     found.append(Mention(start, end, surface, "organization", lex.organizations[key]))
@@ -389,6 +385,39 @@ class RuleMentionDetector:
         return found
 
 
+@functools.lru_cache(maxsize=65_536)
+def _is_acronym(text: str) -> bool:
+    if len(text) > 1 and text[1] == "-":  # "R-KY": a party and a state, not an acronym
+        return False
+    letters = text.replace(".", "").replace("-", "").replace("&", "")
+    return len(letters) > 1 and letters.isupper() and letters.isalpha()
+
+
+def _at_sentence_start(text: str, position: int) -> bool:
+    """Only spaces, quotes and brackets since the start of the text or a sentence's end."""
+    before = text[max(0, position - 8) : position]
+    stripped = before.rstrip(_OPENERS)
+    if not stripped:
+        return position <= len(before) or "\n" in before
+    return stripped[-1] in _SENTENCE_ENDS or "\n" in before[len(stripped) :]
+
+
+def _key(words: str) -> str:
+    """`fold`, without its Unicode normalisation cost when the text is ASCII."""
+    return " ".join(words.split()).casefold() if words.isascii() else fold(words)
+
+
+def _appears_lowercase(text: str, word: str) -> bool:
+    """Whether `word` occurs in the text as a whole word, as written (a common word, not a name)."""
+    index = text.find(word)
+    while index != -1:
+        end = index + len(word)
+        if (index == 0 or not text[index - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
+            return True
+        index = text.find(word, index + 1)
+    return False
+
+
 def _trimmed(piece: list[_Token]) -> Iterator[list[_Token]]:
     while piece and piece[-1].is_connector:
         piece = piece[:-1]
@@ -398,7 +427,7 @@ def _trimmed(piece: list[_Token]) -> Iterator[list[_Token]]:
 
 def _shouting_or_title_case(line: str) -> bool:
     """Headlines in Title Case and text in ALL CAPS carry no capitalisation signal."""
-    words = _LETTER_WORD.findall(line)
+    words = _LETTER_WORD.findall(line[:300])
     if len(words) < 4:
         return False
     capitalised = sum(w[0].isupper() for w in words)

@@ -5,16 +5,15 @@ lists the words that decided it, with counts), and no trained model can be downl
 The weights live in `data/topic_keywords.csv` (topic, weight, terms separated by "|", a
 trailing "*" matches any ending) and can be tuned without touching code.
 
-Why vectorised: all stories of a batch are matched in one pass of one compiled regular
-expression inside Polars (Rust), so ten thousand stories cost about as much as one long text;
-only the per-story aggregation happens in frames, never in a Python loop.
+Why vectorised: the whole batch is split into words, and terms (phrases of up to three
+words) are found by hash joins of those words against the expanded term list, all inside
+Polars; no Python loop runs per story or per term.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import re
 
 import polars as pl
 
@@ -72,22 +71,65 @@ def keyword_table() -> pl.DataFrame:
     return table.with_columns(pl.col("topic_id").replace_strict(_top_level()).alias("top_id"))
 
 
+# Endings a "*" term takes: "researcher*" matches "researchers", "investigat*" matches
+# "investigation". Expanding stems into literal forms turns matching into one hash join.
+_SUFFIXES = (
+    "", "s", "es", "ed", "d", "ing", "er", "ers", "or", "ors", "ion", "ions", "ation", "ations", "al", "ally",
+    "ly", "ity", "ities", "ies", "y", "ic", "ics", "ical", "ist", "ists", "ism", "e", "ment", "ments", "ance",
+    "ence", "ant", "ants", "ive", "ize", "ized", "izes", "izing", "ization", "ise", "ised", "ises", "ising",
+    "isation", "ure", "ures", "ory", "ate", "ated", "ates", "ating", "ator", "ators", "ous", "ary", "aries",
+    "ian", "ians", "ship", "ships", "ness", "less", "ful", "able", "ably", "ible",
+)  # fmt: skip
+_WORD = r"[a-z0-9]+(?:['’-][a-z0-9]+)*"
+
+
 @functools.cache
-def _matcher() -> tuple[str, dict[str, str], tuple[str, ...]]:
-    """The one pattern for all terms (longest first, so phrases beat their words), and term lookups."""
-    terms = sorted(set(keyword_table()["term"]), key=len, reverse=True)
-    # ASCII classes keep the automaton small enough for thousands of alternatives; the
-    # text is lower-cased first and IPTC keywords are English.
-    parts = [re.escape(t[:-1]) + "[a-z0-9]*" if t.endswith("*") else re.escape(t) for t in terms]
-    literal = {t: t for t in terms if not t.endswith("*")}
-    stems = tuple(sorted((t for t in terms if t.endswith("*")), key=len, reverse=True))
-    return r"(?-u:\b)(?:" + "|".join(parts) + r")(?-u:\b)", literal, stems
+def _forms() -> pl.DataFrame:
+    """Every literal form a term matches: form (one to three words), term, words."""
+    rows: dict[str, str] = {}
+    # Longer terms first so a form shared by two terms belongs to the more specific one.
+    for term in sorted(set(keyword_table()["term"]), key=len, reverse=True):
+        forms = [term[:-1] + ending for ending in _SUFFIXES] if term.endswith("*") else [term]
+        for form in forms:
+            rows.setdefault(form, term)
+    frame = pl.DataFrame({"form": list(rows), "term": list(rows.values())})
+    return frame.with_columns((pl.col("form").str.count_matches(" ") + 1).cast(pl.Int32).alias("words"))
 
 
-def _term_of(word: str, literal: dict[str, str], stems: tuple[str, ...]) -> str | None:
-    if word in literal:
-        return word
-    return next((s for s in stems if word.startswith(s[:-1])), None)
+def _hits(texts: pl.DataFrame) -> pl.DataFrame:
+    """story_id, term, count: every term occurrence, a phrase's words not counted again on their own."""
+    forms = _forms()
+    firsts = forms.filter(pl.col("words") > 1)["form"].str.split(" ").list.first().unique()
+    words = (
+        texts.lazy()
+        .select("story_id", pl.col("text").str.to_lowercase().str.extract_all(_WORD).alias("word"))
+        .explode("word")
+        .drop_nulls("word")
+        .with_row_index("pos")
+        .with_columns(pl.col("word").shift(-i).alias(f"next{i}") for i in (1, 2))
+        .with_columns(pl.col("story_id").shift(-i).alias(f"story{i}") for i in (1, 2))
+        .collect()
+    )
+    found = []
+    covered = pl.DataFrame(schema={"story_id": pl.String, "pos": pl.UInt32})
+    for n in (3, 2, 1):
+        candidates = words if n == 1 else words.filter(pl.col("word").is_in(firsts.implode()))
+        if n > 1:
+            same_story = [pl.col(f"story{i}") == pl.col("story_id") for i in range(1, n)]
+            candidates = candidates.filter(*same_story).with_columns(
+                pl.concat_str(["word", *(f"next{i}" for i in range(1, n))], separator=" ").alias("word")
+            )
+        matched = (
+            candidates.join(forms.filter(pl.col("words") == n), left_on="word", right_on="form")
+            .join(covered, on=["story_id", "pos"], how="anti")
+            .select("story_id", "pos", "term")
+        )
+        found.append(matched)
+        spans = matched.select(
+            "story_id", pl.int_ranges("pos", pl.col("pos") + n, dtype=pl.UInt32).alias("pos")
+        )
+        covered = pl.concat([covered, spans.explode("pos")])
+    return pl.concat(found).group_by("story_id", "term").len("count")
 
 
 def classify_topics(texts: pl.DataFrame) -> pl.DataFrame:
@@ -97,32 +139,12 @@ def classify_topics(texts: pl.DataFrame) -> pl.DataFrame:
     ancestor; scores are shares of the story's total evidence, so long and short stories
     compare. Top-level topics come first; sub-topics are listed under a kept top-level.
     """
-    pattern, literal, stems = _matcher()
-    hits = (
-        texts.lazy()
-        .select("story_id", pl.col("text").str.to_lowercase().str.extract_all(pattern).alias("word"))
-        .explode("word")
-        .drop_nulls("word")
-        .group_by("story_id", "word")
-        .len("count")
-        .collect()
-    )
+    hits = _hits(texts)
     if hits.is_empty():
         return pl.DataFrame(schema=TOPIC_SCHEMA)
-    words = hits["word"].unique().to_list()
-    word_terms = pl.DataFrame(
-        {"word": words, "term": [_term_of(w, literal, stems) for w in words]},
-        schema={"word": pl.String, "term": pl.String},
-    )
-    scored = (
-        hits.join(word_terms, on="word")
-        .group_by("story_id", "term")
-        .agg(pl.col("count").sum())
-        .join(keyword_table(), on="term")
-        .with_columns(
-            (pl.col("weight") * (1 + pl.col("count").cast(pl.Float64).log(math.e))).alias("points"),
-            pl.format("{}×{}", "term", "count").alias("feature"),
-        )
+    scored = hits.join(keyword_table(), on="term").with_columns(
+        (pl.col("weight") * (1 + pl.col("count").cast(pl.Float64).log(math.e))).alias("points"),
+        pl.format("{}×{}", "term", "count").alias("feature"),
     )
     top = _aggregate(scored, "top_id").rename({"top_id": "topic_id"}).with_columns(pl.lit(1).alias("level"))
     sub = (

@@ -1,0 +1,130 @@
+"""Enrichment speed: stories per second for `enrich_stories` on 10,000 real article bodies.
+
+Stories are the naeb articles of ../shared/corpus (421 real bodies, about 5 kB each) repeated
+with distinct ids until there are `--stories` of them. The same run measures, for the parts
+that are vectorised, the plain per-story Python way they replace, so the speed-up is a ratio
+between two numbers taken on the same machine at the same time:
+
+- topics: one Polars pass of one combined pattern over the batch vs. one `re` scan per
+  keyword per story (the obvious loop);
+- duplicates: MinHash signatures and LSH linking of the batch (reported alone: datasketch's
+  MinHash is the per-story cost here).
+
+    .venv/bin/python bench/enrich.py [--stories 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import time
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from transforms.enrich import enrich_stories, link_duplicates, minhash_signature
+from transforms.enrich.lexicon import lexicon
+from transforms.enrich.topics import classify_topics, keyword_table
+
+ARTICLES = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "naeb" / "articles.json"
+
+
+def stories(count: int) -> pl.DataFrame:
+    articles = list(json.loads(ARTICLES.read_text(encoding="utf-8")).values())
+    rows = []
+    for i in range(count):
+        article = articles[i % len(articles)]
+        rows.append(
+            {
+                "story_id": f"bench:{i}",
+                "headline": article["title"],
+                "body": article["articleBody"],
+                "published_day": date(2024, 1, 1) + timedelta(days=i % 365),
+                "language": "en",
+                "source": f"source-{i % 7}",
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def loop_topics(frame: pl.DataFrame) -> int:
+    """The baseline: one compiled pattern per keyword, scanned over every story in Python."""
+    patterns = [
+        (row["topic_id"], row["weight"], re.compile(r"\b" + re.escape(row["term"].rstrip("*")) + r"\w*\b"))
+        for row in keyword_table().iter_rows(named=True)
+    ]
+    kept = 0
+    for text in frame["body"]:
+        lowered = text.lower()
+        points: dict[str, float] = defaultdict(float)
+        for topic, weight, pattern in patterns:
+            n = len(pattern.findall(lowered))
+            if n:
+                points[topic] += weight * (1 + math.log(n))
+        kept += bool(points)
+    return kept
+
+
+def timed(label: str, n: int, func) -> float:
+    start = time.perf_counter()
+    func()
+    seconds = time.perf_counter() - start
+    print(f"{label:52}{seconds:8.2f} s {n / seconds:10.0f} stories/s")
+    return seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stories", type=int, default=10_000)
+    args = parser.parse_args()
+    if not ARTICLES.exists():
+        print(f"skipped: {ARTICLES} not found")
+        return 0
+    frame = stories(args.stories)
+    n = frame.height
+    megabytes = frame["body"].str.len_bytes().sum() / 1e6
+    print(f"{n} stories, {megabytes:.1f} MB of body text, 1 process")
+    timed("load gazetteers (once per process)", n, lexicon)
+    total = timed("enrich_stories (entities, topics, quotes, dates)", n, lambda: enrich_stories(frame))
+    texts = frame.select("story_id", pl.col("body").alias("text"))
+    fast = timed("  topics alone, vectorised (Polars, one pattern)", n, lambda: classify_topics(texts))
+    sample = frame.head(max(1, n // 10))
+    slow = timed(
+        f"  topics alone, per-story re loop ({sample.height} stories)",
+        sample.height,
+        lambda: loop_topics(sample),
+    )
+    signatures: list[list[int]] = []
+    timed(
+        "minhash_signature per body",
+        n,
+        lambda: signatures.extend(minhash_signature(b) for b in frame["body"]),
+    )
+    keyed = frame.select("story_id", "source", pl.col("published_day").alias("published")).with_columns(
+        pl.Series("signature", signatures)
+    )
+    half = n // 2
+    links: list[pl.DataFrame] = []
+    timed(
+        "link_duplicates (new half against stored half)",
+        n,
+        lambda: links.append(link_duplicates(keyed.slice(half), keyed.head(half))),
+    )
+    print(f"  linked as wire copies: {links[0].height}")
+    per_story_slow = slow / sample.height
+    per_story_fast = fast / n
+    print(
+        f"enrichment: {n / total:.0f} stories/s; topics speed-up vs per-story loop: {per_story_slow / per_story_fast:.0f}x"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
