@@ -50,6 +50,9 @@ class Discovery:
     validators: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     not_modified: int = 0
     skipped_unchanged: int = 0
+    # an article announced twice (its outlet's feed and sitemap) is fetched once, for the first source
+    announced: dict[str, WorkItem] = field(default_factory=dict)
+    duplicates: int = 0
 
 
 def _expand_file_source(source: Source, base_dir: Path, discovery: Discovery) -> None:
@@ -105,12 +108,20 @@ class Discoverer:
             url = urls.get(id(hint))
             if not url:
                 continue
+            queued = discovery.announced.get(url)
+            if queued is not None:
+                discovery.duplicates += 1
+                if queued.hint is not None:
+                    queued.hint.fill_gaps(hint)
+                continue
             known = known_urls.get(url)
             if known is not None and not _moved_since(hint, known):
                 discovery.skipped_unchanged += 1
                 continue
             hint.source = source.name
-            discovery.items.append(WorkItem(source, url, is_url=True, hint=hint))
+            item = WorkItem(source, url, is_url=True, hint=hint)
+            discovery.announced[url] = item
+            discovery.items.append(item)
 
     def _read(self, source: Source, result: FetchResult, discovery: Discovery, depth: int) -> None:
         """Sniff one fetched source document and queue what it leads to."""

@@ -45,6 +45,7 @@ class RunSummary:
         self.found = len(discovery.items)
         self.not_modified = discovery.not_modified
         self.skipped_unchanged = discovery.skipped_unchanged
+        self.duplicates += discovery.duplicates
         self.add_rejects([r.reason for r in discovery.rejects])
 
     def add_chunk(self, fetched: int, parsed: int, normalised: NormalisedChunk, result: LoadResult | None) -> None:
