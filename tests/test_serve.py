@@ -4,14 +4,22 @@ refused in one line, and prefect.yaml (for people running workers) agreeing with
 from __future__ import annotations
 
 import importlib
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import duckdb
+import httpx
 import pytest
 import yaml
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 
 from flows.config import ConfigError, parse_sources
 from flows.serve import DEFAULT_CRON, MAINTENANCE_CRON, build_deployments, ingest_cron
+from tests.test_ingest_flow import DUMP
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = """
@@ -106,3 +114,84 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
         assert [s["cron"] for s in entry.get("schedules", [])] == crons(served[name])
         strategy = served[name].concurrency_options.collision_strategy.value
         assert entry["concurrency_limit"] == {"limit": 1, "collision_strategy": strategy}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_a_served_schedule_fires_on_a_real_prefect_server(tmp_path: Path) -> None:
+    """`prefect server start` + `dateline serve --cron '* * * * *'`: within two minutes a scheduled
+    ingest run completes and loads the story (about 90 s, hence slow)."""
+    (tmp_path / "dump.txt").write_text(DUMP, encoding="utf-8")
+    (tmp_path / "sources.toml").write_text(
+        '[[source]]\nname = "dumps"\nkind = "file"\npath = "dump.txt"\n', encoding="utf-8"
+    )
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    bin_dir = Path(sys.executable).parent
+    server = subprocess.Popen(
+        [str(bin_dir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    served = None
+    try:
+        deadline = time.monotonic() + 90
+        while not _healthy(api):
+            assert time.monotonic() < deadline, "prefect server did not start"
+            time.sleep(1)
+        served = subprocess.Popen(
+            [
+                str(bin_dir / "dateline"),
+                "serve",
+                "--cron",
+                "* * * * *",
+                "--sources",
+                str(tmp_path / "sources.toml"),
+                "--warehouse",
+                str(tmp_path / "w.duckdb"),
+            ],
+            env={**env, "PREFECT_API_URL": api},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 150
+        while not (states := _ingest_states(api)).count("Completed"):
+            assert time.monotonic() < deadline, f"no scheduled run completed: {states}"
+            assert served.poll() is None, "dateline serve exited"
+            time.sleep(3)
+    finally:
+        for process in (served, server):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        assert con.execute("select headline from fact_story").fetchall() == [
+            ("Harbour authority opens new container terminal in Gwadar",)
+        ]
+
+
+def _healthy(api: str) -> bool:
+    try:
+        return httpx.get(f"{api}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _ingest_states(api: str) -> list[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+        return [run.state_name for run in client.read_flow_runs() if run.deployment_id and run.name]
