@@ -61,9 +61,13 @@ _APPOSITION_BEFORE = re.compile(r"\b(?:at|of|from|with|for)\s+$")
 _OPENERS = " \t\u00a0\"'“‘([\n"
 _SENTENCE_ENDS = frozenset(".!?:;•-–—\n")
 _LOWER_WORD = re.compile(r"\b[a-z]+\b")
-_LETTER_WORD = re.compile(r"[^\W\d_]{4,}")
+_LETTER_WORD = re.compile(r"[^\W\d_]+")
+_STYLE_GUIDE_LOWER = "a an the of in on for and or to at by vs as"
+_TITLE_CASE_LOWER = frozenset(_STYLE_GUIDE_LOWER.split())
 _ENGLISH_MARKERS = frozenset("the of and to in is for on that with was as by at from".split())  # noqa: SIM905
 _MAX_NAME_TOKENS = 5
+_MIN_HEADLINE_WORDS = 4
+_MAX_HEADLINE_WORDS = 20
 _ACRONYM_PLACE_LENGTH = 5
 _COMMON_NAME_RATING = 5
 
@@ -138,9 +142,13 @@ class RuleMentionDetector:
         yield from _trimmed(piece)
 
     def _joins(self, piece: list[_Token], connector: _Token) -> bool:
+        if not piece:
+            return False
         if connector.text == "and":
             return any(t.text in ("of", "for") for t in piece) and self._has_org_word(piece)
-        return self._has_org_word(piece) or any(self._is_title(t) for t in piece)
+        last = piece[-1]
+        # "Ministry of Finance", "Secretary of State", "Minister of the Interior"
+        return last.is_connector or self._has_org_word(piece) or self._is_title(last)
 
     def _has_org_word(self, tokens: list[_Token]) -> bool:
         return any(t.key in self.lex.org_words for t in tokens)
@@ -426,9 +434,17 @@ def _trimmed(piece: list[_Token]) -> Iterator[list[_Token]]:
 
 
 def _shouting_or_title_case(line: str) -> bool:
-    """Headlines in Title Case and text in ALL CAPS carry no capitalisation signal."""
+    """Headlines in Title Case and text in ALL CAPS carry no capitalisation signal.
+
+    A sentence dense with names still has lower-case words ("met", "on", "said"); a Title
+    Case headline has none beyond the short words style guides leave in lower case.
+    """
     words = _LETTER_WORD.findall(line[:300])
-    if len(words) < 4:
+    if len(words) < _MIN_HEADLINE_WORDS:
         return False
-    capitalised = sum(w[0].isupper() for w in words)
-    return capitalised / len(words) > 0.7
+    if sum(w.isupper() and len(w) > 1 for w in words) / len(words) > 0.6:
+        return True
+    if len(words) > _MAX_HEADLINE_WORDS:
+        return False
+    lower = sum(w[0].islower() and w not in _TITLE_CASE_LOWER for w in words)
+    return lower / len(words) < 0.1
