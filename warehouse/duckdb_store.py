@@ -243,6 +243,9 @@ class DuckDBWarehouse:
                      WHEN f.content_hash = s.content_hash
                           AND f.updated_at IS NOT DISTINCT FROM s.updated_at
                           AND f.updated_day IS NOT DISTINCT FROM s.updated_day THEN 'unchanged'
+                     -- the same text from a copy that knows no update time (a feed item) adds nothing
+                     WHEN f.content_hash = s.content_hash
+                          AND s.updated_at IS NULL AND s.updated_day IS NULL THEN 'unchanged'
                      WHEN coalesce(s.updated_at, s.updated_day::TIMESTAMPTZ)
                           < coalesce(f.updated_at, f.updated_day::TIMESTAMPTZ) THEN 'unchanged'
                      ELSE 'updated'
