@@ -8,7 +8,7 @@ run merges staged batches first, oldest first, exactly once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from warehouse.staging import StagedBatch, Staging
 @dataclass(slots=True)
 class MergeReport:
     batches: int = 0
-    result: LoadResult = LoadResult()
+    result: LoadResult = field(default_factory=LoadResult)
 
 
 class LoadSink:

@@ -22,6 +22,7 @@ from transforms.star import (
     StarBatch,
     build_star,
     build_stories,
+    link_keys,
     mark_duplicates,
     source_key,
     story_day,
@@ -78,8 +79,17 @@ def normalise_chunk(
         return NormalisedChunk(build_star(frame), empty, 0)
     enrichment = enrich(_enrichment_input(stories))
     signatures = _signatures(stories)
-    links = link_duplicates(signatures, stored_signatures.select(SIGNATURE_COLUMNS.keys()))
-    frame.stories = mark_duplicates(stories, links)
+    # Link over the batch and the stored stories of nearby days together: when the original arrives
+    # after its copy (another outlet's sitemap came first), the stored copy is re-linked to it.
+    stored = stored_signatures.select(SIGNATURE_COLUMNS.keys()).filter(
+        ~pl.col("story_id").is_in(signatures["story_id"].implode())
+    )
+    pool = pl.concat([signatures, stored], how="vertical_relaxed")
+    links = link_duplicates(pool, pool.head(0))
+    is_new = pl.col("story_id").is_in(signatures["story_id"].implode())
+    new_links = links.filter(is_new)
+    frame.stories = mark_duplicates(stories, new_links)
+    relinks = link_keys(links.filter(~is_new))
     frame.rejects.extend(
         Reject(source, locator, "enrich", reason, detail)
         for story_id_, reason, detail in enrichment.rejects
@@ -97,9 +107,10 @@ def normalise_chunk(
             iptc=iptc_topics(),
         ),
     )
-    stored = signatures.select(
+    batch.relinks = relinks
+    to_store = signatures.select(
         pl.Series("story_key", [stable_key(s) for s in signatures["story_id"]], dtype=pl.Int64()),
         pl.Series("source_key", [source_key(s) for s in signatures["source"]], dtype=pl.Int64()),
         "signature",
     )
-    return NormalisedChunk(batch, stored, links.height)
+    return NormalisedChunk(batch, to_store, new_links.height)

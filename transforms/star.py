@@ -47,6 +47,7 @@ STORY_SCHEMA: dict[str, pl.DataType] = {
     "tags": pl.List(pl.String()),
     "locator": pl.String(),
 }
+RELINK_SCHEMA: dict[str, pl.DataType] = {"story_key": pl.Int64(), "duplicate_of": pl.Int64()}
 # MinHash signatures of story bodies, compared to find republished wire copies.
 SIGNATURE_COLUMNS: dict[str, pl.DataType] = {
     "story_id": pl.String(),
@@ -81,6 +82,8 @@ class StarBatch:
     bridge_story_entity: pl.DataFrame
     fact_quote: pl.DataFrame
     fact_date_mention: pl.DataFrame
+    # stored stories that turn out to be wire copies of a story in this batch published earlier
+    relinks: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=RELINK_SCHEMA))
     duplicates_collapsed: int = 0
     rejects: list[Reject] = field(default_factory=list)
 
@@ -214,16 +217,24 @@ def build_stories(records: list[StoryRecord], seen_at: datetime) -> StoryFrame:
     return StoryFrame(stories, frame.height - collapsed.height, rejects)
 
 
+def link_keys(links: pl.DataFrame) -> pl.DataFrame:
+    """(story_id, duplicate_of) links between natural keys → (story_key, duplicate_of) surrogate keys."""
+    return pl.DataFrame(
+        {
+            "story_key": [stable_key(s) for s in links["story_id"]],
+            "duplicate_of": [stable_key(s) for s in links["duplicate_of"]],
+        },
+        schema=RELINK_SCHEMA,
+    )
+
+
 def mark_duplicates(stories: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     """Set `duplicate_of` (the original's story_key) from (story_id, duplicate_of) links of wire copies."""
     if links.is_empty():
         return stories
-    keyed = links.select(
-        "story_id",
-        pl.Series("original_key", [stable_key(s) for s in links["duplicate_of"]], dtype=pl.Int64()),
-    )
+    keyed = link_keys(links).select("story_key", original_key="duplicate_of")
     return (
-        stories.join(keyed, on="story_id", how="left")
+        stories.join(keyed, on="story_key", how="left")
         .with_columns(duplicate_of=pl.coalesce("original_key", "duplicate_of"))
         .drop("original_key")
     )

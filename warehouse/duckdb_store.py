@@ -283,6 +283,12 @@ class DuckDBWarehouse:
             """,
             [seen_at],
         )
+        if batch.relinks.height:
+            con.register("stage_relink", batch.relinks.to_arrow())
+            con.execute(
+                "UPDATE fact_story f SET duplicate_of = r.duplicate_of FROM stage_relink r "
+                "WHERE f.story_key = r.story_key AND f.duplicate_of IS DISTINCT FROM r.duplicate_of"
+            )
         self._merge_dimensions(con, batch)
         self._replace_children(con, batch)
         return LoadResult(
