@@ -103,15 +103,10 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
             head = text[:MAX_ENTITY_TEXT]
             resolved = resolve(head, detector.detect(head, english=english), lex)
             story_entities = [
-                (story_id, e.entity_id, e.name, e.entity_type, e.country_code, e.mentions)
-                for e in entities(resolved)
+                (story_id, e.entity_id, e.name, e.entity_type, e.country_code, e.mentions) for e in entities(resolved)
             ]
-            story_quotes = [
-                (story_id, q.quote, q.speaker_entity_id, q.speaker_name) for q in quotes(head, resolved)
-            ]
-            story_dates = [
-                (story_id, d.mentioned_date, d.phrase) for d in resolve_phrases(phrases or [], day)
-            ]
+            story_quotes = [(story_id, q.quote, q.speaker_entity_id, q.speaker_name) for q in quotes(head, resolved)]
+            story_dates = [(story_id, d.mentioned_date, d.phrase) for d in resolve_phrases(phrases or [], day)]
         except Exception as error:
             rejects.append((story_id, "enrich_failed", f"{type(error).__name__}: {error}"[:500]))
             continue
@@ -137,9 +132,7 @@ def _normalised(stories: pl.DataFrame) -> pl.DataFrame:
         "section": pl.lit(None, dtype=pl.String),
         "language": pl.lit(None, dtype=pl.String),
     }
-    frame = frame.with_columns(
-        value.alias(name) for name, value in defaults.items() if name not in frame.columns
-    )
+    frame = frame.with_columns(value.alias(name) for name, value in defaults.items() if name not in frame.columns)
     return frame.with_columns(
         pl.col("story_id").cast(pl.String),
         pl.col("published_day").cast(pl.Date, strict=False),
@@ -166,9 +159,7 @@ def _topics(frame: pl.DataFrame, rejects: list[tuple[str, str, str]]) -> pl.Data
     try:
         iptc = classify_topics(frame.select("story_id", pl.col("topic_text").alias("text")))
     except Exception as error:
-        rejects.extend(
-            (sid, "topics_failed", f"{type(error).__name__}: {error}"[:500]) for sid in frame["story_id"]
-        )
+        rejects.extend((sid, "topics_failed", f"{type(error).__name__}: {error}"[:500]) for sid in frame["story_id"])
         iptc = pl.DataFrame(schema=TOPIC_SCHEMA)
     source = (
         frame.select(

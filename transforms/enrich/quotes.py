@@ -25,7 +25,7 @@ _AFTER = re.compile(
     rf"\s*,?\s*(?:{_VERBS}\s+(?P<post>[^,.;:“”\"\n]{{1,80}})|(?P<pre>[^,.;:“”\"\n]{{1,80}}?)\s+{_VERBS}\b)"
 )
 _BEFORE = re.compile(rf"(?P<who>[^,.;:“”\"\n]{{1,80}}?)\s+{_VERBS}(?:\s+\w+)?\s*[,:]?\s*$")
-_PRONOUN = re.compile(r"^\s*(?:he|she)\b", re.IGNORECASE)
+_PRONOUN = re.compile(r"\s*(?:he|she)\b", re.IGNORECASE)
 _MIN_WORDS = 6
 _PRONOUN_REACH = 600
 
@@ -70,9 +70,7 @@ def _named_in(
         return (people or inside)[0]
     if _PRONOUN.match(text, start):
         earlier = [
-            m
-            for m in mentions
-            if m.entity_type == "person" and quote_start - _PRONOUN_REACH <= m.end <= quote_start
+            m for m in mentions if m.entity_type == "person" and quote_start - _PRONOUN_REACH <= m.end <= quote_start
         ]
         return earlier[-1] if earlier else None
     return None

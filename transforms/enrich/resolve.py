@@ -83,11 +83,12 @@ def resolve(text: str, mentions: list[Mention], lex: Lexicon) -> list[ResolvedMe
     for m in mentions:
         if m.start in alias_positions:
             continue
-        if m.entity_type == "place":
+        if m.entity_type == "place" and " " not in m.text and _name_key(m.text) in people:
+            # "Laval said" after "Captain Idris Laval": the surname, not the Canadian city.
+            resolved.append(_mention(m, "person", people[_name_key(m.text)], None))
+        elif m.entity_type == "place":
             place = lex.places.get(fold(m.canonical or m.text))
-            name, code = (
-                (place.name, place.country_code) if place else (m.canonical or m.text, m.country_code)
-            )
+            name, code = (place.name, place.country_code) if place else (m.canonical or m.text, m.country_code)
             resolved.append(_mention(m, "place", name, code))
         elif m.entity_type == "organization":
             name = aliases.get(m.text) or m.canonical or lex.organizations.get(fold(m.text)) or m.text
@@ -111,9 +112,7 @@ def entities(resolved: list[ResolvedMention]) -> list[Entity]:
     first: dict[str, ResolvedMention] = {}
     for r in resolved:
         first.setdefault(r.entity_id, r)
-    return [
-        Entity(i, first[i].name, first[i].entity_type, first[i].country_code, n) for i, n in counts.items()
-    ]
+    return [Entity(i, first[i].name, first[i].entity_type, first[i].country_code, n) for i, n in counts.items()]
 
 
 def _mention(m: Mention, entity_type: EntityType, name: str, code: str | None) -> ResolvedMention:
@@ -147,9 +146,11 @@ def _people(mentions: list[Mention]) -> dict[tuple[str, ...], str]:
     table: dict[tuple[str, ...], str] = {}
     for m in mentions:
         key = _name_key(m.text)
-        if key in table or m.entity_type not in (None, "person"):
+        if key in table or m.entity_type == "organization" or (m.entity_type == "place" and len(key) > 1):
             continue
         longer = endings.get(key) or (starts.get(key[0]) if len(key) == 1 else None)
+        if m.entity_type == "place" and not endings.get(key):
+            continue  # a one-word place stands for a person only as that person's surname
         if longer and len(longer) == 1:
             table[key] = next(iter(longer))  # "Zardari", "Ali Zardari" -> "Asif Ali Zardari"
         elif key in full or m.entity_type == "person":

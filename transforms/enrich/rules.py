@@ -19,9 +19,7 @@ from transforms.enrich.mentions import EntityType, Mention
 from transforms.keys import fold
 
 _UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ"
-_ABBREVIATION = (
-    r"(?:Mr|Mrs|Ms|Dr|Prof|Gen|Lt|Col|Capt|Sgt|Adm|Gov|Sen|Rep|Rev|St|Jr|Sr|Maj|Brig|Co|Corp|Inc)\."
-)
+_ABBREVIATION = r"(?:Mr|Mrs|Ms|Dr|Prof|Gen|Lt|Col|Capt|Sgt|Adm|Gov|Sen|Rep|Rev|St|Jr|Sr|Maj|Brig|Co|Corp|Inc)\."
 _INITIALS = rf"(?:[{_UPPER}]\.){{1,3}}"
 _WORD = rf"(?:(?:al|el|ad|ash|as|ul|ur|bin|d)['’\-])?[{_UPPER}][\w$]*(?:[\-'’]\w+)*"
 _TOKEN = rf"(?:{_ABBREVIATION}|{_INITIALS}|{_WORD})"
@@ -317,9 +315,7 @@ class RuleMentionDetector:
             name = name[2:]
         while name and self._is_role_word(name[0]):
             name = name[1:]
-        if self._is_org_name([t for t in piece if not t.is_connector]) and (
-            not name or self._has_org_word(name)
-        ):
+        if self._is_org_name([t for t in piece if not t.is_connector]) and (not name or self._has_org_word(name)):
             # "General Motors", "Justice Department": a title word inside an organisation's name.
             start, end = piece[0].start, piece[-1].end
             return [Mention(start, end, text[start:end], "organization")]

@@ -125,9 +125,7 @@ def _hits(texts: pl.DataFrame) -> pl.DataFrame:
             .select("story_id", "pos", "term")
         )
         found.append(matched)
-        spans = matched.select(
-            "story_id", pl.int_ranges("pos", pl.col("pos") + n, dtype=pl.UInt32).alias("pos")
-        )
+        spans = matched.select("story_id", pl.int_ranges("pos", pl.col("pos") + n, dtype=pl.UInt32).alias("pos"))
         covered = pl.concat([covered, spans.explode("pos")])
     return pl.concat(found).group_by("story_id", "term").len("count")
 
@@ -159,9 +157,7 @@ def classify_topics(texts: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col("score").rank("ordinal", descending=True).over("story_id").alias("rank"))
         .filter(
             (pl.col("rank") == 1) & (pl.col("points") >= MIN_EVIDENCE / 2)
-            | (pl.col("points") >= MIN_EVIDENCE)
-            & (pl.col("score") >= MIN_SHARE)
-            & (pl.col("rank") <= MAX_TOPICS)
+            | (pl.col("points") >= MIN_EVIDENCE) & (pl.col("score") >= MIN_SHARE) & (pl.col("rank") <= MAX_TOPICS)
         )
     )
     kept_sub = (
@@ -181,9 +177,5 @@ def classify_topics(texts: pl.DataFrame) -> pl.DataFrame:
 def _aggregate(scored: pl.DataFrame, key: str) -> pl.DataFrame:
     return scored.group_by("story_id", key).agg(
         pl.col("points").sum(),
-        pl.col("feature")
-        .sort_by("points", descending=True)
-        .head(_EVIDENCE_TERMS)
-        .str.join(", ")
-        .alias("evidence"),
+        pl.col("feature").sort_by("points", descending=True).head(_EVIDENCE_TERMS).str.join(", ").alias("evidence"),
     )
