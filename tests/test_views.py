@@ -13,9 +13,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import orjson
 import pytest
+from typer.testing import CliRunner
 
-from warehouse.migrations import apply_migrations, view_files
+from flows.cli import app
+from warehouse.migrations import SQL_DIR, apply_migrations, view_files
 
 ANCHOR = date(2025, 3, 31)
 SOURCES = {1: ("alpha-times", "feed"), 2: ("beta-wire", "feed")}
@@ -44,23 +47,18 @@ class Story:
     entities: dict[int, int] = field(default_factory=dict)
     duplicate_of: int | None = None
     published_at: datetime | None = None
+    date_basis: str = "published"
 
 
 def insert(con: duckdb.DuckDBPyConnection, stories: list[Story]) -> None:
     """Write stories with their bridges, and the dimensions they need, as the loader would."""
     con.executemany(
         "INSERT INTO dim_source VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [
-            [k, name, kind, f"https://{name}.example/feed", f"{name}.example"]
-            for k, (name, kind) in SOURCES.items()
-        ],
+        [[k, name, kind, f"https://{name}.example/feed", f"{name}.example"] for k, (name, kind) in SOURCES.items()],
     )
     con.executemany(
         "INSERT INTO dim_topic VALUES (?, ?, ?, ?, NULL, ?) ON CONFLICT DO NOTHING",
-        [
-            [k, tid, label, scheme, 1 if scheme == "iptc" else None]
-            for k, (tid, label, scheme) in TOPICS.items()
-        ],
+        [[k, tid, label, scheme, 1 if scheme == "iptc" else None] for k, (tid, label, scheme) in TOPICS.items()],
     )
     con.executemany(
         "INSERT INTO dim_entity VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -71,12 +69,13 @@ def insert(con: duckdb.DuckDBPyConnection, stories: list[Story]) -> None:
             "INSERT INTO fact_story (story_key, story_id, source_key, date_key, date_basis, published_at, "
             "published_day, published_precision, first_seen_at, url, headline, body, word_count, "
             "content_hash, version, duplicate_of) "
-            "VALUES (?, ?, ?, ?, 'published', ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
             [
                 s.key,
                 f"url:https://news.example/{s.key}",
                 s.source_key,
                 int(s.day.strftime("%Y%m%d")),
+                s.date_basis,
                 s.published_at,
                 None if s.published_at else s.day,
                 "instant" if s.published_at else "day",
@@ -90,9 +89,7 @@ def insert(con: duckdb.DuckDBPyConnection, stories: list[Story]) -> None:
             ],
         )
         for rank, topic in enumerate(s.topics):
-            con.execute(
-                "INSERT INTO bridge_story_topic VALUES (?, ?, ?, NULL)", [s.key, topic, 1.0 - rank / 10]
-            )
+            con.execute("INSERT INTO bridge_story_topic VALUES (?, ?, ?, NULL)", [s.key, topic, 1.0 - rank / 10])
         for entity, mentions in s.entities.items():
             con.execute("INSERT INTO bridge_story_entity VALUES (?, ?, ?)", [s.key, entity, mentions])
 
@@ -108,9 +105,7 @@ def newsroom_stories() -> list[Story]:
         )
     stories.append(Story(2000, ANCHOR - timedelta(days=2), "Rates held", topics=[12]))
     for i in range(8):
-        stories.append(
-            Story(3000 + i, ANCHOR - timedelta(days=7 + 3 * i), f"Assembly vote {i}", topics=[10, 20])
-        )
+        stories.append(Story(3000 + i, ANCHOR - timedelta(days=7 + 3 * i), f"Assembly vote {i}", topics=[10, 20]))
     for i in range(2):
         stories.append(Story(3100 + i, ANCHOR - timedelta(days=i), f"Assembly debate {i}", topics=[10]))
     stories.append(Story(4000, ANCHOR, "Cup match 0 (wire)", source_key=2, topics=[11], duplicate_of=1000))
@@ -154,6 +149,10 @@ def build_newsroom(path: Path, stories: list[Story] | None = None) -> Path:
     try:
         apply_migrations(con)
         insert(con, newsroom_stories() if stories is None else stories)
+        con.execute(
+            "INSERT INTO etl_run (run_id, started_at, finished_at, status, found, new) "
+            "VALUES ('r1', '2025-03-31 23:00:00+00', '2025-03-31 23:01:00+00', 'completed', 70, 70)"
+        )
     finally:
         con.close()
     return path
@@ -222,13 +221,10 @@ def test_cooccurrence_counts_pairs_and_lift(con) -> None:
     assert row[3] == pytest.approx(expected_lift, abs=1e-4)
     assert row[4] == pytest.approx(math.log(expected_lift), abs=1e-4)
     mirrored = con.execute(
-        "select together from v_entity_cooccurrence "
-        "where entity_name = 'Karachi' and partner_name = 'Ada Lane'"
+        "select together from v_entity_cooccurrence where entity_name = 'Karachi' and partner_name = 'Ada Lane'"
     ).fetchone()
     assert mirrored == (5,)
-    assert con.execute(
-        "select count(*) from v_entity_cooccurrence where entity_name = 'Bo Chen'"
-    ).fetchone() == (0,)
+    assert con.execute("select count(*) from v_entity_cooccurrence where entity_name = 'Bo Chen'").fetchone() == (0,)
 
 
 def test_trending_ranks_volume_above_a_single_story(con) -> None:
@@ -272,3 +268,26 @@ def test_story_view_is_one_readable_row_per_story(con) -> None:
     assert port == ([], ["Karachi"], ["Port Authority"])
     timed = con.execute("select published from v_story where story_key = 6001").fetchone()
     assert timed == ("2024-12-30T09:15:00Z",)
+
+
+@pytest.mark.parametrize("query", sorted((SQL_DIR / "queries").glob("*.sql")), ids=lambda p: p.name)
+def test_worked_queries_run_through_dateline_sql(query: Path, tmp_path: Path) -> None:
+    """Each file runs as `dateline sql "$(cat file)"` and answers on the newsroom warehouse."""
+    warehouse = build_newsroom(tmp_path / "w.duckdb")
+    done = CliRunner().invoke(
+        app, ["sql", query.read_text(encoding="utf-8"), "-f", "json", "--warehouse", str(warehouse)]
+    )
+    assert done.exit_code == 0, done.output
+    assert orjson.loads(done.stdout), f"{query.name} returned no rows"
+
+
+def test_a_story_dated_only_by_first_sight_does_not_move_the_trending_anchor(tmp_path: Path) -> None:
+    stories = [
+        *newsroom_stories(),
+        Story(7000, date(2026, 11, 26), "Undated page", topics=[11], date_basis="first_seen"),
+    ]
+    with duckdb.connect(str(build_newsroom(tmp_path / "w.duckdb", stories)), read_only=True) as con:
+        anchor, recent = con.execute(
+            "select anchor_day, recent_stories from v_trending_topics where label = 'sport'"
+        ).fetchone()
+    assert (anchor, recent) == (ANCHOR, 40)
