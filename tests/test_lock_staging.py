@@ -1,0 +1,96 @@
+"""A second process holds the DuckDB file for the whole run: the run stages, the next run merges.
+
+DuckDB lets one process open a file for writing and no other process open it at all, so an
+analyst's notebook left open on the warehouse would otherwise fail every scheduled run. The
+flow waits for the lock (bounded), then stages each batch durably on disk, exits 0 saying how
+many stories it staged, and the next run merges them exactly once before its own work.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.demo_site import DemoSite, serve_demo_site
+from tests.fault_harness import child_env, integrity_problems, run_statuses, run_to_end, write_sources
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+
+STORIES = 60
+HOLDER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("CREATE TABLE IF NOT EXISTS notebook_scratch (x INTEGER)")
+print("holding", flush=True)
+sys.stdin.read()  # hold the file until the test closes our stdin
+"""
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[DemoSite]:
+    running = serve_demo_site(STORIES, outlets=2, seed=3)
+    yield running
+    running.close()
+
+
+def hold(path: Path) -> subprocess.Popen[str]:
+    """Another process with the warehouse open for writing, as a notebook would have it."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_locked_warehouse_stages_then_next_run_merges_exactly(site: DemoSite, tmp_path: Path) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    sources = write_sources(site, tmp_path)
+    warehouse = tmp_path / "wh" / "w.duckdb"
+    warehouse.parent.mkdir()
+    env = child_env(tmp_path / "prefect-home", PREFECT_API_URL=PREFECT_API_URL.value())
+    holder = hold(warehouse)
+    try:
+        staged_run = run_to_end(sources, warehouse, env, chunk_size=25)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    output = staged_run.output
+    match = re.search(r"(\d+) stories staged: the warehouse was locked", output)
+    assert match, output[-2000:]
+    # Rows staged, not distinct stories: a feed item and its page met in different chunks are two rows
+    # until the merge folds them into one story.
+    assert int(match[1]) >= STORIES
+    staged = [p for p in (warehouse.parent / "staging").iterdir() if not p.name.startswith(".")]
+    assert len(staged) >= -(-STORIES // 25), "one staged batch per chunk"
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:  # the holder saw none of it
+        assert (
+            con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'fact_story'").fetchone()[0]
+            == 0
+        )
+
+    run_to_end(sources, warehouse, env, chunk_size=25)
+    assert list((warehouse.parent / "staging").iterdir()) == [], "merged batches are removed"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT story_id), max(version) FROM fact_story").fetchone() == (
+            STORIES,
+            STORIES,
+            1,
+        )
+        assert con.execute("SELECT count(*) FROM fact_story_version").fetchone()[0] == STORIES
+        assert con.execute("SELECT count(*) FROM etl_staged_batch").fetchone()[0] == len(staged)
+        assert integrity_problems(con) == []
+        assert run_statuses(con) == ["staged", "completed"] or sorted(run_statuses(con)) == [
+            "completed",
+            "staged",
+        ]
+        fetch_runs = con.execute("SELECT count(DISTINCT run_id) FROM etl_fetch").fetchone()[0]
+        assert fetch_runs == 2, "the staged run's fetch log is merged with its stories"
