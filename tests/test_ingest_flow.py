@@ -119,3 +119,24 @@ def test_bad_documents_are_rejected_with_reasons_and_the_run_goes_on(tmp_path: P
 def test_an_empty_source_is_not_an_error(tmp_path: Path) -> None:
     summary = ingest(adhoc_sources=[str(tmp_path / "nothing-here" / "*.txt")], warehouse_path=str(tmp_path / "w.duckdb"))
     assert (summary["found"], summary["new"], summary["rejected"]) == (0, 0, 0)
+
+
+def test_a_wire_copy_loaded_before_its_original_is_linked_when_the_original_arrives(tmp_path: Path) -> None:
+    copy = tmp_path / "copy" / "republished.txt"
+    original = tmp_path / "original" / "wire.txt"
+    for path in (copy, original):
+        path.parent.mkdir()
+    copy.write_text(DUMP.replace("Updated 04 March 2025", "Updated 05 March 2025"), encoding="utf-8")
+    original.write_text(DUMP, encoding="utf-8")
+    warehouse = str(tmp_path / "w.duckdb")
+    ingest(adhoc_sources=[str(copy)], warehouse_path=warehouse)
+    ingest(adhoc_sources=[str(original)], warehouse_path=warehouse)
+    with duckdb.connect(warehouse, read_only=True) as con:
+        rows = con.execute(
+            "select s.name, f.updated_day, o.updated_day from fact_story f join dim_source s using (source_key) "
+            "left join fact_story o on o.story_key = f.duplicate_of order by f.updated_day"
+        ).fetchall()
+    assert rows == [
+        ("adhoc:wire.txt", date(2025, 3, 4), None),
+        ("adhoc:republished.txt", date(2025, 3, 5), date(2025, 3, 4)),
+    ]
