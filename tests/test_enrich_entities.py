@@ -71,8 +71,7 @@ def test_same_entity_gets_the_same_id_in_every_story():
 
 def test_family_name_first_and_ambiguous_surnames():
     body = (
-        "Premier Wen Haoran met Dana Kessler and Ruth Kessler in Geneva. Wen said talks went well, "
-        "and Kessler agreed."
+        "Premier Wen Haoran met Dana Kessler and Ruth Kessler in Geneva. Wen said talks went well, and Kessler agreed."
     )
     people = _entities(body).filter(pl.col("entity_type") == "person")
     assert people.filter(pl.col("name") == "Wen Haoran")["mentions"].item() == 2

@@ -115,7 +115,7 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
         date_rows += story_dates
     return Enrichment(
         entities=pl.DataFrame(entity_rows, schema=ENTITY_SCHEMA, orient="row"),
-        topics=_topics(frame, rejects),
+        topics=_topics(frame, rejects).filter(~pl.col("story_id").is_in([r[0] for r in rejects])),
         quotes=pl.DataFrame(quote_rows, schema=QUOTE_SCHEMA, orient="row"),
         date_mentions=pl.DataFrame(date_rows, schema=DATE_SCHEMA, orient="row"),
         rejects=rejects,

@@ -2,7 +2,8 @@
 
 GDELT counts a wire story once per outlet that republishes it; Dateline keeps every copy but
 links it to the earliest copy of another source (`duplicate_of`), so views can count events
-once. Near-duplicates are found with MinHash over word 5-shingles and an LSH index
+once. Near-duplicates are found with MinHash over word 3-shingles (short enough that an
+inserted word or a credit line changes few of them) and an LSH index
 (datasketch), so finding the candidates for a new batch does not compare it with every
 stored story. Signatures are plain integer lists: the warehouse stores them and the next run
 compares against them without re-reading old bodies.
@@ -19,7 +20,7 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 NUM_PERM = 128
 THRESHOLD = 0.8
-_SHINGLE = 5
+_SHINGLE = 3
 _WORD = re.compile(r"\w+")
 # MinHash's seed must never change: stored signatures would stop matching new ones.
 _SEED = 1

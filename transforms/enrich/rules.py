@@ -170,6 +170,8 @@ class RuleMentionDetector:
         names = [t for t in piece if not t.is_connector]
         start, end = piece[0].start, piece[-1].end
         surface = text[start:end]
+        if len(names) >= 2 and all(t.is_acronym for t in names):
+            return self._gazetteer_matches(piece, text)  # "BREAKING NEWS": shouting, not a name
         if len(names) >= 2 and _ACRONYM_AFTER.match(text, end):
             return [Mention(start, end, surface, "organization")]
         if self._is_org_name(names):

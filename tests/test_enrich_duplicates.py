@@ -1,0 +1,73 @@
+"""Wire copies: MinHash signatures and linking to the earliest copy of another source."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import polars as pl
+
+from transforms.enrich import link_duplicates, minhash_signature
+
+WIRE = (
+    "Harbour authorities in the northern port said on Tuesday that two cranes had been damaged by high "
+    "winds overnight, delaying the unloading of four container ships. A spokesperson said repairs would "
+    "take at least a week and that grain shipments would be given priority once work resumed. Dock "
+    "workers were sent home early and the port's night shift was cancelled until further notice."
+)
+OTHER = (
+    "The city council voted to extend library opening hours through the winter, citing record visitor "
+    "numbers and a new reading programme for children that begins next month in all branches."
+)
+
+
+def _frame(rows: list[tuple[str, str, object, str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "story_id": [r[0] for r in rows],
+            "source": [r[1] for r in rows],
+            "published": [r[2] for r in rows],
+            "signature": [minhash_signature(r[3]) for r in rows],
+        }
+    )
+
+
+def test_signature_is_deterministic_and_fixed_length():
+    assert minhash_signature(WIRE) == minhash_signature(WIRE)
+    assert len(minhash_signature(WIRE)) == 128
+    assert minhash_signature(WIRE) != minhash_signature(OTHER)
+    assert len(minhash_signature("")) == 128
+
+
+def test_republished_wire_copy_links_to_the_earliest_other_source():
+    existing = _frame([("wire:1", "agency", datetime(2025, 3, 4, 8, 0), WIRE)])
+    edited = WIRE.replace("Tuesday", "Tuesday morning") + " Photos: agency."
+    new = _frame(
+        [
+            ("paper:7", "daily-paper", datetime(2025, 3, 4, 10, 30), edited),
+            ("site:3", "news-site", datetime(2025, 3, 4, 11, 0), WIRE),
+            ("site:4", "news-site", datetime(2025, 3, 4, 12, 0), OTHER),
+        ]
+    )
+    links = link_duplicates(new, existing).sort("story_id")
+    assert links.rows() == [("paper:7", "wire:1"), ("site:3", "wire:1")]
+
+
+def test_same_source_copies_and_the_original_itself_are_not_linked():
+    new = _frame(
+        [
+            ("a:1", "agency", date(2025, 3, 4), WIRE),
+            ("a:2", "agency", date(2025, 3, 5), WIRE),
+        ]
+    )
+    assert link_duplicates(new, new.clear()).is_empty()
+
+
+def test_ties_and_unknown_dates_resolve_without_depending_on_row_order():
+    rows = [
+        ("b:1", "beta", None, WIRE),
+        ("a:1", "alpha", date(2025, 3, 4), WIRE),
+        ("c:1", "gamma", date(2025, 3, 4), WIRE),
+    ]
+    forward = link_duplicates(_frame(rows), _frame([]).clear()).sort("story_id")
+    backward = link_duplicates(_frame(rows[::-1]), _frame([]).clear()).sort("story_id")
+    assert forward.rows() == backward.rows() == [("b:1", "a:1"), ("c:1", "a:1")]
