@@ -55,3 +55,8 @@ def test_day_alone_stays_a_day_and_impossible_days_are_none():
     assert normalise_date("Updated 06 February 2025") == "2025-02-06"
     assert normalise_date("2025-02-30") is None
     assert normalise_date("10000-01-01") is None
+
+
+def test_fuzzy_parsing_does_not_build_a_year_from_other_digits():
+    assert normalise_date("COVID-19 Shots as of Oct. 31, 2023 Deadline") != "2031-10-19"
+    assert normalise_date("Oct. 31, 2023") == "2023-10-31"

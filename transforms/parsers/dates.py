@@ -25,6 +25,7 @@ _ISO = re.compile(
     r"(?:[T ](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?"
     r"\s*(?P<tz>Z|z|UTC|[+-]\d{2}:?\d{2}|[+-]\d{2})?)?\s*$"
 )
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _DAY_ONLY = object()
 # dateutil fills missing fields from `default`; two different defaults reveal which fields were absent.
 _PROBE_A = datetime(2000, 1, 1, 0, 0, 0)
@@ -97,10 +98,16 @@ def _from_free_text(text: str, default_tz: tzinfo | None) -> str | None:
         return None
     if first.year != second.year or first.month != second.month or first.day != second.day:
         return None  # a month or a year alone is not a publication date
+    years = {int(y) for y in _YEAR.findall(text)}
+    if years and first.year not in years:
+        return None  # fuzzy parsing built a year from other digits ("Oct. 31, 2023" read as 2031)
     has_time = (first.hour, first.minute) == (second.hour, second.minute)
     if not has_time:
         return first.date().isoformat() if _plausible(first.date()) else None
-    return _render(first, default_tz)
+    try:
+        return _render(first, default_tz)
+    except ValueError:  # dateutil accepts offsets of a day or more ("-3000"), which no datetime can print
+        return None
 
 
 def normalise_date(

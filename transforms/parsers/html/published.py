@@ -59,13 +59,12 @@ _URL_DATE = re.compile(
 )
 _MONTHS = {
     m: i
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1
-    )
+    for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
 }
 _VISIBLE = re.compile(
     r"\b(?P<kind>published|posted|updated|modified|last updated|date)\b\s*(?:on|at|:)?\s*"
-    r"(?P<date>[^|\n]{6,60})",
+    # the date must start right there: a digit, a month or a weekday, not "Updated COVID-19 shots..."
+    r"(?P<date>(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[^|\n]{5,60})",
     re.IGNORECASE,
 )
 _NAIVE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?$")
@@ -119,9 +118,7 @@ def _in_page_offset(chosen: str, raw: Iterable[str | None], normalised: list[str
 
 
 def _microdata_values(meta: PageMetadata, prop: str) -> list[str | None]:
-    return [
-        e.get("datetime") or e.get("content") or clean(e.text_content()) for e in meta.microdata.get(prop, ())
-    ]
+    return [e.get("datetime") or e.get("content") or clean(e.text_content()) for e in meta.microdata.get(prop, ())]
 
 
 def _time_elements(tree: HtmlElement) -> list[str]:
@@ -135,9 +132,7 @@ def _time_elements(tree: HtmlElement) -> list[str]:
         parent = element.getparent()
         if parent is not None:
             label += f" {parent.get('class', '')}"
-        (marked if _PUBLISHED_CLASS.search(label) or element.get("pubdate") is not None else others).append(
-            value
-        )
+        (marked if _PUBLISHED_CLASS.search(label) or element.get("pubdate") is not None else others).append(value)
     return marked + others
 
 
@@ -192,7 +187,7 @@ def extract_dates(
         *(as_text(v) for v in meta.article_values("dateCreated")),
         *(meta.first_meta(n) for n in _PUBLISHED_META),
     ]
-    shown = [*_microdata_values(meta, "datePublished"), *_time_elements(tree)]
+    shown = [*_microdata_values(meta, "datePublished"), *_time_elements(tree)][:_MAX_CANDIDATES]
     raw_published = declared + shown
     published_values = _normalised(raw_published, default_tz)
     declared_values = _normalised(declared, default_tz)
@@ -202,7 +197,7 @@ def extract_dates(
         # without declared metadata, the URL (minted at publication) outranks <time> elements,
         # which are as likely to date a sidebar; a <time> on the URL's day adds its precision
         url_day = date_from_url(url)
-        shown_values = published_values[:_MAX_CANDIDATES]
+        shown_values = published_values
         if url_day:
             published = next((v for v in shown_values if v.startswith(url_day)), url_day)
         else:
