@@ -154,9 +154,7 @@ def test_kicker_inside_h1_is_dropped_but_title_colons_kept():
     body = "<p>" + "A long paragraph about hope and the season ahead of us all. " * 5 + "</p></body></html>"
     assert parse_article(kicker + body, locator="k").title == "What I will pray for this winter"
     colon = kicker.replace("<span>Opinion</span>", "Faith and doubt:")
-    assert (
-        parse_article(colon + body, locator="c").title == "Faith and doubt: What I will pray for this winter"
-    )
+    assert parse_article(colon + body, locator="c").title == "Faith and doubt: What I will pray for this winter"
 
 
 def test_logo_h1_is_not_the_headline():
@@ -164,8 +162,16 @@ def test_logo_h1_is_not_the_headline():
         '<html><head><meta property="og:site_name" content="TopWheels">'
         '<meta property="og:title" content="Ten things that make the new pickup fast"></head>'
         "<body><h1>TopWheels</h1><h2>Ten things that make the new pickup fast</h2>"
-        "<p>"
-        + "The new pickup truck is quick off the line and comfortable on rough roads. " * 5
-        + "</p></body></html>"
+        "<p>" + "The new pickup truck is quick off the line and comfortable on rough roads. " * 5 + "</p></body></html>"
     )
     assert parse_article(html, locator="logo").title == "Ten things that make the new pickup fast"
+
+
+def test_tags_are_labels_not_prose_or_template_flags():
+    ld = '{"@type": "NewsArticle", "keywords": "U.S. news, layout_hero, \\" I said to my son., Elections"}'
+    html = (
+        (FIXTURES / "day_only.html")
+        .read_text()
+        .replace("<title>", f'<script type="application/ld+json">{ld}</script><title>')
+    )
+    assert parse_article(html, locator="t").tags == ["U.S. news", "Elections"]

@@ -197,9 +197,7 @@ def _author_links(tree: HtmlElement) -> list[str]:
         return []
     parent = links[0].getparent()
     container = parent.getparent() if parent is not None and parent.getparent() is not None else parent
-    names = list(
-        dict.fromkeys(element_text(a) for a in links if container is not None and _inside(a, container))
-    )
+    names = list(dict.fromkeys(element_text(a) for a in links if container is not None and _inside(a, container)))
     return names if len(names) <= _MAX_LINKED_AUTHORS else []
 
 

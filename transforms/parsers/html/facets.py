@@ -13,6 +13,9 @@ from transforms.parsers.html.metadata import PageMetadata, as_text
 from transforms.parsers.html.text import clean, element_text
 
 _MAX_TAGS = 30
+# a tag is a short label starting with a letter or digit: not prose that had commas in it
+# ('"Uh', '" I said to my son.'), nor a template flag ("layout_hero")
+_TAG = re.compile(r"^[^\W_](?:[^_\n!?\"“”]{0,48}[^\W_])?$")
 _STANDFIRST_CLASS = re.compile(
     r"standfirst|article-summary|article__summary|\bdek\b|subheadline|sub-headline|article-subtitle|summary-list",
     re.IGNORECASE,
@@ -71,7 +74,7 @@ def extract_tags(meta: PageMetadata) -> list[str]:
     seen: set[str] = set()
     for tag in raw:
         text = clean(re.sub(r"^[\w-]+:", "", tag)) if ":" in tag and " " not in tag else clean(tag)
-        if text and text.casefold() not in seen and len(text) <= 80:
+        if _TAG.match(text) and text.casefold() not in seen:
             seen.add(text.casefold())
             tags.append(text)
     return tags[:_MAX_TAGS]

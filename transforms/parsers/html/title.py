@@ -46,9 +46,7 @@ def _is_site_part(part: str, sites: set[str]) -> bool:
     if not part_key:
         return True
     squashed = part_key.replace(" ", "")
-    return any(
-        part_key == s or squashed == s.replace(" ", "") or squashed in s.replace(" ", "") for s in sites
-    )
+    return any(part_key == s or squashed == s.replace(" ", "") or squashed in s.replace(" ", "") for s in sites)
 
 
 def strip_site_name(title: str, sites: set[str]) -> str:
@@ -123,9 +121,7 @@ def extract_title(tree: HtmlElement, meta: PageMetadata, url: str | None) -> str
     references = [strip_site_name(t, sites) for t in _metadata_titles(meta, tree)]
     headings = _headings(tree, sites)
     if headings and references:
-        score, _, heading = max(
-            (max(_overlap(h, r) for r in references), -i, h) for i, h in enumerate(headings)
-        )
+        score, _, heading = max((max(_overlap(h, r) for r in references), -i, h) for i, h in enumerate(headings))
         if score >= 0.5:
             for reference in references:
                 shorter = _without_kicker(heading, reference)
