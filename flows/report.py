@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -26,9 +26,7 @@ REPORT_FILE = "index.html"
 QUERIES = {
     "weekly": "SELECT week_start, label, stories FROM v_topic_weekly WHERE scheme = 'iptc' AND level = 1",
     "entities": "SELECT name, entity_type, sum(stories)::BIGINT AS stories FROM v_entity_daily GROUP BY ALL",
-    "pairs": (
-        "SELECT entity_name, partner_name, together, lift FROM v_entity_cooccurrence WHERE together >= 2"
-    ),
+    "pairs": ("SELECT entity_name, partner_name, together, lift FROM v_entity_cooccurrence WHERE together >= 2"),
     "trending": "SELECT * FROM v_trending_topics WHERE scheme = 'iptc' AND recent_stories > 0",
     "sources": "SELECT day, source, stories FROM v_source_daily",
     "freshness": (
@@ -66,18 +64,24 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
 
 def build_figures(data: ReportData) -> list[go.Figure]:
     f = data.frames
+    first, last = data.totals[3:5]
+    span = (_date(first), _date(last)) if first and last else None
     return [
-        charts.topic_volume_chart(f["weekly"]),
+        charts.topic_volume_chart(f["weekly"], span=span),
         charts.trending_chart(f["trending"]),
         charts.top_entities_chart(f["entities"]),
         charts.cooccurrence_chart(f["pairs"]),
-        charts.source_coverage_chart(f["sources"]),
+        charts.source_coverage_chart(f["sources"], span=span),
         charts.freshness_table(f["freshness"]),
     ]
 
 
+def _date(key: int) -> date:
+    return date(key // 10000, key // 100 % 100, key % 100)
+
+
 def _day(key: int | None) -> str:
-    return f"{str(key)[:4]}-{str(key)[4:6]}-{str(key)[6:]}" if key else "-"
+    return _date(key).isoformat() if key else "-"
 
 
 def _summary_html(data: ReportData, location: str, generated: datetime) -> str:

@@ -84,3 +84,9 @@ def test_report_command_writes_the_page_and_explains_a_missing_warehouse(tmp_pat
     missing = runner.invoke(app, ["report", "--warehouse", str(tmp_path / "none.duckdb")])
     assert missing.exit_code != 0
     assert "does not exist yet" in missing.output
+
+
+def test_time_axes_stay_on_the_dated_stories() -> None:
+    daily = pl.DataFrame({"day": [date(2025, 3, 1), date(2026, 11, 26)], "source": ["a", "a"], "stories": [3, 1]})
+    figure = charts.source_coverage_chart(daily, span=(date(2025, 3, 1), date(2025, 3, 1)))
+    assert list(figure.layout.xaxis.range) == [date(2025, 2, 22), date(2025, 3, 8)]

@@ -7,6 +7,8 @@ An empty frame gives a figure that says there is no data, rather than an error o
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -22,7 +24,15 @@ def _empty(title: str) -> go.Figure:
     return figure
 
 
-def topic_volume_chart(weekly: pl.DataFrame, top: int = 8) -> go.Figure:
+def _clip_to(figure: go.Figure, span: tuple[date, date] | None) -> go.Figure:
+    """Keep the time axis on the dated stories (`span`: first and last dated day), so a few undated
+    stories shown on the day they were first seen do not squeeze the rest into a corner."""
+    if span:
+        figure.update_xaxes(range=[span[0] - timedelta(days=7), span[1] + timedelta(days=7)])
+    return figure
+
+
+def topic_volume_chart(weekly: pl.DataFrame, top: int = 8, span: tuple[date, date] | None = None) -> go.Figure:
     """Stacked stories per week for the `top` topics by volume, the rest folded into one band.
 
     `weekly` has columns week_start, label, stories (v_topic_weekly, one scheme).
@@ -30,16 +40,10 @@ def topic_volume_chart(weekly: pl.DataFrame, top: int = 8) -> go.Figure:
     title = "Stories per week by IPTC top-level topic"
     if weekly.is_empty():
         return _empty(title)
-    leaders = (
-        weekly.group_by("label")
-        .agg(pl.col("stories").sum())
-        .sort(["stories", "label"], descending=[True, False])
-    )
+    leaders = weekly.group_by("label").agg(pl.col("stories").sum()).sort(["stories", "label"], descending=[True, False])
     keep = leaders.head(top)["label"].to_list()
     folded = (
-        weekly.with_columns(
-            pl.when(pl.col("label").is_in(keep)).then("label").otherwise(pl.lit(OTHER)).alias("band")
-        )
+        weekly.with_columns(pl.when(pl.col("label").is_in(keep)).then("label").otherwise(pl.lit(OTHER)).alias("band"))
         .group_by("week_start", "band")
         .agg(pl.col("stories").sum())
         .sort("week_start")
@@ -51,7 +55,7 @@ def topic_volume_chart(weekly: pl.DataFrame, top: int = 8) -> go.Figure:
             figure.add_bar(x=rows["week_start"].to_list(), y=rows["stories"].to_list(), name=band)
     figure.update_yaxes(title="stories")
     figure.update_xaxes(title="ISO week (Monday)")
-    return figure
+    return _clip_to(figure, span)
 
 
 def top_entities_chart(entities: pl.DataFrame, top: int = 20) -> go.Figure:
@@ -88,16 +92,14 @@ def cooccurrence_chart(pairs: pl.DataFrame, top: int = 15) -> go.Figure:
     names = ranked.head(top)["entity_name"].to_list()
     cells = {
         (row["entity_name"], row["partner_name"]): row
-        for row in pairs.filter(
-            pl.col("entity_name").is_in(names) & pl.col("partner_name").is_in(names)
-        ).iter_rows(named=True)
+        for row in pairs.filter(pl.col("entity_name").is_in(names) & pl.col("partner_name").is_in(names)).iter_rows(
+            named=True
+        )
     }
     z = [[cells.get((a, b), {}).get("together", 0) for b in names] for a in names]
     text = [
         [
-            f"{a} + {b}: {cells[(a, b)]['together']} stories, lift {cells[(a, b)]['lift']}"
-            if (a, b) in cells
-            else ""
+            f"{a} + {b}: {cells[(a, b)]['together']} stories, lift {cells[(a, b)]['lift']}" if (a, b) in cells else ""
             for b in names
         ]
         for a in names
@@ -122,9 +124,7 @@ def trending_chart(trending: pl.DataFrame, top: int = 12) -> go.Figure:
         y=rows["label"].to_list(),
         x=rows["score"].to_list(),
         orientation="h",
-        customdata=list(
-            zip(rows["recent_stories"].to_list(), rows["expected_stories"].to_list(), strict=True)
-        ),
+        customdata=list(zip(rows["recent_stories"].to_list(), rows["expected_stories"].to_list(), strict=True)),
         hovertemplate="%{y}: score %{x}<br>%{customdata[0]} stories this week, %{customdata[1]} expected"
         "<extra></extra>",
         marker_color=["#c0392b" if s > 0 else "#7f8c8d" for s in rows["score"].to_list()],
@@ -133,7 +133,7 @@ def trending_chart(trending: pl.DataFrame, top: int = 12) -> go.Figure:
     return figure
 
 
-def source_coverage_chart(daily: pl.DataFrame) -> go.Figure:
+def source_coverage_chart(daily: pl.DataFrame, span: tuple[date, date] | None = None) -> go.Figure:
     """Stories per day per source (lines), so a source that went quiet stands out.
 
     `daily` has columns day, source, stories (v_source_daily).
@@ -144,11 +144,9 @@ def source_coverage_chart(daily: pl.DataFrame) -> go.Figure:
     figure = go.Figure(layout={**_LAYOUT, "title": title})
     for source in sorted(daily["source"].unique().to_list()):
         rows = daily.filter(pl.col("source") == source).sort("day")
-        figure.add_scatter(
-            x=rows["day"].to_list(), y=rows["stories"].to_list(), name=source, mode="lines+markers"
-        )
+        figure.add_scatter(x=rows["day"].to_list(), y=rows["stories"].to_list(), name=source, mode="lines+markers")
     figure.update_yaxes(title="stories")
-    return figure
+    return _clip_to(figure, span)
 
 
 def freshness_table(freshness: pl.DataFrame) -> go.Figure:
