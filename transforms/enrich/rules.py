@@ -122,7 +122,11 @@ class RuleMentionDetector:
         """Split a capitalised span at possessives, attributive hyphens and separating connectors."""
         piece: list[_Token] = []
         base = span.start() + offset
-        for match in _PIECE_TOKEN.finditer(span.group()):
+        whole = span.group()
+        if " " not in whole and "-" not in whole and not whole.endswith(("s", "'", "’")):
+            yield [_Token(base, base + len(whole), whole, _key(whole))]  # the common case: one word
+            return
+        for match in _PIECE_TOKEN.finditer(whole):
             raw = match.group()
             word = _ATTRIBUTIVE.sub("", raw) if "-" in raw else raw
             cut = word != raw
@@ -408,6 +412,7 @@ def _at_sentence_start(text: str, position: int) -> bool:
     return stripped[-1] in _SENTENCE_ENDS or "\n" in before[len(stripped) :]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _key(words: str) -> str:
     """`fold`, without its Unicode normalisation cost when the text is ASCII."""
     return " ".join(words.split()).casefold() if words.isascii() else fold(words)
