@@ -117,7 +117,9 @@ def test_bad_documents_are_rejected_with_reasons_and_the_run_goes_on(tmp_path: P
 
 
 def test_an_empty_source_is_not_an_error(tmp_path: Path) -> None:
-    summary = ingest(adhoc_sources=[str(tmp_path / "nothing-here" / "*.txt")], warehouse_path=str(tmp_path / "w.duckdb"))
+    summary = ingest(
+        adhoc_sources=[str(tmp_path / "nothing-here" / "*.txt")], warehouse_path=str(tmp_path / "w.duckdb")
+    )
     assert (summary["found"], summary["new"], summary["rejected"]) == (0, 0, 0)
 
 

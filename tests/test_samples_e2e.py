@@ -94,8 +94,7 @@ def test_samples_over_http_load_exactly_and_rerun_is_a_no_op(served: Path, tmp_p
     assert snapshot(warehouse) == before
     with duckdb.connect(str(warehouse), read_only=True) as con:
         refetched = con.execute(
-            "select count(*) from etl_fetch f join etl_run r using (run_id) "
-            "where r.run_id = ? and f.url like '%.html'",
+            "select count(*) from etl_fetch f join etl_run r using (run_id) where r.run_id = ? and f.url like '%.html'",
             [second["run_id"]],
         ).fetchone()[0]
     assert refetched == 0  # no article fetched again
