@@ -144,6 +144,10 @@ def main() -> int:
     report("development set (rules tuned on its errors)", gold["articles"], articles, show)
     report("held-out set (annotated afterwards, never tuned on)", gold["held_out"], articles, show)
     report("all", gold["articles"] | gold["held_out"], articles, show_errors=False)
+    topic_only = gold["topics_dev"]
+    topics = score_topics(topic_only, enrich_stories(gold_stories(topic_only, articles)).topics)
+    print(f"\n## topic-only development set: {len(topic_only)} naeb articles")
+    print(f"topic accuracy (best top-level): {topics['accuracy']:.3f}; in kept: {topics['in_top3']:.3f}")
     return 0
 
 
