@@ -175,3 +175,17 @@ def test_tags_are_labels_not_prose_or_template_flags():
         .replace("<title>", f'<script type="application/ld+json">{ld}</script><title>')
     )
     assert parse_article(html, locator="t").tags == ["U.S. news", "Elections"]
+
+
+def test_embedded_posts_and_table_rows_are_not_paragraphs():
+    extra = (
+        '<blockquote class="twitter-tweet"><p>Stay safe everyone, roads are closed near the river tonight.</p>'
+        "— Someone (@someone) February 6, 2025</blockquote>"
+        "<table><tr><th>Valley</th><th>Families</th></tr><tr><td>Swat</td><td>120</td></tr>"
+        "<tr><td>Kalam</td><td>80</td></tr></table>"
+    )
+    html = (FIXTURES / "wire_story.html").read_text().replace("<p>Engineers said", extra + "<p>Engineers said")
+    record = parse_article(html, locator="embeds")
+    assert "Stay safe" not in record.body
+    assert "Kalam" not in record.body
+    assert "Engineers said" in record.body

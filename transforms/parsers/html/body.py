@@ -21,6 +21,9 @@ _FURNITURE = XPath(
     ' | //*[contains(@class, "newsletter") or contains(@class, "related-")'
     ' or contains(@class, "social-share")]'
     "[not(self::body or self::html or self::article or self::main)]"
+    # embedded social posts are quotes from other sites, not the story's paragraphs
+    ' | //blockquote[contains(@class, "twitter-tweet") or contains(@class, "instagram-media")'
+    ' or contains(@class, "tiktok-embed")]'
 )
 _BOILERPLATE_LINE = re.compile(
     r"^(?:advertisement|advertising|sponsored|read more|related(?: articles| stories| coverage)?|"
@@ -54,7 +57,7 @@ def image_caption(tree: HtmlElement) -> str | None:
 
 
 def _keep(line: str, title_key: str) -> bool:
-    if not line:
+    if not line or line.startswith("|"):  # a table row: data, not a paragraph of the story
         return False
     if _PROMO.match(line) or (len(line) < 90 and _BOILERPLATE_LINE.match(line)):
         return False
@@ -96,7 +99,7 @@ def extract_paragraphs(
         url=url,
         fast=True,
         include_comments=False,
-        include_tables=True,
+        include_tables=True,  # old layouts put the story itself in <table>: data rows are dropped later
         with_metadata=False,
     )
     if document is None or not document.text:
