@@ -72,8 +72,7 @@ def maintenance(warehouse_path: str | None = None, export: bool = False) -> dict
     ]
     if exported:
         lines.append(
-            f"- Parquet export under `{folder / 'export'}`: "
-            + ", ".join(f"{t} {n}" for t, n in exported.items())
+            f"- Parquet export under `{folder / 'export'}`: " + ", ".join(f"{t} {n}" for t, n in exported.items())
         )
     create_markdown_artifact(key="dateline-maintenance", markdown="\n".join(lines), description="Maintenance")
     print("; ".join(lines[2:]).replace("- ", ""))

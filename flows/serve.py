@@ -37,9 +37,7 @@ def ingest_cron(explicit: str | None = None) -> str:
     return explicit or os.environ.get("DATELINE_SCHEDULE") or DEFAULT_CRON
 
 
-def _scheduled(
-    flow, name: str, cron: str, parameters: dict, description: str, where: str
-) -> RunnerDeployment:
+def _scheduled(flow, name: str, cron: str, parameters: dict, description: str, where: str) -> RunnerDeployment:
     try:
         return flow.to_deployment(
             name,

@@ -74,9 +74,7 @@ def test_every_view_answers_on_the_samples_and_search_finds_stories(sample_run: 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         counts = {view: con.execute(f"select count(*) from {view}").fetchone()[0] for view in VIEWS}
         stories = con.execute("select count(*) from fact_story where duplicate_of is null").fetchone()[0]
-        headline = con.execute(
-            "select headline from fact_story where duplicate_of is null limit 1"
-        ).fetchone()[0]
+        headline = con.execute("select headline from fact_story where duplicate_of is null limit 1").fetchone()[0]
         hits = search(con, headline, limit=3)
     assert all(counts.values()), counts
     assert counts["v_story"] >= stories

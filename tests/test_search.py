@@ -24,8 +24,7 @@ STORIES = [
         1,
         date(2025, 3, 20),
         "Karachi port strike halts container traffic",
-        "Dock workers at the Karachi port went on strike on Monday. The strike stopped cranes and trucks. "
-        + FILLER,
+        "Dock workers at the Karachi port went on strike on Monday. The strike stopped cranes and trucks. " + FILLER,
         topics=[12],
     ),
     Story(
@@ -122,11 +121,7 @@ def test_warehouse_method_refreshes_and_a_missing_index_is_reported(tmp_path: Pa
 
 
 def test_snippet_shows_the_passage_with_the_terms() -> None:
-    body = (
-        " ".join(f"w{i}" for i in range(100))
-        + " the striking dockers "
-        + " ".join(f"z{i}" for i in range(100))
-    )
+    body = " ".join(f"w{i}" for i in range(100)) + " the striking dockers " + " ".join(f"z{i}" for i in range(100))
     text = snippet(body, "strikes", width=12)
     assert "striking dockers" in text
     assert text.startswith("… ") and text.endswith(" …")
@@ -156,8 +151,7 @@ def test_search_explains_a_lock_held_by_another_process(warehouse: Path) -> None
         [
             sys.executable,
             "-c",
-            f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('held', flush=True); "
-            "sys.stdin.read()",
+            f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('held', flush=True); sys.stdin.read()",
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

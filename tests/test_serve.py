@@ -82,9 +82,7 @@ def test_one_run_at_a_time_scheduled_ones_skipped_requests_queued() -> None:
     for name, deployment in deployments().items():
         assert deployment.concurrency_limit == 1, name
         expected = (
-            ConcurrencyLimitStrategy.ENQUEUE
-            if name in ("backfill", "reparse")
-            else ConcurrencyLimitStrategy.CANCEL_NEW
+            ConcurrencyLimitStrategy.ENQUEUE if name in ("backfill", "reparse") else ConcurrencyLimitStrategy.CANCEL_NEW
         )
         assert deployment.concurrency_options.collision_strategy == expected, name
 

@@ -54,12 +54,7 @@ def fts_extension_file() -> Path:
     """The fts extension shipped in the `duckdb-extension-fts` wheel for this DuckDB version."""
     import duckdb_extension_fts
 
-    return (
-        Path(duckdb_extension_fts.__file__).parent
-        / "extensions"
-        / f"v{duckdb.__version__}"
-        / "fts.duckdb_extension"
-    )
+    return Path(duckdb_extension_fts.__file__).parent / "extensions" / f"v{duckdb.__version__}" / "fts.duckdb_extension"
 
 
 def load_fts(con: duckdb.DuckDBPyConnection) -> None:
@@ -73,9 +68,7 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
 
 def has_search_index(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(
-        con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = ?", [INDEX_SCHEMA]).fetchone()[
-            0
-        ]
+        con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = ?", [INDEX_SCHEMA]).fetchone()[0]
     )
 
 
@@ -86,8 +79,7 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection, *, force: bool = False)
     """
     load_fts(con)
     con.execute(
-        f"CREATE TABLE IF NOT EXISTS {_STATE_TABLE} "
-        "(fingerprint VARCHAR NOT NULL, built_at TIMESTAMPTZ NOT NULL)"
+        f"CREATE TABLE IF NOT EXISTS {_STATE_TABLE} (fingerprint VARCHAR NOT NULL, built_at TIMESTAMPTZ NOT NULL)"
     )
     fingerprint = con.execute(_FINGERPRINT).fetchone()[0]
     previous = con.execute(f"SELECT fingerprint FROM {_STATE_TABLE}").fetchone()
