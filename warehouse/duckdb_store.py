@@ -11,7 +11,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -52,6 +52,12 @@ def _lock_message(path: Path, error: duckdb.Error) -> str:
 
 def _is_lock_error(error: duckdb.Error) -> bool:
     return "lock" in str(error).lower()
+
+
+def _is_storage_error(error: duckdb.Error) -> bool:
+    """A write the disk refused (full, file too large, I/O error): DuckDB reports a failed COMMIT as a
+    TransactionException, other writes as an IOException."""
+    return isinstance(error, (duckdb.IOException, duckdb.TransactionException)) and not _is_lock_error(error)
 
 
 class DuckDBWarehouse:
@@ -96,6 +102,10 @@ class DuckDBWarehouse:
         con = self._with_retry(lambda: self._connect(read_only=False), self.lock_timeout_s)
         try:
             yield con
+        except duckdb.Error as error:
+            if _is_storage_error(error):  # a full disk is a one-line WarehouseError, not a traceback
+                raise WarehouseError(f"warehouse {self.path}: {str(error).splitlines()[0]}") from None
+            raise
         finally:
             con.close()
 
@@ -209,10 +219,9 @@ class DuckDBWarehouse:
                         "FROM stage_signature ON CONFLICT (story_key) DO UPDATE SET signature = excluded.signature"
                     )
                 con.execute("COMMIT")
-            except duckdb.Error as error:
-                con.execute("ROLLBACK")
-                if isinstance(error, duckdb.IOException) and not _is_lock_error(error):
-                    raise WarehouseError(f"warehouse {self.path}: {str(error).splitlines()[0]}") from None
+            except duckdb.Error:
+                with suppress(duckdb.Error):  # a COMMIT that failed to write has already ended the transaction
+                    con.execute("ROLLBACK")
                 raise
             return result
 
