@@ -46,6 +46,7 @@ _CHILD_JOINS = {
 
 def write_sources(site: DemoSite, folder: Path) -> Path:
     """The demo site's sources file (sitemaps and feeds of every outlet)."""
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "sources.toml"
     path.write_text(site.sources_toml(), encoding="utf-8")
     return path
