@@ -189,3 +189,13 @@ def test_embedded_posts_and_table_rows_are_not_paragraphs():
     assert "Stay safe" not in record.body
     assert "Kalam" not in record.body
     assert "Engineers said" in record.body
+
+
+def test_recirculation_block_at_the_end_is_cut():
+    more = (
+        "<h3>More from The Daily Ledger</h3><ul><li>Drought hits southern farms in a record dry winter</li>"
+        "<li>Power cuts extended across the northern grid for a second week</li></ul>"
+    )
+    html = (FIXTURES / "wire_story.html").read_text().replace("</article>", more + "</article>")
+    record = parse_article(html, locator="more")
+    assert record.body.endswith("washed away by the force of the water.")

@@ -32,6 +32,12 @@ _BOILERPLATE_LINE = re.compile(
     r"^\d+ of \d+$",  # gallery counters
     re.IGNORECASE,
 )
+# a recirculation block ("More from TIME", "Most Read Stories of 2023") ends the story: what follows is links
+_STORY_END = re.compile(
+    r"^(?:.{0,30}\bmost read\b|more (?:must-reads )?from|related(?: articles| stories| coverage)?|read more|"
+    r"recommended(?: for you)?|you may also like|most popular|people are also reading|trending now)\b.{0,50}$",
+    re.IGNORECASE,
+)
 _PROMO = re.compile(r"^[A-Z][A-Z ]{2,30}:\s.{0,120}$")  # "MORE: ...", "REQUIRED READING: ..." links
 _WORD = re.compile(r"\w+")
 _SHINGLE = 4
@@ -105,5 +111,14 @@ def extract_paragraphs(
     if document is None or not document.text:
         return []
     title_key = key(title)
-    lines = [line for line in (clean(raw) for raw in document.text.split("\n")) if _keep(line, title_key)]
+    lines = _until_story_end([clean(raw) for raw in document.text.split("\n")])
+    lines = [line for line in lines if _keep(line, title_key)]
     return filter_by_article_body(lines, article_body)
+
+
+def _until_story_end(lines: list[str]) -> list[str]:
+    """Lines before a recirculation header in the second half of the text (early ones are navigation)."""
+    for index in range(len(lines) // 2, len(lines)):
+        if _STORY_END.match(lines[index]):
+            return lines[:index]
+    return lines
