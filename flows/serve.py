@@ -114,6 +114,23 @@ def build_deployments(
     return deployments
 
 
+def _require_server() -> None:
+    """Schedules need a running server: the ephemeral API has no scheduler, a dead URL no API at all."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise ConfigError(
+            "no Prefect server: run `prefect server start`, then "
+            "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (schedules need its scheduler)"
+        )
+    with get_client(sync_client=True) as client:
+        problem = client.api_healthcheck()
+    if problem is not None:
+        raise ConfigError(f"Prefect server at {url} does not answer ({type(problem).__name__}); is it running?")
+
+
 def serve_all(
     sources_file: str | None,
     warehouse_path: str | None,
@@ -122,18 +139,11 @@ def serve_all(
     export_parquet: bool = False,
 ) -> None:
     """Register the deployments with the Prefect server and run their flows here until interrupted."""
+    _require_server()
     from prefect import serve
 
     from flows.ingest import resolve_config
 
-    if not os.environ.get("PREFECT_API_URL"):
-        from prefect.settings import PREFECT_API_URL
-
-        if not PREFECT_API_URL.value():
-            raise ConfigError(
-                "no Prefect server: run `prefect server start`, then "
-                "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (schedules need its scheduler)"
-            )
     sources = str(Path(sources_file).resolve()) if sources_file else None
     warehouse = str(Path(warehouse_path).resolve()) if warehouse_path else None
     config = resolve_config(sources, None)
