@@ -199,3 +199,11 @@ def test_recirculation_block_at_the_end_is_cut():
     html = (FIXTURES / "wire_story.html").read_text().replace("</article>", more + "</article>")
     record = parse_article(html, locator="more")
     assert record.body.endswith("washed away by the force of the water.")
+
+
+def test_author_signoff_lines_are_not_story():
+    signoff = "<p>Amina Qureshi can be reached at amina@ledger.example.com.</p>"
+    html = (FIXTURES / "wire_story.html").read_text().replace("</article>", signoff + "</article>")
+    record = parse_article(html, locator="signoff")
+    assert "can be reached" not in record.body
+    assert record.body.endswith("washed away by the force of the water.")

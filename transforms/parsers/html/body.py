@@ -38,6 +38,14 @@ _STORY_END = re.compile(
     r"recommended(?: for you)?|you may also like|most popular|people are also reading|trending now)\b.{0,50}$",
     re.IGNORECASE,
 )
+# author sign-offs closing a story: contact lines, bios, "X contributed to this report"
+_SIGNOFF = re.compile(
+    r"can be reached at|contributed to this report|\S+@\S+\.\w+|follow (?:him|her|them) on|"
+    r"\bis an? (?:senior |staff |contributing )?(?:reporter|writer|editor|correspondent|columnist)\b",
+    re.IGNORECASE,
+)
+_SIGNOFF_LINES = 3
+_SIGNOFF_MAX_CHARS = 300
 _PROMO = re.compile(r"^[A-Z][A-Z ]{2,30}:\s.{0,120}$")  # "MORE: ...", "REQUIRED READING: ..." links
 _WORD = re.compile(r"\w+")
 _SHINGLE = 4
@@ -122,3 +130,15 @@ def _until_story_end(lines: list[str]) -> list[str]:
         if _STORY_END.match(lines[index]):
             return lines[:index]
     return lines
+
+
+def without_signoff(paragraphs: list[str], authors: list[str]) -> list[str]:
+    """The story without the author bio or contact lines among its last paragraphs."""
+    start = len(paragraphs) - _SIGNOFF_LINES
+    return [
+        p
+        for i, p in enumerate(paragraphs)
+        if i < start
+        or len(p) > _SIGNOFF_MAX_CHARS
+        or not (_SIGNOFF.search(p) or any(p.startswith(name) for name in authors))
+    ]
