@@ -132,8 +132,9 @@ def load_sources(path: Path) -> SourcesConfig:
 
 
 def adhoc_source(location: str) -> Source:
-    """A source for `dateline run --source URL_OR_PATH`: URLs are sniffed as feeds or pages at fetch time."""
+    """A source for `dateline run --source URL_OR_PATH`, named after its location (stable across runs,
+    distinct per location). URLs are sniffed at fetch time: feed, sitemap, article or front page."""
     scheme = urlsplit(location).scheme
     if scheme in ("http", "https"):
-        return Source(name=f"adhoc:{urlsplit(location).hostname}", kind="page", url=location)
-    return Source(name=f"adhoc:{Path(location).name}", kind="file", path=location)
+        return Source(name=f"adhoc:{location}", kind="page", url=location)
+    return Source(name=f"adhoc:{location}", kind="file", path=location)

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from selectolax.lexbor import LexborHTMLParser
+
 from flows.config import Source
 from flows.fetch_session import FetchSession
 from flows.fetching import FetchRequest, FetchResult
 from transforms.errors import ParseError
+from transforms.parsers.article import parse_article
 from transforms.parsers.dates import to_utc
 from transforms.parsers.feed import looks_like_feed, parse_feed
 from transforms.parsers.feed_links import discover_feed_links
@@ -28,6 +31,8 @@ from transforms.urls import normalise_url
 from warehouse.backend import KnownStory
 
 MAX_SITEMAP_DEPTH = 3
+ARTICLE_MIN_WORDS = 80
+MAX_LINK_TEXT_SHARE = 0.5
 
 
 @dataclass(slots=True)
@@ -68,6 +73,28 @@ def _expand_file_source(source: Source, base_dir: Path, discovery: Discovery) ->
 def _is_sitemap(body: bytes) -> bool:
     head = body[:2048].lower()
     return b"<urlset" in head or b"<sitemapindex" in head
+
+
+def _link_text_share(html: bytes) -> float:
+    """Share of the page's visible text that sits inside links: high on front and section pages,
+    which are lists of headlines, low on articles, which are paragraphs."""
+    tree = LexborHTMLParser(html)
+    for node in tree.css("script, style, noscript"):
+        node.decompose()
+    body = tree.body
+    total = len(body.text(separator=" ").split()) if body else 0
+    linked = sum(len(a.text(separator=" ").split()) for a in tree.css("body a"))
+    return linked / total if total else 1.0
+
+
+def _is_article(body: bytes, url: str) -> bool:
+    """An article page (it may advertise its site's feeds too, but it is the story asked for), as opposed
+    to a front or section page whose feeds should be followed."""
+    try:
+        record = parse_article(body, locator=url, url=url)
+    except ParseError:
+        return False
+    return len(record.body.split()) >= ARTICLE_MIN_WORDS and _link_text_share(body) < MAX_LINK_TEXT_SHARE
 
 
 def _moved_since(hint: StoryRecord | None, known: KnownStory) -> bool:
@@ -145,13 +172,14 @@ class Discoverer:
         elif looks_like_feed(body):
             feed = parse_feed(body, locator=url, url=url, headers=result.headers)
             self._add_articles(source, feed.records, discovery)
-        else:
-            text = body.decode("utf-8", "replace")
-            feeds = discover_feed_links(text, url) if source.kind == "page" else []
-            if feeds and depth < MAX_SITEMAP_DEPTH:
+        elif _is_article(body, url):  # an article page given directly: parse the body already in hand
+            discovery.items.append(WorkItem(source, url, is_url=True, prefetched=result))
+        else:  # a front page: follow the feeds it advertises
+            feeds = discover_feed_links(body.decode("utf-8", "replace"), url)
+            if not feeds:
+                raise ParseError("no_story_or_feed", "the page is neither an article nor advertises a feed")
+            if depth < MAX_SITEMAP_DEPTH:
                 self._walk(source, feeds[:3], discovery, depth + 1)
-            else:  # an article page given directly: parse the body already in hand
-                discovery.items.append(WorkItem(source, url, is_url=True, prefetched=result))
 
     def _walk(self, source: Source, urls: list[str], discovery: Discovery, depth: int) -> None:
         for result in self._fetch(urls, discovery):

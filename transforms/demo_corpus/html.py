@@ -251,8 +251,11 @@ def render_article(cfg: CorpusConfig, item: Story, related: Sequence[StoryHead] 
     )
 
 
-def render_home(cfg: CorpusConfig, site_name: str, base: str, latest: Sequence[StoryHead]) -> str:
-    """An outlet's front page: its latest headlines (a `page` source for crawling demos)."""
+def render_home(
+    cfg: CorpusConfig, site_name: str, base: str, latest: Sequence[StoryHead], feed: tuple[str, str]
+) -> str:
+    """An outlet's front page: its latest headlines and its feed (`feed` is URL and media type), as a
+    `page` source finds it by `<link rel="alternate">`."""
     items = "".join(
         f'<li><a href="{story_url(cfg, s)}">{escape(s.headline)}</a> <span>{escape(s.section)}</span></li>'
         for s in latest
@@ -260,6 +263,7 @@ def render_home(cfg: CorpusConfig, site_name: str, base: str, latest: Sequence[S
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(site_name)}</title>\n"
-        f'<link rel="canonical" href="{escape(base)}/">\n</head>\n<body>\n<h1>{escape(site_name)}</h1>\n'
+        f'<link rel="canonical" href="{escape(base)}/">\n'
+        f'<link rel="alternate" type="{feed[1]}" href="{escape(feed[0])}">\n</head>\n<body>\n<h1>{escape(site_name)}</h1>\n'
         f'<ul class="latest">{items}</ul>\n</body>\n</html>\n'
     )

@@ -150,7 +150,8 @@ def render_outlet_path(cfg: CorpusConfig, outlet_index: int, path: str) -> Docum
     if path == "/robots.txt":
         return _xml("txt", render_robots([f"{base}/sitemap-index.xml"], ["/search"]), None)
     if path in ("/", ""):
-        page = render_home(cfg, site.name, base, latest_heads(cfg, outlet_index, 30))
+        feed = (base + feed_path(site), CONTENT_TYPES[site.feed_format].split(";")[0])
+        page = render_home(cfg, site.name, base, latest_heads(cfg, outlet_index, 30), feed)
         return Document(CONTENT_TYPES["html"], page.encode("utf-8"), None)
     return None
 

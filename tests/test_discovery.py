@@ -1,0 +1,52 @@
+"""Discovery over a live synthetic site: front pages lead to their feeds, article pages are the story."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.demo_site import serve_demo_site
+from flows.ingest import ingest
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+
+
+@pytest.fixture(scope="module")
+def site():
+    with serve_demo_site(stories=40, outlets=2) as running:
+        yield running
+
+
+def stories_in(warehouse: Path) -> list[tuple[str, str]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("select url, headline from fact_story order by url").fetchall()
+
+
+def test_a_front_page_source_follows_the_feed_it_advertises(site, tmp_path: Path) -> None:
+    front = site.outlet_urls()[0] + "/"
+    summary = ingest(adhoc_sources=[front], warehouse_path=str(tmp_path / "w.duckdb"))
+    stored = stories_in(tmp_path / "w.duckdb")
+    assert summary["rejected"] == 0
+    assert len(stored) == summary["new"] > 1
+    assert all(url.startswith(site.outlet_urls()[0]) and url.endswith(".html") for url, _ in stored)
+
+
+def test_an_article_page_source_is_that_one_story(site, tmp_path: Path) -> None:
+    front = site.outlet_urls()[0] + "/"
+    ingest(adhoc_sources=[front], warehouse_path=str(tmp_path / "all.duckdb"))
+    url, headline = stories_in(tmp_path / "all.duckdb")[0]
+    summary = ingest(adhoc_sources=[url], warehouse_path=str(tmp_path / "one.duckdb"))
+    assert summary["new"] == 1
+    assert stories_in(tmp_path / "one.duckdb") == [(url, headline)]
+
+
+def test_pages_that_lead_nowhere_are_rejected_with_reasons(site, tmp_path: Path) -> None:
+    missing = site.base_url + "/no-such-outlet/"
+    not_a_page = site.outlet_urls()[0] + "/robots.txt"
+    summary = ingest(adhoc_sources=[missing, not_a_page], warehouse_path=str(tmp_path / "w.duckdb"))
+    assert (summary["new"], summary["rejected"]) == (0, 2)
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        rejects = con.execute("select locator, stage, reason from etl_reject order by reason").fetchall()
+    assert rejects == [(missing, "discover", "http_404"), (not_a_page, "discover", "no_story_or_feed")]
