@@ -1,5 +1,10 @@
 """IPTC Media Topics: the vocabulary the project carries and a keyword classifier one can read.
 
+The vocabulary (`data/iptc_topics.csv`: code, English label, parent, level; no definition
+texts) is the project's selection from the IPTC snapshot in ../shared/reference: all 17
+top-level topics, every current second-level topic, and the deeper ones news about
+diplomacy, terrorism, energy, markets, central banks, crypto and AI needs, with their ancestors.
+
 Why keywords: analysts must be able to see why a story got a topic (the `evidence` column
 lists the words that decided it, with counts), and no trained model can be downloaded here.
 The weights live in `data/topic_keywords.csv` (topic, weight, terms separated by "|", a
