@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import polars as pl
@@ -67,6 +68,4 @@ def test_without_a_story_day_only_dates_with_a_year_resolve():
 def test_polars_batch_pattern_finds_the_same_phrases_as_python(parts):
     text = " ".join(parts)
     in_polars = pl.DataFrame({"t": [text]}).select(pl.col("t").str.extract_all(BATCH_PATTERN))["t"][0]
-    import re
-
     assert list(in_polars) == [m.group() for m in re.finditer(PATTERN, text)]

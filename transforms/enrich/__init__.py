@@ -67,6 +67,10 @@ MAX_ENTITY_TEXT = 200_000
 class Enrichment:
     """The frames the warehouse loads (see the column lists in the *_SCHEMA constants).
 
+    `topics` has one more column than TOPIC_SCHEMA: `scheme`, "iptc" for IPTC Media Topics
+    (topic_id "medtop:…", see `iptc_topics()`) or "source" for the source's own section and
+    tags (topic_id "source:<lower-cased label>", score 1.0), as `dim_topic.scheme` wants.
+
     `rejects` are (story_id, reason, detail) for stories whose entity, quote or date
     extraction failed: those stories have no rows in the frames but still load, and the
     flow writes the reject to `etl_reject` at stage `enrich`.
