@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,19 @@ def test_author_signoff_lines_are_not_story():
     record = parse_article(html, locator="signoff")
     assert "can be reached" not in record.body
     assert record.body.endswith("washed away by the force of the water.")
+
+
+def test_publisher_article_body_replaces_a_sidebar_the_extractor_followed():
+    story = " ".join(
+        f"Paragraph {i} of the declared story about the council budget and the schools." for i in range(20)
+    )
+    ld = json.dumps({"@type": "NewsArticle", "headline": "Budget", "articleBody": story})
+    links = "".join(
+        f"<li><p>Sidebar teaser number {i} about another story entirely, with more words.</p></li>" for i in range(12)
+    )
+    html = (
+        f'<html><head><script type="application/ld+json">{ld}</script></head>'
+        f"<body><h1>Budget</h1><div class='content'><ul>{links}</ul></div></body></html>"
+    )
+    record = parse_article(html, locator="sidebar")
+    assert record.body == story

@@ -51,6 +51,8 @@ _WORD = re.compile(r"\w+")
 _SHINGLE = 4
 _GUIDE_MIN_SHARE = 0.5  # a paragraph counts as in articleBody when half its 4-word shingles are there
 _GUIDE_MIN_KEPT = 0.6  # ignore an articleBody that would drop more than 40% of the text: it is a teaser
+_GUIDE_ADOPT_BELOW = 0.2  # ...unless almost nothing matches: then the extractor read the wrong block
+_GUIDE_MIN_STORY = 800  # characters of articleBody that make a story rather than a teaser
 _CAPTION_XPATH = XPath("//figcaption")
 
 
@@ -87,16 +89,21 @@ def _in_guide(paragraph: str, guide: str) -> bool:
 
 
 def filter_by_article_body(paragraphs: list[str], article_body: str | None) -> list[str]:
-    """Drop paragraphs the publisher's own JSON-LD articleBody does not contain (bios, promos, lists).
+    """Reconcile the extracted paragraphs with the publisher's own JSON-LD articleBody.
 
-    articleBody is often a teaser or lacks subheadings, so it only filters, never adds, and is
-    ignored when it would remove much of the text.
+    Paragraphs articleBody does not contain (bios, promos, lists) are dropped. articleBody is
+    often a teaser or lacks subheadings, so it is ignored when it would remove much of the
+    text; but when the two barely overlap and articleBody is a full story, the extractor
+    followed a sidebar and the publisher's text replaces it.
     """
-    if not article_body or not paragraphs:
+    if not article_body:
         return paragraphs
     guide = " ".join(_WORD.findall(article_body.casefold()))
     kept = [p for p in paragraphs if _in_guide(p, guide)]
-    if sum(map(len, kept)) < _GUIDE_MIN_KEPT * sum(map(len, paragraphs)):
+    kept_chars, all_chars = sum(map(len, kept)), sum(map(len, paragraphs))
+    if kept_chars <= _GUIDE_ADOPT_BELOW * all_chars and len(article_body) >= max(_GUIDE_MIN_STORY, all_chars / 2):
+        return [p for p in (clean(line) for line in article_body.splitlines()) if p]
+    if kept_chars < _GUIDE_MIN_KEPT * all_chars:
         return paragraphs
     return kept
 
@@ -116,10 +123,9 @@ def extract_paragraphs(
         include_tables=True,  # old layouts put the story itself in <table>: data rows are dropped later
         with_metadata=False,
     )
-    if document is None or not document.text:
-        return []
+    text = document.text if document is not None and document.text else ""
     title_key = key(title)
-    lines = _until_story_end([clean(raw) for raw in document.text.split("\n")])
+    lines = _until_story_end([clean(raw) for raw in text.split("\n")])
     lines = [line for line in lines if _keep(line, title_key)]
     return filter_by_article_body(lines, article_body)
 
