@@ -159,6 +159,8 @@ def classify_topics(texts: pl.DataFrame) -> pl.DataFrame:
     kept_top = (
         top.join(totals, on="story_id")
         .with_columns((pl.col("points") / pl.col("total")).alias("score"))
+        # ordinal ranks break ties by row order, and group_by's order varies run to run: sort first
+        .sort("story_id", "topic_id")
         .with_columns(pl.col("score").rank("ordinal", descending=True).over("story_id").alias("rank"))
         .filter(
             (pl.col("rank") == 1) & (pl.col("points") >= MIN_EVIDENCE / 2)
@@ -182,5 +184,9 @@ def classify_topics(texts: pl.DataFrame) -> pl.DataFrame:
 def _aggregate(scored: pl.DataFrame, key: str) -> pl.DataFrame:
     return scored.group_by("story_id", key).agg(
         pl.col("points").sum(),
-        pl.col("feature").sort_by("points", descending=True).head(_EVIDENCE_TERMS).str.join(", ").alias("evidence"),
+        pl.col("feature")
+        .sort_by("points", "feature", descending=[True, False])
+        .head(_EVIDENCE_TERMS)
+        .str.join(", ")
+        .alias("evidence"),
     )
