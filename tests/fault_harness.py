@@ -70,9 +70,7 @@ class Run:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError(
-                f"dateline run did not finish in {timeout} s:\n{self.output[-3000:]}"
-            ) from None
+            raise AssertionError(f"dateline run did not finish in {timeout} s:\n{self.output[-3000:]}") from None
 
     def kill(self) -> None:
         """SIGKILL the whole process group (the flow and Prefect's server) and reap the child."""
@@ -86,8 +84,9 @@ class Run:
 
 
 def child_env(prefect_home: Path, **extra: str) -> dict[str, str]:
-    """The environment of a run: its own Prefect home (no shared SQLite with other tests)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    """The environment of a run: its own Prefect home (no shared SQLite with other tests), and bytecode
+    caching allowed: without .pyc files every child spends seconds compiling Prefect's sources."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_") and k != "PYTHONDONTWRITEBYTECODE"}
     env |= {"PREFECT_HOME": str(prefect_home), "PYTHONUNBUFFERED": "1", "NO_COLOR": "1", "COLUMNS": "200"}
     return env | extra
 
@@ -175,8 +174,7 @@ def child_rows(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     return {
         table: sorted(
             con.execute(
-                f"SELECT f.story_id, {columns} FROM {table} b JOIN fact_story f USING (story_key) "
-                f"{_CHILD_JOINS[table]}"
+                f"SELECT f.story_id, {columns} FROM {table} b JOIN fact_story f USING (story_key) {_CHILD_JOINS[table]}"
             ).fetchall(),
             key=repr,
         )
