@@ -78,16 +78,21 @@ def run(
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="SQL to run (read-only)")],
+    query: Annotated[str, typer.Argument(help="SQL to run (read-only); '-' reads it from standard input")],
     format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Run ad-hoc SQL on a read-only connection to the warehouse."""
+    """Run ad-hoc SQL on a read-only connection to the warehouse.
+
+    A query file that starts with a `--` comment reads better through stdin: `dateline sql - < query.sql`.
+    """
     import duckdb
 
     from flows.output import print_rows
     from warehouse.backend import WarehouseError, open_warehouse
 
+    if query == "-":
+        query = sys.stdin.read()
     try:
         columns, rows = open_warehouse(warehouse).query(query)
     except WarehouseError as error:
