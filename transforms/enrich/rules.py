@@ -193,7 +193,12 @@ class RuleMentionDetector:
         return self._gazetteer_matches(piece, text)
 
     def _is_first_name(self, token: _Token) -> bool:
-        """A given name; one that is also a place must be a common name ("Vladimir", not "Riyadh")."""
+        """A given name; one that is also a place must be a common name ("Vladimir", not "Riyadh").
+
+        A company's name is not a given name here ("Nissan Pathfinder", "Google Cloud").
+        """
+        if token.key in self.lex.organizations:
+            return False
         rating = self.lex.first_names.get(token.key, 0)
         return rating >= _COMMON_NAME_RATING if token.key in self.lex.places else rating > 0
 
@@ -321,7 +326,7 @@ class RuleMentionDetector:
             name = name[2:]
         while name and self._is_role_word(name[0]):
             name = name[1:]
-        if self._is_org_name([t for t in piece if not t.is_connector]) and (not name or self._has_org_word(name)):
+        if name and self._has_org_word(name) and self._is_org_name([t for t in piece if not t.is_connector]):
             # "General Motors", "Justice Department": a title word inside an organisation's name.
             start, end = piece[0].start, piece[-1].end
             return [Mention(start, end, text[start:end], "organization")]
