@@ -10,6 +10,7 @@ import pytest
 from transforms.parsers.article import parse_article
 from transforms.parsers.html.authors import clean_names
 from transforms.parsers.html.dateline import split_dateline
+from transforms.parsers.html.published import date_from_url
 from transforms.parsers.html.title import strip_site_name
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
@@ -224,3 +225,19 @@ def test_publisher_article_body_replaces_a_sidebar_the_extractor_followed():
     )
     record = parse_article(html, locator="sidebar")
     assert record.body == story
+
+
+@pytest.mark.parametrize(
+    ("url", "day"),
+    [
+        ("https://example.com/world/2023/12/17/story/", "2023-12-17"),
+        ("https://example.com/news/2023-12-17-story", "2023-12-17"),
+        ("https://example.com/news/20200413/story", "2020-04-13"),
+        ("https://example.com/world/story-slug-20200113", "2020-01-13"),
+        ("https://example.com/2023/dec/21/story", "2023-12-21"),
+        ("https://example.com/2023/12/16-new-officers-join", None),  # a number in the slug, not a day
+        ("https://example.com/article/120200622120908039/", None),
+    ],
+)
+def test_date_from_url(url, day):
+    assert date_from_url(url) == day
