@@ -40,3 +40,4 @@ def test_a_statement_or_it_is_no_speaker():
 
 def test_scare_quotes_and_titles_are_not_quotations():
     assert _quotes("The plan was called “bold” by critics who read “Harbour Lights” twice.").is_empty()
+    assert _quotes("Both hailed the “Northern Ports Partnership for a Shared Maritime Future” again.").is_empty()

@@ -1,7 +1,7 @@
 """Direct quotations and who said them.
 
-A quotation is text between quotation marks with at least a few words (short ones are scare
-quotes or titles, not speech). The speaker is read from the attribution next to it, in the
+A quotation is text between quotation marks with at least a few words, most of them not
+capitalised (short ones are scare quotes, capitalised ones names or titles, not speech). The speaker is read from the attribution next to it, in the
 same paragraph: "“…,” said Zardari", "“…,” Aurangzeb told reporters", "Teng said: “…”".
 The attribution's words are matched against the story's resolved entities (a person, else an
 organisation); "he"/"she" means the last person named before the quotation. When the text
@@ -27,6 +27,7 @@ _AFTER = re.compile(
 _BEFORE = re.compile(rf"(?P<who>[^,.;:“”\"\n]{{1,80}}?)\s+{_VERBS}(?:\s+\w+)?\s*[,:]?\s*$")
 _PRONOUN = re.compile(r"\s*(?:he|she)\b", re.IGNORECASE)
 _MIN_WORDS = 6
+_NAME_SHARE = 0.6
 _PRONOUN_REACH = 600
 
 
@@ -42,8 +43,9 @@ def quotes(text: str, mentions: list[ResolvedMention]) -> list[Quote]:
     found: list[Quote] = []
     for match in _QUOTE.finditer(text):
         body = (match.group(1) or match.group(2)).strip()
-        if len(body.split()) < _MIN_WORDS:
-            continue
+        words = body.split()
+        if len(words) < _MIN_WORDS or sum(w[0].isupper() for w in words) > _NAME_SHARE * len(words):
+            continue  # scare quotes, or a quoted name ("China-Pakistan Community of Shared Future")
         speaker = _speaker(text, match.start(), match.end(), mentions)
         found.append(Quote(body, speaker.entity_id if speaker else None, speaker.name if speaker else None))
     return found
