@@ -1,8 +1,9 @@
 """Direct quotations and who said them.
 
 A quotation is text between quotation marks with at least a few words, most of them not
-capitalised (short ones are scare quotes, capitalised ones names or titles, not speech). The speaker is read from the attribution next to it, in the
-same paragraph: "“…,” said Zardari", "“…,” Aurangzeb told reporters", "Teng said: “…”".
+capitalised (short ones are scare quotes, capitalised ones names or titles, not speech).
+The speaker is read from the attribution next to it, in the same paragraph:
+"“…,” said Zardari", "“…,” Aurangzeb told reporters", "Teng said: “…”".
 The attribution's words are matched against the story's resolved entities (a person, else an
 organisation); "he"/"she" means the last person named before the quotation. When the text
 attributes the words to no one nameable ("the statement said", "it added") there is no
