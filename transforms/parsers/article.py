@@ -78,12 +78,13 @@ def parse_article(
 ) -> StoryRecord:
     """One article page as a record; `default_tz` (an IANA zone) dates local times that carry no offset.
 
-    Raises ParseError("empty" | "not_html" | "no_article", detail) for input that holds no story.
+    Raises ParseError("empty" | "not_html" | "no_article" | "unreadable", detail) for input that holds
+    no story.
     """
     tree = parse_tree(html)
     try:
         return _build(tree, locator, url, default_tz)
-    except (RecursionError, ValueError, TypeError) as error:
-        if isinstance(error, ParseError):
-            raise
+    except ParseError:
+        raise
+    except (RecursionError, ValueError, TypeError) as error:  # a reader tripped on hostile markup
         raise ParseError("unreadable", f"{type(error).__name__}: {error}") from error
