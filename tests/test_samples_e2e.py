@@ -98,3 +98,23 @@ def test_samples_over_http_load_exactly_and_rerun_is_a_no_op(served: Path, tmp_p
             [second["run_id"]],
         ).fetchone()[0]
     assert refetched == 0  # no article fetched again
+
+
+def test_reparse_rebuilds_from_the_raw_archive_without_network(served: Path, tmp_path: Path, monkeypatch) -> None:
+    from flows.reparse import reparse
+
+    warehouse = tmp_path / "w.duckdb"
+    ingest(sources_file=str(served), warehouse_path=str(warehouse))
+    pages = sum(1 for s in expected_stories() if s["url"])
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there: any fetch would fail
+    with duckdb.connect(str(warehouse)) as con:  # as if an older parser had lost the end of one story
+        damaged = con.execute("select story_key from fact_story where url is not null limit 1").fetchone()[0]
+        con.execute("update fact_story set body = 'truncated', content_hash = 'old' where story_key = ?", [damaged])
+    summary = reparse(warehouse_path=str(warehouse))
+    assert (summary["found"], summary["rejected"]) == (pages, 0)
+    assert (summary["new"], summary["updated"], summary["unchanged"]) == (0, 1, pages - 1)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        body, version = con.execute("select body, version from fact_story where story_key = ?", [damaged]).fetchone()
+        fetched = con.execute("select count(*) from etl_fetch where run_id = ?", [summary["run_id"]]).fetchone()[0]
+    assert body != "truncated" and version == 2
+    assert fetched == 0
