@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transforms.enrich import Mention, enrich_stories
 
@@ -97,3 +99,14 @@ def test_a_story_whose_enrichment_fails_becomes_a_reject_and_the_others_go_on():
     result = enrich_stories(frame, detector=_BrokenDetector())
     assert result.rejects == [("bad", "enrich_failed", "RuntimeError: model crashed")]
     assert set(result.topics["story_id"]) == {"ok"}  # a rejected story has no enrichment rows at all
+
+
+_PIECES = [*"ABCXYZabcxyz .,:;'’“”\"()-\n0123456789éüÄ中ع", "Mr. ", " said ", " on Monday ", "President ", "(UN)"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=300).map("".join))
+def test_any_text_enriches_without_a_reject(body):
+    result = _enrich(body, headline=body[:40])
+    assert result.rejects == []
+    assert (result.entities["mentions"] >= 1).all()
