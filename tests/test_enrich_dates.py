@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from transforms.enrich import enrich_stories
 from transforms.enrich.dates import BATCH_PATTERN, PATTERN, date_mentions
 
 THURSDAY = date(2025, 2, 6)
@@ -69,3 +70,12 @@ def test_polars_batch_pattern_finds_the_same_phrases_as_python(parts):
     text = " ".join(parts)
     in_polars = pl.DataFrame({"t": [text]}).select(pl.col("t").str.extract_all(BATCH_PATTERN))["t"][0]
     assert list(in_polars) == [m.group() for m in re.finditer(PATTERN, text)]
+
+
+def test_published_day_may_come_as_date_timestamp_or_iso_string():
+
+    for day in (THURSDAY, datetime(2025, 2, 6, 9, 30), "2025-02-06", "2025-02-06T09:30:00+05:00"):
+        frame = pl.DataFrame(
+            {"story_id": ["d"], "headline": ["x"], "body": ["They met on Monday."], "published_day": [day]}
+        )
+        assert enrich_stories(frame).date_mentions["mentioned_date"].to_list() == [date(2025, 2, 3)], day

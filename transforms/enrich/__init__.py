@@ -139,7 +139,7 @@ def _normalised(stories: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(value.alias(name) for name, value in defaults.items() if name not in frame.columns)
     return frame.with_columns(
         pl.col("story_id").cast(pl.String),
-        pl.col("published_day").cast(pl.Date, strict=False),
+        _as_day(frame.schema["published_day"]),
         pl.concat_str(
             pl.col("headline").fill_null(""),
             pl.col("summary").fill_null([]).list.join("\n\n"),
@@ -156,6 +156,16 @@ def _normalised(stories: pl.DataFrame) -> pl.DataFrame:
             separator="\n\n",
         ).alias("topic_text")
     )
+
+
+def _as_day(dtype: pl.DataType) -> pl.Expr:
+    """published_day as a date, whether it came as a date, a timestamp or an ISO string."""
+    day = pl.col("published_day")
+    if dtype == pl.String:
+        return day.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    if isinstance(dtype, pl.Datetime):
+        return day.dt.date()
+    return day.cast(pl.Date, strict=False)
 
 
 def _topics(frame: pl.DataFrame, rejects: list[tuple[str, str, str]]) -> pl.DataFrame:
