@@ -209,8 +209,8 @@ def build_million(path: Path, stories: int) -> float:
               FROM range(getvariable('n')) t(i);
             INSERT INTO fact_quote SELECT (hash(i) >> 1)::BIGINT, 'We will act, said the minister ' || i,
               100000 + i % 50000, NULL FROM range(getvariable('n')) t(i);
-            INSERT INTO fact_date_mention SELECT (hash(i) >> 1)::BIGINT, DATE '2024-01-01' + (i % 730)::INTEGER, 'on Monday'
-              FROM range(getvariable('n')) t(i);
+            INSERT INTO fact_date_mention SELECT (hash(i) >> 1)::BIGINT, DATE '2024-01-01' + (i % 730)::INTEGER,
+              'on Monday' FROM range(getvariable('n')) t(i);
             """
         )
         con.execute("CHECKPOINT")

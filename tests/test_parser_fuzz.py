@@ -66,9 +66,7 @@ def memory_bound(size: int) -> Iterator[None]:
     finally:
         tracemalloc.stop()
     limit = FIXED_ALLOWANCE + PER_INPUT_BYTE * size
-    assert peak <= limit, (
-        f"peak traced memory {peak} bytes over the {limit}-byte bound for {size} input bytes"
-    )
+    assert peak <= limit, f"peak traced memory {peak} bytes over the {limit}-byte bound for {size} input bytes"
 
 
 def only_parse_error(parse: Callable[[bytes], list[StoryRecord]], content: bytes) -> list[StoryRecord]:
@@ -90,11 +88,7 @@ def via_document(content: bytes) -> list[StoryRecord]:
 
 
 def via_article(content: bytes) -> list[StoryRecord]:
-    return [
-        parse_article(
-            content, locator="fuzz://page", url="https://news.example/a/1", default_tz="Asia/Karachi"
-        )
-    ]
+    return [parse_article(content, locator="fuzz://page", url="https://news.example/a/1", default_tz="Asia/Karachi")]
 
 
 # ------------------------------------------------------------------ strategies
@@ -171,17 +165,14 @@ def article_pages(draw: st.DrawFn) -> bytes:
     """An article page with realistic parts, each of which may be missing, duplicated or broken."""
     names = draw(st.lists(st.sampled_from(META_NAMES), max_size=8))
     meta = "".join(
-        f'<meta {draw(META_ATTRIBUTES)}="{name}" content="{draw(DATES if "time" in name else TEXT)}">'
-        for name in names
+        f'<meta {draw(META_ATTRIBUTES)}="{name}" content="{draw(DATES if "time" in name else TEXT)}">' for name in names
     )
     paragraphs = "".join(f"<p>{draw(TEXT)}</p>" for _ in range(draw(st.integers(0, 8))))
     depth = draw(st.sampled_from([0, 1, 50, 400, 3000]))
     nested = "<div>" * depth + paragraphs + "</div>" * draw(st.integers(0, depth))
     byline = f'<span class="byline">By {draw(TEXT)}</span>' if draw(st.booleans()) else ""
     time_tag = f'<time datetime="{draw(DATES)}">{draw(TEXT)}</time>' if draw(st.booleans()) else ""
-    figure = (
-        f"<figure><img src=x><figcaption>{draw(TEXT)}</figcaption></figure>" if draw(st.booleans()) else ""
-    )
+    figure = f"<figure><img src=x><figcaption>{draw(TEXT)}</figcaption></figure>" if draw(st.booleans()) else ""
     charset = draw(st.sampled_from(["utf-8", "windows-1252", "shift_jis", "utf-16", "no-such-charset", ""]))
     html_text = (
         f'<!DOCTYPE html><html lang="{draw(st.sampled_from(["en", "ur", "xx-YY", "", "e" * 300]))}">'
@@ -249,11 +240,7 @@ def test_well_formed_pages_keep_their_paragraphs(paragraphs: list[str], publishe
 
 def _deep(depth: int) -> bytes:
     return (
-        b"<html><body><article>"
-        + b"<div>" * depth
-        + b"<p>deep</p>"
-        + b"</div>" * depth
-        + b"</article></body></html>"
+        b"<html><body><article>" + b"<div>" * depth + b"<p>deep</p>" + b"</div>" * depth + b"</article></body></html>"
     )
 
 
