@@ -129,6 +129,9 @@ def test_site_name_removed_from_titles(title, expected):
         (["The Daily Ledger"], []),
         (["Chris E. Hayner"], ["Chris E. Hayner"]),
         (["Lauren Manaker MS, RDN"], ["Lauren Manaker"]),
+        (["Sarah Barnacle, The Worcester Telegram & Gazette"], ["Sarah Barnacle"]),
+        (["Javier Espinoza, Financial Times"], ["Javier Espinoza"]),
+        (["Chip Mitchell", "WBEZ"], ["Chip Mitchell"]),
     ],
 )
 def test_author_cleaning(raw, expected):

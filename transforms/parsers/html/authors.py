@@ -63,27 +63,11 @@ _DEGREES = frozenset(
 _DANGLING = frozenset({"the", "for", "of", "at", "from", "with"})
 _DESK_WORDS = frozenset(
     {
-        "staff",
-        "desk",
-        "newsroom",
-        "editors",
-        "editorial",
-        "wire",
-        "news",
-        "team",
-        "agency",
-        "admin",
-        "guest",
-        "reports",
-        "report",
-        "sponsored",
-        "partner",
-        "content",
-        "brandroom",
-        "redazione",
-        "redaction",
-        "by",
-        "media",
+        *("staff", "desk", "newsroom", "editors", "editorial", "wire", "news", "team", "agency", "admin"),
+        *("guest", "reports", "report", "sponsored", "partner", "content", "brandroom", "redazione"),
+        *("redaction", "by", "media"),
+        # a byline ending in a masthead word names a publication ("Financial Times", "Coldwater Daily")
+        *("times", "daily", "gazette", "journal", "tribune", "herald", "chronicle", "magazine", "weekly", "press"),
     }
 )
 # Wire agencies are credited like bylines ("Jane Doe, Associated Press") but are organisations, not authors.
@@ -181,8 +165,8 @@ def clean_names(raw: Iterable[str], not_names: set[str]) -> list[str]:
 
 def _rejected(name: str, name_key: str, not_names: set[str]) -> bool:
     tokens = name_key.split()
-    if len(tokens) > _MAX_NAME_WORDS or len(name) < 2 or _NOT_NAME.search(name) or name_key in _DEGREES:
-        return True
+    if not 2 <= len(tokens) <= _MAX_NAME_WORDS or _NOT_NAME.search(name) or name_key in _DEGREES:
+        return True  # one word is a masthead or a section ("Gazette", "Money"), not a byline
     squashed = name_key.replace(" ", "")
     if any(squashed == site.replace(" ", "") for site in not_names):
         return True
