@@ -209,13 +209,14 @@ def extract_dates(
     ]
     updated_values = _normalised(raw_updated, default_tz)
     updated = _in_page_offset(updated_values[0], raw_updated, updated_values) if updated_values else None
-    if not published and not any(_ISO_LIKE.match(v) for v in declared if v):
-        # htmldate "repairs" impossible ISO dates (2025-02-30 -> 2025-02-01): not asked when the page has one
-        published = _htmldate(tree)
     if not published or not updated:
+        # a labelled date in the text ("Published 5 Feb 2025", "Date: December 18, 2023") is a statement
         seen_published, seen_updated = _visible(tree, default_tz)
         published = published or seen_published
         updated = updated or seen_updated
+    if not published and not any(_ISO_LIKE.match(v) for v in declared if v):
+        # htmldate "repairs" impossible ISO dates (2025-02-30 -> 2025-02-01): not asked when the page has one
+        published = _htmldate(tree)
     if published and updated and updated[:10] < published[:10]:
         updated = None  # an update before publication is a misread, not a fact
     return published, updated
