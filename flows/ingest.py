@@ -23,6 +23,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
+from prefect.utilities.annotations import quote
 
 from flows.config import ConfigError, Source, SourcesConfig, adhoc_source, load_sources
 from flows.cpu_stages import ParseJob, enrich_parallel, parse_jobs
@@ -296,20 +297,22 @@ def run_chunks(
     """Fetch, parse, normalise and load chunk by chunk. The discovery's own fetches and rejects go
     with the first chunk; the HTTP validators only with the last, once every story is in."""
     logger = get_run_logger()
+    # Payloads are wrapped in `quote` so Prefect does not walk every record and page body of a chunk
+    # looking for futures to resolve (measured: 15 s of a 2,000-story run went to that walk).
     with progress_bar(total) as advance:
         for index, (items, last) in enumerate(_flag_last(chunks)):
             first = index == 0
-            fetched = fetch_chunk(items, session)
-            records, parse_rejects = parse_chunk(fetched)
-            normalised = normalise_task(records, seen_at, sink)
+            fetched = fetch_chunk(quote(items), session)
+            records, parse_rejects = parse_chunk(quote(fetched))
+            normalised = normalise_task(quote(records), seen_at, sink)
             rejects = [*(discovery.rejects if first else []), *fetched.rejects, *parse_rejects]
             result = load_task(
-                normalised,
+                quote(normalised),
                 sink,
                 summary.run_id,
                 seen_at,
-                [*(discovery.fetches if first else []), *fetched.fetches],
-                rejects,
+                quote([*(discovery.fetches if first else []), *fetched.fetches]),
+                quote(rejects),
                 validators_frame_rows(discovery) if last else None,
             )
             summary.add_chunk(len(fetched.documents), len(records), normalised, result)
@@ -379,7 +382,7 @@ def ingest(
         settings.user_agent = os.environ.get("DATELINE_USER_AGENT") or settings.user_agent
         archive = RawArchive(run.folder / "archive") if needs_http else None
         with FetchSession(settings, archive) if needs_http else nullcontext() as session:
-            discovery = discover_task(config, session, run.sink)
+            discovery = discover_task(quote(config), session, run.sink)
             run.summary.add_discovery(discovery)
             print(f"discovered {run.summary.found} documents from {len(config.sources)} sources")
             chunks = _chunks(discovery.items, chunk_size)

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -19,7 +20,7 @@ from typing import TypeVar
 import duckdb
 import polars as pl
 
-from transforms.star import Reject, StarBatch
+from transforms.star import SIGNATURE_COLUMNS, Reject, StarBatch
 from warehouse.backend import KnownStory, LoadResult, WarehouseError, WarehouseLocked
 from warehouse.migrations import apply_migrations
 
@@ -33,6 +34,7 @@ _STORY_CHILDREN = (
     "fact_quote",
     "fact_date_mention",
 )
+_REJECT_COLUMNS = {c: pl.String() for c in ("source", "locator", "stage", "reason", "detail")}
 _DIMENSIONS = ("dim_date", "dim_author", "dim_topic", "dim_entity")
 _STORY_COLUMNS = (
     "story_key, story_id, source_key, date_key, date_basis, published_at, published_day, published_precision, "
@@ -347,9 +349,11 @@ class DuckDBWarehouse:
                 f"INSERT INTO etl_fetch (run_id, {columns}) SELECT run_id, {columns} FROM stage_fetch"
             )
         if rejects:
-            con.executemany(
-                "INSERT INTO etl_reject VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [[run_id, r.source, r.locator, r.stage, r.reason, r.detail, seen_at] for r in rejects],
+            frame = pl.DataFrame([asdict(r) for r in rejects], schema=_REJECT_COLUMNS)
+            con.register("stage_reject", frame.to_arrow())
+            con.execute(
+                "INSERT INTO etl_reject SELECT ?, source, locator, stage, reason, detail, ? FROM stage_reject",
+                [run_id, seen_at],
             )
 
     # -- lookups for incremental runs -------------------------------------------------------------
@@ -385,12 +389,7 @@ class DuckDBWarehouse:
 
     def signatures_between(self, first_day: int, last_day: int) -> pl.DataFrame:
         """MinHash signatures of stored stories in a day range, for wire-copy detection across runs."""
-        schema = {
-            "story_id": pl.String(),
-            "source": pl.String(),
-            "published": pl.Date(),
-            "signature": pl.List(pl.UInt64()),
-        }
+        schema = SIGNATURE_COLUMNS
         if not self.path.exists():
             return pl.DataFrame(schema=schema)
         with self._writer() as con:
