@@ -307,32 +307,26 @@ class DuckDBWarehouse:
         )
 
     @staticmethod
-    def _merge_dimensions(con: duckdb.DuckDBPyConnection, batch: StarBatch) -> None:
-        for table in _DIMENSIONS:
-            frame: pl.DataFrame = getattr(batch, table)
-            if frame.is_empty():
-                continue
-            con.register(f"stage_{table}", frame.to_arrow())
-            columns = ", ".join(frame.columns)
-            con.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM stage_{table} ON CONFLICT DO NOTHING"
-            )
+    def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, tail: str) -> None:
+        """INSERT a batch frame into the table of the same columns; `tail` is a WHERE or ON CONFLICT clause."""
+        if frame.is_empty():
+            return
+        con.register(f"stage_{table}", frame.to_arrow())
+        columns = ", ".join(frame.columns)
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM stage_{table} {tail}")
 
-    @staticmethod
-    def _replace_children(con: duckdb.DuckDBPyConnection, batch: StarBatch) -> None:
+    @classmethod
+    def _merge_dimensions(cls, con: duckdb.DuckDBPyConnection, batch: StarBatch) -> None:
+        for table in _DIMENSIONS:
+            cls._insert_frame(con, table, getattr(batch, table), "ON CONFLICT DO NOTHING")
+
+    @classmethod
+    def _replace_children(cls, con: duckdb.DuckDBPyConnection, batch: StarBatch) -> None:
         """Replace the bridge and detail rows of new and changed stories (unchanged ones keep theirs)."""
         changed = "SELECT story_key FROM story_status WHERE status <> 'unchanged'"
         for table in _STORY_CHILDREN:
             con.execute(f"DELETE FROM {table} WHERE story_key IN ({changed})")
-            frame: pl.DataFrame = getattr(batch, table)
-            if frame.is_empty():
-                continue
-            con.register(f"stage_{table}", frame.to_arrow())
-            columns = ", ".join(frame.columns)
-            con.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM stage_{table} "
-                f"WHERE story_key IN ({changed})"
-            )
+            cls._insert_frame(con, table, getattr(batch, table), f"WHERE story_key IN ({changed})")
 
     @staticmethod
     def _append_log(

@@ -12,24 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from transforms.demo_corpus.story import Story
+from transforms.demo_corpus.story import MONTHS, Story
 
 NBSP = "\u00a0"
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 
 def dump_day(item: Story) -> date:
     """The day a dump prints as "Updated …": the last change, by the outlet's local calendar."""
@@ -45,7 +30,7 @@ def render_dump_story(item: Story) -> str:
     if item.image_caption:
         lines += [item.image_caption, "Short Url"]
     lines += [
-        f"Updated {day.day:02d} {_MONTHS[day.month - 1]} {day.year}",
+        f"Updated {day.day:02d} {MONTHS[day.month - 1]} {day.year}",
         "Follow",
         "",
         item.headline + tail,

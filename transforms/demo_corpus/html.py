@@ -16,27 +16,12 @@ from html import escape
 import orjson
 
 from transforms.demo_corpus.cast import SECTIONS
-from transforms.demo_corpus.story import CorpusConfig, Story, StoryHead, outlet_base_url, story_url
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+from transforms.demo_corpus.story import MONTHS, CorpusConfig, Story, StoryHead, outlet_base_url, story_url
 
 
 def display_time(moment: datetime, with_offset: bool = True) -> str:
     """How the sites print times for readers: "6 February 2025, 09:30 GMT+5"."""
-    text = f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M}"
+    text = f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M}"
     if not with_offset:
         return text
     offset = moment.utcoffset()
@@ -264,6 +249,7 @@ def render_home(
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(site_name)}</title>\n"
         f'<link rel="canonical" href="{escape(base)}/">\n'
-        f'<link rel="alternate" type="{feed[1]}" href="{escape(feed[0])}">\n</head>\n<body>\n<h1>{escape(site_name)}</h1>\n'
+        f'<link rel="alternate" type="{feed[1]}" href="{escape(feed[0])}">\n'
+        f"</head>\n<body>\n<h1>{escape(site_name)}</h1>\n"
         f'<ul class="latest">{items}</ul>\n</body>\n</html>\n'
     )

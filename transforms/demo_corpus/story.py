@@ -64,7 +64,8 @@ ARTICLE_ID_BASE = 2_580_000
 DATE_SLOTS = frozenset({"on_day", "day_earlier", "last_month", "abs_date", "last_year"})
 _SECTION_WEIGHTS = (5, 5, 3, 3, 3, 3, 2, 3)  # politics and economy lead, as on real front pages
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
+# English month names, whatever the machine's locale (calendar.month_name follows the locale).
+MONTHS = (
     "January",
     "February",
     "March",
@@ -284,7 +285,7 @@ def slugify(text: str, words: int = 9) -> str:
 
 def long_date(day: date) -> str:
     """The style of captions: "February 5, 2025"."""
-    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
 def _previous_month(day: date) -> date:
@@ -371,7 +372,7 @@ def _date_slots(rng: random.Random, local_day: date) -> tuple[date, dict[str, st
         "on_day": f"on {_WEEKDAYS[event.weekday()]}",
         "day_earlier": "a day earlier",
         "last_month": "last month",
-        "abs_date": f"on {_MONTHS[past.month - 1]} {past.day}",
+        "abs_date": f"on {MONTHS[past.month - 1]} {past.day}",
         "last_year": "last year",
     }
     values = {
