@@ -113,10 +113,7 @@ def _per_group(rows_by_system: dict[str, list[dict[str, Any]]]) -> None:
     """naeb has no site category, so figures are split by top-level domain group."""
     scorer = _scorer_module()
     gold = scorer.load_gold("naeb")
-    sites = {
-        k: v.get("site", "")
-        for k, v in json.loads((SHARED / "corpus/naeb/articles.json").read_text()).items()
-    }
+    sites = {k: v.get("site", "") for k, v in json.loads((SHARED / "corpus/naeb/articles.json").read_text()).items()}
     groups: dict[str, list[str]] = defaultdict(list)
     for page in gold:
         groups[_domain_group(sites.get(page, ""))].append(page)
@@ -132,9 +129,7 @@ def _per_group(rows_by_system: dict[str, list[dict[str, Any]]]) -> None:
                 == {scorer.fold(a) for a in preds[p].get("authors") or [] if scorer.fold(a)}
                 for p in pages
             )
-            body = scorer.body_scores([(gold[p]["body"], preds[p].get("body") or "") for p in pages])[
-                "body_f1"
-            ]
+            body = scorer.body_scores([(gold[p]["body"], preds[p].get("body") or "") for p in pages])["body_f1"]
             print(
                 f"  {group:<28} {len(pages):5d}  {system:<11} {title / len(pages):.3f}  "
                 f"{date / max(len(dated), 1):.3f}  {authors / len(pages):.3f}   {body:.3f}"
@@ -142,9 +137,7 @@ def _per_group(rows_by_system: dict[str, list[dict[str, Any]]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", choices=sorted(GOLDS))
     parser.add_argument("--keep", type=Path, help="keep the prediction files in this folder")
@@ -179,9 +172,7 @@ def main() -> None:
         print(f"  {'metric':<14}{'trafilatura':>12}{'dateline':>10}")
         for metric in metrics:
             if metric in scores["dateline"]:
-                print(
-                    f"  {metric:<14}{scores['trafilatura'][metric]:>12.4f}{scores['dateline'][metric]:>10.4f}"
-                )
+                print(f"  {metric:<14}{scores['trafilatura'][metric]:>12.4f}{scores['dateline'][metric]:>10.4f}")
         rejects = sum(1 for r in ours if "reject" in r)
         print(f"  dateline rejects: {rejects}")
         if gold == "naeb":

@@ -21,9 +21,7 @@ from transforms.record import StoryRecord
 
 Result = StoryRecord | tuple[str, ParseError]
 _CHUNK = 8
-_SUFFIXES = tuple(
-    f"{kind}{gz}" for kind in (".html", ".htm", ".xml", ".rss", ".atom", ".txt") for gz in ("", ".gz")
-)
+_SUFFIXES = tuple(f"{kind}{gz}" for kind in (".html", ".htm", ".xml", ".rss", ".atom", ".txt") for gz in ("", ".gz"))
 
 
 def read_page(path: str) -> bytes:

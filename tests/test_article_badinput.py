@@ -11,9 +11,7 @@ from transforms.parsers.article import parse_article
 from transforms.parsers.html.document import MAX_INPUT_BYTES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
-PARAGRAPH = (
-    "<p>" + "The council met on Tuesday to discuss the new budget for schools and roads. " * 3 + "</p>"
-)
+PARAGRAPH = "<p>" + "The council met on Tuesday to discuss the new budget for schools and roads. " * 3 + "</p>"
 
 
 def page(head: str = "", body: str = PARAGRAPH * 4) -> str:
@@ -88,9 +86,7 @@ def test_broken_json_ld_is_ignored(json_ld):
     assert "council met" in record.body
 
 
-@pytest.mark.parametrize(
-    "value", ["2025-02-30", "10000-01-01T00:00:00Z", "2025-13-01", "0000-00-00", "yesterday-ish"]
-)
+@pytest.mark.parametrize("value", ["2025-02-30", "10000-01-01T00:00:00Z", "2025-13-01", "0000-00-00", "yesterday-ish"])
 def test_invalid_dates_are_dropped_not_raised(value):
     head = (
         f'<meta property="article:published_time" content="{value}">'
