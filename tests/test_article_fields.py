@@ -145,6 +145,8 @@ def test_author_cleaning(raw, expected):
         ("WASHINGTON (AP) — The Senate voted.", "WASHINGTON", "The Senate voted."),
         ("NEW YORK, Dec 5 (Reuters) - Stocks rose.", "NEW YORK", "Stocks rose."),
         ("LOS ALAMOS, N.M.—The lab said.", "LOS ALAMOS", "The lab said."),
+        ("SÃO PAULO (Meridian Wire) — The bank said.", "SÃO PAULO", "The bank said."),
+        ("BOGOTÁ, Colombia — Talks stalled.", "BOGOTÁ", "Talks stalled."),
         ("COVID-19 cases fell again.", None, "COVID-19 cases fell again."),
         ("NASA said on Monday it would launch.", None, "NASA said on Monday it would launch."),
     ],

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 
+# Latin capitals with their accented forms, so SÃO PAULO and BOGOTÁ are places too.
+_UP = "A-ZÀ-ÖØ-Þ"
+_LOW = "a-zß-öø-ÿ"
 _DATELINE = re.compile(
-    r"^(?P<place>[A-Z][A-Z.'’-]*(?:[ ][A-Z][A-Z.'’-]*){0,4})"  # ISLAMABAD, NEW YORK, ST. LOUIS
-    r"(?:,[ ]?[A-Z][A-Za-z.]*(?:[ ][A-Z][A-Za-z.]*){0,2})?"  # , N.M. / , Calif. / , Pakistan
+    rf"^(?P<place>[{_UP}][{_UP}.'’-]*(?:[ ][{_UP}][{_UP}.'’-]*){{0,4}})"  # ISLAMABAD, NEW YORK, ST. LOUIS
+    rf"(?:,[ ]?[{_UP}][{_UP}{_LOW}.]*(?:[ ][{_UP}][{_UP}{_LOW}.]*){{0,2}})?"  # , N.M. / , Calif. / , Pakistan
     r"(?:,?[ ](?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?[ ]\d{1,2})?"  # , Dec 5
     r"(?P<agency>[ ]?\((?:[A-Z][A-Za-z&. ]{1,30})\))?"  # (AP), (Reuters)
     r"[ ]*(?P<sep>--|[-–—:])[ ]*"
