@@ -21,7 +21,7 @@ from tests.fault_harness import child_env, integrity_problems, run_statuses, run
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
-STORIES = 120
+STORIES = 60
 
 
 @pytest.fixture(scope="module")
