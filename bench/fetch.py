@@ -33,18 +33,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flows.fetching import Fetcher, FetchRequest, FetchResult, FetchSettings
 from tests.http_fixtures import Reply, ScriptedServer, SeenRequest
 
-PARAGRAPH = (
-    b"<p>" + b"The minister said the flood defences would be reviewed before the monsoon. " * 6 + b"</p>\n"
-)
+PARAGRAPH = b"<p>" + b"The minister said the flood defences would be reviewed before the monsoon. " * 6 + b"</p>\n"
 PAGE = b"<html><head><title>Story</title></head><body>" + PARAGRAPH * 60 + b"</body></html>"
 ITEM = (
     b"<item><title>Story</title><link>http://127.0.0.1/story</link><description>"
     + b"x" * 400
     + b"</description></item>"
 )
-FEED = (
-    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed</title>' + ITEM * 40 + b"</channel></rss>"
-)
+FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed</title>' + ITEM * 40 + b"</channel></rss>"
 
 
 def feed_reply(request: SeenRequest) -> Reply:
@@ -58,9 +54,7 @@ def serve(
     port_out: multiprocessing.connection.Connection, stop: multiprocessing.synchronize.Event, latency_s: float
 ) -> None:
     with ScriptedServer() as server:
-        server.route(
-            "/robots.txt", Reply(headers={"Content-Type": "text/plain"}, body=b"User-agent: *\nAllow: /\n")
-        )
+        server.route("/robots.txt", Reply(headers={"Content-Type": "text/plain"}, body=b"User-agent: *\nAllow: /\n"))
         server.route("/page", Reply(body=PAGE, stall_s=latency_s))
         server.route("/feed", feed_reply)
         server.route("/count", lambda _: Reply(body=str(len(server.requests)).encode()))
@@ -132,10 +126,7 @@ def main() -> None:
         for concurrency in (1, 2, 8, 32):
             settings = FetchSettings(state_dir=state, per_host=concurrency, max_connections=concurrency)
             cpu_before = time.process_time()
-            runs = [
-                timed_fetcher(settings, [FetchRequest(url) for url in page_urls])[0]
-                for _ in range(args.repeat)
-            ]
+            runs = [timed_fetcher(settings, [FetchRequest(url) for url in page_urls])[0] for _ in range(args.repeat)]
             cpu_ms = (time.process_time() - cpu_before) * 1000 / (args.pages * args.repeat)
             rate = args.pages / min(runs)
             print(
@@ -160,14 +151,9 @@ def main() -> None:
         client_s = min(timed_httpx_loop(feed_urls, shared=True)[0] for _ in range(args.repeat))
         print(f"\n# No-op rerun over {args.feeds} unchanged feeds of {len(FEED) // 1024} KiB")
         not_modified = sum(r.not_modified for r in rerun)
-        print(
-            f"Fetcher, stored validators: {sent} requests ({not_modified} x 304),"
-            f" {wire} body bytes, {rerun_s:.3f} s"
-        )
+        print(f"Fetcher, stored validators: {sent} requests ({not_modified} x 304), {wire} body bytes, {rerun_s:.3f} s")
         print(f"baseline httpx.get loop:    {plain_sent} requests, {plain_bytes} body bytes, {plain_s:.3f} s")
-        print(
-            f"baseline one httpx.Client:  {plain_sent} requests, {plain_bytes} body bytes, {client_s:.3f} s"
-        )
+        print(f"baseline one httpx.Client:  {plain_sent} requests, {plain_bytes} body bytes, {client_s:.3f} s")
         print(
             f"ratio: x{plain_s / rerun_s:.1f} faster than httpx.get,"
             f" x{client_s / rerun_s:.1f} than one Client;"

@@ -27,9 +27,7 @@ errors = Console(stderr=True)
 
 WarehouseOption = Annotated[
     str | None,
-    typer.Option(
-        "--warehouse", help="DuckDB file (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)"
-    ),
+    typer.Option("--warehouse", help="DuckDB file (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)"),
 ]
 
 
@@ -47,9 +45,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 @app.command()
 def run(
-    sources: Annotated[
-        str | None, typer.Option("--sources", help="sources file (default: ./sources.toml)")
-    ] = None,
+    sources: Annotated[str | None, typer.Option("--sources", help="sources file (default: ./sources.toml)")] = None,
     source: Annotated[
         list[str] | None, typer.Option("--source", help="ingest this URL or path instead (repeatable)")
     ] = None,
@@ -68,9 +64,7 @@ def run(
         if not resolve_config(sources, source).sources:
             raise ConfigError(f"{sources or 'sources.toml'}: no [[source]] configured")
         ensure_writable(warehouse_path(warehouse))
-        result = ingest(
-            sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size
-        )
+        result = ingest(sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size)
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
     RunSummary(**result).print(console)
@@ -104,12 +98,8 @@ def sql(
 
 @app.command()
 def reparse(
-    since: Annotated[
-        str | None, typer.Option(help="only pages fetched on or after this day (YYYY-MM-DD)")
-    ] = None,
-    sources: Annotated[
-        str | None, typer.Option("--sources", help="sources file, for per-source settings")
-    ] = None,
+    since: Annotated[str | None, typer.Option(help="only pages fetched on or after this day (YYYY-MM-DD)")] = None,
+    sources: Annotated[str | None, typer.Option("--sources", help="sources file, for per-source settings")] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Rebuild stories from the raw archive (warehouse/archive), with no network."""
@@ -127,13 +117,9 @@ def reparse(
 
 @app.command()
 def extract(
-    inputs: Annotated[
-        list[str], typer.Argument(help="HTML pages (.html, .html.gz), feeds, story dumps, or URLs")
-    ],
+    inputs: Annotated[list[str], typer.Argument(help="HTML pages (.html, .html.gz), feeds, story dumps, or URLs")],
     format: Annotated[str, typer.Option("--format", help="jsonl (one JSON object per story)")] = "jsonl",
-    workers: Annotated[
-        int | None, typer.Option(help="processes for a directory of pages (default: cores)")
-    ] = None,
+    workers: Annotated[int | None, typer.Option(help="processes for a directory of pages (default: cores)")] = None,
 ) -> None:
     """Parse documents into story records without touching the warehouse."""
     import itertools

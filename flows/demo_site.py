@@ -212,9 +212,7 @@ def _demo_resolver(cfg: CorpusConfig) -> Resolver:
     return resolve
 
 
-def serve_demo_site(
-    stories: int, outlets: int = 3, port: int = 0, seed: int = 7, days: int = 182
-) -> DemoSite:
+def serve_demo_site(stories: int, outlets: int = 3, port: int = 0, seed: int = 7, days: int = 182) -> DemoSite:
     """Start the synthetic site on 127.0.0.1:`port` (0 picks a free port) in a background thread."""
     if stories < 0 or not 1 <= outlets <= 80:
         raise ValueError("stories must be >= 0 and outlets between 1 and 80")
@@ -299,9 +297,7 @@ def write_samples(out_dir: Path) -> dict[str, int]:
 
 
 def demo_site_command(
-    stories: Annotated[
-        int, typer.Option("--stories", help="Exactly this many article pages (wire copies included).")
-    ],
+    stories: Annotated[int, typer.Option("--stories", help="Exactly this many article pages (wire copies included).")],
     outlets: Annotated[int, typer.Option("--outlets", help="Number of outlets (1-80).")] = 3,
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1; 0 picks a free one.")] = 8765,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same site, byte for byte.")] = 7,
@@ -342,9 +338,7 @@ def write_samples_command(
 
 @cli.command("static-hosts")
 def static_hosts_command(
-    root: Annotated[Path, typer.Argument(help="Folder of <host>/<path> files, e.g. samples/")] = Path(
-        "samples"
-    ),
+    root: Annotated[Path, typer.Argument(help="Folder of <host>/<path> files, e.g. samples/")] = Path("samples"),
     port: Annotated[int, typer.Option("--port")] = 8766,
 ) -> None:
     """Serve saved sites as an HTTP forward proxy (set HTTP_PROXY to the printed URL)."""

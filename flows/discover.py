@@ -201,9 +201,7 @@ class Discoverer:
             try:
                 self._read(source, result, discovery, depth)
             except ParseError as error:
-                discovery.rejects.append(
-                    Reject(source.name, result.url, "discover", error.reason, error.detail)
-                )
+                discovery.rejects.append(Reject(source.name, result.url, "discover", error.reason, error.detail))
                 continue
             discovery.validators.append((result.url, result.etag, result.last_modified))
 

@@ -42,9 +42,7 @@ class FetchSession:
         assert self._fetcher is not None, "FetchSession used outside its `with` block"
         return self._run(self._fetcher.fetch_many(requests)).result()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         try:
             if self._fetcher is not None:
                 self._run(self._fetcher.__aexit__(kind, error, tb)).result()

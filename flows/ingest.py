@@ -104,9 +104,7 @@ def fetch_rows(results: list[FetchResult]) -> pl.DataFrame:
 def _read_file(item: WorkItem) -> bytes:
     path = Path(item.locator)
     if path.stat().st_size > MAX_DOCUMENT_BYTES:
-        raise ParseError(
-            "too_large", f"{path.stat().st_size} bytes is over the {MAX_DOCUMENT_BYTES} byte limit"
-        )
+        raise ParseError("too_large", f"{path.stat().st_size} bytes is over the {MAX_DOCUMENT_BYTES} byte limit")
     return path.read_bytes()
 
 
@@ -145,9 +143,7 @@ def fetch_chunk(items: list[WorkItem], session: FetchSession | None) -> ChunkInp
                 )
             )
             continue
-        chunk.documents.append(
-            Document(item, result.body, result.final_url or result.url, result.content_type)
-        )
+        chunk.documents.append(Document(item, result.body, result.final_url or result.url, result.content_type))
     return chunk
 
 
@@ -156,8 +152,7 @@ def parse_chunk(chunk: ChunkInput) -> tuple[list[StoryRecord], list[Reject]]:
     """Every story in the chunk's documents, each joined by what its feed item or sitemap entry said;
     a document that cannot be read becomes a reject. Runs on all cores."""
     jobs = [
-        ParseJob(d.content, d.item.locator, d.url, d.content_type, d.item.source, d.item.hint)
-        for d in chunk.documents
+        ParseJob(d.content, d.item.locator, d.url, d.content_type, d.item.source, d.item.hint) for d in chunk.documents
     ]
     records, rejects = parse_jobs(jobs)
     return [*chunk.standalone_items, *records], rejects
@@ -244,9 +239,7 @@ def _flow_run_id() -> str | None:
         return None
 
 
-def _open_run(
-    warehouse: Warehouse, sink: LoadSink, run_id: str, seen_at: datetime, config: SourcesConfig
-) -> None:
+def _open_run(warehouse: Warehouse, sink: LoadSink, run_id: str, seen_at: datetime, config: SourcesConfig) -> None:
     """Migrate, record the run, merge staged batches; a locked warehouse switches the run to staging."""
     try:
         warehouse.migrate()
@@ -262,9 +255,7 @@ def _open_run(
         print(f"merged {merged.batches} staged batches: {result.new} new, {result.updated} updated")
 
 
-def _close_run(
-    warehouse: Warehouse, sink: LoadSink, summary: RunSummary, status: str, message: str | None
-) -> None:
+def _close_run(warehouse: Warehouse, sink: LoadSink, summary: RunSummary, status: str, message: str | None) -> None:
     if sink.locked_by is None:
         try:
             warehouse.finish_run(summary.run_id, status, summary.counts(), message)
@@ -316,9 +307,7 @@ def run_chunks(
                 validators_frame_rows(discovery) if last else None,
             )
             summary.add_chunk(len(fetched.documents), len(records), normalised, result)
-            summary.add_rejects(
-                [r.reason for r in [*fetched.rejects, *parse_rejects, *normalised.batch.rejects]]
-            )
+            summary.add_rejects([r.reason for r in [*fetched.rejects, *parse_rejects, *normalised.batch.rejects]])
             logger.info("chunk %d: %d stories", index + 1, normalised.batch.stories.height)
             advance(len(items))
 
@@ -333,9 +322,7 @@ def warehouse_run(warehouse_path: str | None, config: SourcesConfig) -> Iterator
     ensure_writable(Path(warehouse.location))
     sink = LoadSink(warehouse, folder / "staging")
     seen_at = datetime.now(UTC)
-    summary = RunSummary(
-        run_id=f"{seen_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}", warehouse=warehouse.location
-    )
+    summary = RunSummary(run_id=f"{seen_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}", warehouse=warehouse.location)
     _open_run(warehouse, sink, summary.run_id, seen_at, config)
     status, message = "failed", None
     try:
@@ -392,9 +379,7 @@ def ingest(
 
 def _publish(summary: RunSummary) -> None:
     """Attach the summary to the flow run: a table per stage and a short markdown note."""
-    create_table_artifact(
-        key="dateline-ingest-counts", table=summary.table_rows(), description="Documents per stage"
-    )
+    create_table_artifact(key="dateline-ingest-counts", table=summary.table_rows(), description="Documents per stage")
     create_markdown_artifact(
         key="dateline-ingest-summary",
         markdown=summary.markdown("Report: run `dateline report` and open `reports/index.html`."),

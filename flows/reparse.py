@@ -73,9 +73,7 @@ def reparse(
             if (owner := owners.get(normalise_url(entry.url)))
         ]
         run.summary.found = len(owned)
-        print(
-            f"reparsing {len(owned)} archived pages ({len(entries) - len(owned)} feeds, sitemaps or unowned)"
-        )
+        print(f"reparsing {len(owned)} archived pages ({len(entries) - len(owned)} feeds, sitemaps or unowned)")
         chunks = _archived_chunks(archive, owned, chunk_size)
         run_chunks(chunks, len(owned), Discovery(), None, run.sink, run.summary, run.seen_at)
     return run.summary.to_dict()

@@ -82,9 +82,7 @@ class ScriptedServer:
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def __enter__(self) -> ScriptedServer:
         self._thread.start()
@@ -122,9 +120,7 @@ class ScriptedServer:
                 return
 
             def do_GET(self) -> None:
-                seen = SeenRequest(
-                    "GET", self.path, {k.lower(): v for k, v in self.headers.items()}, time.time()
-                )
+                seen = SeenRequest("GET", self.path, {k.lower(): v for k, v in self.headers.items()}, time.time())
                 with server._lock:
                     server.requests.append(seen)
                     server.in_flight += 1
@@ -149,9 +145,7 @@ class ScriptedServer:
                 if isinstance(body, bytes):
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
-                    self._write_all(
-                        [body] if not reply.drip_s else [body[i : i + 1] for i in range(len(body))], reply
-                    )
+                    self._write_all([body] if not reply.drip_s else [body[i : i + 1] for i in range(len(body))], reply)
                     return
                 if reply.chunked:
                     self.send_header("Transfer-Encoding", "chunked")

@@ -33,9 +33,7 @@ REAL = CORPUS / "feeds-real"
 # Checked on the XML-attack files: tracemalloc's peak while parsing one of them.
 ATTACK_MEMORY_BYTES = 20 * 1024 * 1024
 
-pytestmark = pytest.mark.skipif(
-    not CORPUS.is_dir(), reason="../shared/corpus is not present in this checkout"
-)
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not present in this checkout")
 
 # Expect clauses Dateline deliberately does not reproduce, by file name.
 UNMET = {
@@ -144,9 +142,7 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Check]]] = [
 def _checks(expect: str) -> list[tuple[str, Check]]:
     checks: list[tuple[str, Check]] = []
     for clause in (part.strip() for part in expect.split(" and ")):
-        rule = next(
-            ((pattern.match(clause), make) for pattern, make in _RULES if pattern.match(clause)), None
-        )
+        rule = next(((pattern.match(clause), make) for pattern, make in _RULES if pattern.match(clause)), None)
         checks.append((clause, rule[1](rule[0]) if rule else (lambda o: None)))
     return checks
 
@@ -187,9 +183,7 @@ def test_the_suites_are_all_there() -> None:
 
 @pytest.mark.timeout(10)
 @pytest.mark.parametrize("path", _files(ATTACKS), ids=lambda p: p.name)
-def test_xml_attack_is_refused_quickly_without_memory_growth(
-    path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_xml_attack_is_refused_quickly_without_memory_growth(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_network(*args: object) -> None:
         raise AssertionError(f"network access while parsing {path.name}: {args}")
 

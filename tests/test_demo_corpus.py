@@ -47,9 +47,7 @@ def test_same_seed_gives_same_bytes_and_another_seed_does_not(generated: dict[st
 
 def test_committed_samples_are_what_the_generator_writes(generated: dict[str, bytes]) -> None:
     on_disk = {
-        str(p.relative_to(SAMPLES)): p.read_bytes()
-        for p in SAMPLES.rglob("*")
-        if p.is_file() and p.name != "README.md"
+        str(p.relative_to(SAMPLES)): p.read_bytes() for p in SAMPLES.rglob("*") if p.is_file() and p.name != "README.md"
     }
     stale = sorted(set(on_disk) ^ set(generated))
     assert not stale, f"run `python -m flows.demo_site write-samples samples/`: {stale[:5]}"
@@ -126,9 +124,7 @@ def _news_article(blocks: list) -> dict:
     raise AssertionError("no NewsArticle")
 
 
-def test_pages_carry_valid_json_ld_opengraph_and_canonical(
-    manifest: dict, generated: dict[str, bytes]
-) -> None:
+def test_pages_carry_valid_json_ld_opengraph_and_canonical(manifest: dict, generated: dict[str, bytes]) -> None:
     styles = set()
     for entry in _pages(manifest):
         html = generated[entry["locator"]].decode()

@@ -61,9 +61,7 @@ def test_feeds_parse_and_every_item_is_a_page(site: DemoSite, client: httpx.Clie
     kinds = []
     for base in site.outlet_urls():
         home = client.get(base + "/")
-        feed_url = next(
-            u for u in (f"{base}/rss.xml", f"{base}/atom.xml") if client.get(u).status_code == 200
-        )
+        feed_url = next(u for u in (f"{base}/rss.xml", f"{base}/atom.xml") if client.get(u).status_code == 200)
         feed = client.get(feed_url)
         kinds.append(feed.headers["content-type"].split(";")[0])
         parsed = feedparser.parse(feed.content)

@@ -22,9 +22,7 @@ def _dump(name: str) -> str:
 def test_two_story_dump_gives_every_field_of_both_stories() -> None:
     first, second = parse_dump(_dump("harbour-two-stories.txt"), locator="dump.txt", source="gazette")
 
-    assert (
-        first.title == "Port authority approves night shipping lane as Karsvik seeks faster cargo clearance"
-    )
+    assert first.title == "Port authority approves night shipping lane as Karsvik seeks faster cargo clearance"
     assert first.updated_at == "2025-03-04"
     assert first.published_at is None
     assert first.dateline == "KARSVIK"
@@ -33,8 +31,7 @@ def test_two_story_dump_gives_every_field_of_both_stories() -> None:
         "Pilots' union calls the plan 'workable but tight'",
     ]
     assert first.image_caption == (
-        "Harbour pilots guide a container vessel into the Karsvik outer basin on March 3, 2025."
-        " (Harbour Office)"
+        "Harbour pilots guide a container vessel into the Karsvik outer basin on March 3, 2025. (Harbour Office)"
     )
     assert first.body.startswith("The Karsvik port authority on Tuesday approved")
     assert first.body.endswith("tug availability after midnight.")
@@ -64,10 +61,7 @@ def test_variations_published_wording_no_bullets_no_repeat_and_credited_caption(
     )
 
     assert path.title == "Volunteers clear storm debris from coastal path"
-    assert (
-        path.image_caption
-        == "A volunteer carries a fallen branch along the coastal path near Eskholm. (Supplied)"
-    )
+    assert path.image_caption == "A volunteer carries a fallen branch along the coastal path near Eskholm. (Supplied)"
     assert (path.published_at, path.updated_at) == ("2025-07-14", "2025-07-15")
     assert path.dateline == "ESKHOLM"
     assert path.body.startswith("More than two hundred volunteers")
@@ -117,19 +111,14 @@ def test_the_users_seed_dump() -> None:
     assert (first.published_at, second.published_at) == (None, None)
     assert (first.dateline, second.dateline) == ("ISLAMABAD", "ISLAMABAD")
     assert first.summary == [
-        "Pakistan recognizes commitment to ensuring safety of Chinese workers,"
-        " calls it ‘foremost responsibility’",
+        "Pakistan recognizes commitment to ensuring safety of Chinese workers, calls it ‘foremost responsibility’",
         "President Zardari meets Chinese Premier Li Qiang, seeks enhanced people-to-people exchanges",
     ]
     assert second.summary == [
-        "Pakistani officials, Binance team discuss coordination between Islamabad,"
-        " local banks and global exchanges",
-        "Pakistan has attempted to tap into growing crypto market to curb illicit transactions,"
-        " improve oversight",
+        "Pakistani officials, Binance team discuss coordination between Islamabad, local banks and global exchanges",
+        "Pakistan has attempted to tap into growing crypto market to curb illicit transactions, improve oversight",
     ]
-    assert first.image_caption is not None and first.image_caption.startswith(
-        "Pakistani President Asif Ali Zardari"
-    )
+    assert first.image_caption is not None and first.image_caption.startswith("Pakistani President Asif Ali Zardari")
     assert first.image_caption not in first.body
     assert "Li Qiang in Beijing, China, on February 5" not in first.body
     assert second.image_caption is None
@@ -144,9 +133,7 @@ def test_the_users_seed_dump() -> None:
 
 _LINE = st.one_of(
     st.text(max_size=60),
-    st.sampled_from(
-        ["", "Short Url", "Follow", "  • a bullet", "ISLAMABAD: text", "Updated 06 February 2025"]
-    ),
+    st.sampled_from(["", "Short Url", "Follow", "  • a bullet", "ISLAMABAD: text", "Updated 06 February 2025"]),
     st.builds(
         "{} {} {} {}".format,
         st.sampled_from(["Updated", "Published", "updated:", "Last updated"]),
@@ -192,9 +179,7 @@ _SENTENCES = _WORDS.map(lambda words: words[0].upper() + words[1:] + ".")
 @settings(max_examples=100, deadline=None)
 @given(
     st.lists(
-        st.tuples(
-            _WORDS, st.lists(_WORDS, max_size=2), st.lists(_SENTENCES, min_size=1, max_size=4), st.booleans()
-        ),
+        st.tuples(_WORDS, st.lists(_WORDS, max_size=2), st.lists(_SENTENCES, min_size=1, max_size=4), st.booleans()),
         min_size=1,
         max_size=4,
         unique_by=lambda story: story[0].casefold(),
@@ -213,9 +198,7 @@ def test_generated_dumps_round_trip_headlines_bullets_and_bodies(
             "Follow",
             "",
         ]
-        chunks.append(
-            "\n".join([*header, headline, "", *(f"  • {b}" for b in bullets), "", "\n\n".join(paragraphs)])
-        )
+        chunks.append("\n".join([*header, headline, "", *(f"  • {b}" for b in bullets), "", "\n\n".join(paragraphs)]))
     records = parse_dump("\n\n\n".join(chunks), locator="gen")
 
     assert [r.title for r in records] == [story[0] for story in stories]

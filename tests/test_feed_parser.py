@@ -30,10 +30,7 @@ def test_rss20_items_with_full_text_standfirst_authors_and_categories() -> None:
     assert result.self_url == "https://gazette.example/feed.xml"
     assert result.language == "en"
     assert result.updated_at == "2025-03-04T18:00:00+01:00"
-    assert (
-        FeedLink("https://gazette.example/feed.json", "application/feed+json", "JSON Feed")
-        in result.alternates
-    )
+    assert FeedLink("https://gazette.example/feed.json", "application/feed+json", "JSON Feed") in result.alternates
     assert len(result.records) == 2  # the third item has nothing to read
 
     lane, tram = result.records
@@ -72,9 +69,7 @@ def test_atom_entries_keep_offsets_html_titles_and_language() -> None:
     assert path.updated_at == "2025-07-15T07:05:00+02:00"
     assert path.authors == ["Sigrid Aune", "Per Holm"]  # "By" dropped, e-mail not a name
     assert path.summary == ["Over to hundre frivillige ryddet stormskader i helgen."]
-    assert (
-        path.body == "Over to hundre frivillige ryddet kyststien etter stormen.\n\nStien åpner igjen fredag."
-    )
+    assert path.body == "Over to hundre frivillige ryddet kyststien etter stormen.\n\nStien åpner igjen fredag."
     assert (path.dateline, path.section, path.tags) == ("ESKHOLM", "Lokalt", ["Lokalt"])
     assert (short.published_at, short.updated_at) == (None, "2025-07-15")
     assert short.summary == ["Fergen går som normalt."]
@@ -144,9 +139,7 @@ def test_http_charset_header_decides_an_undeclared_document() -> None:
     text = "<rss version='2.0'><channel><title>Caf\u00e9 \u201cnews\u201d</title></channel></rss>"
     content = text.encode("windows-1252")
 
-    declared = parse_feed(
-        content, locator="x", headers={"Content-Type": "application/rss+xml; charset=windows-1252"}
-    )
+    declared = parse_feed(content, locator="x", headers={"Content-Type": "application/rss+xml; charset=windows-1252"})
     assert (declared.title, declared.encoding, declared.wellformed) == (
         "Caf\u00e9 \u201cnews\u201d",
         "windows-1252",
@@ -177,9 +170,7 @@ def test_http_charset_header_decides_an_undeclared_document() -> None:
         ),
         (b'<!DOCTYPE r [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd"> %p;]><rss/>', "xml_attack"),
         (
-            '<?xml version="1.0" encoding="utf-16"?><!DOCTYPE r [<!ENTITY a "x">]><rss>&a;</rss>'.encode(
-                "utf-16"
-            ),
+            '<?xml version="1.0" encoding="utf-16"?><!DOCTYPE r [<!ENTITY a "x">]><rss>&a;</rss>'.encode("utf-16"),
             "xml_attack",
         ),
     ],
@@ -227,9 +218,7 @@ def test_deeply_nested_markup_inside_an_item_still_parses() -> None:
 def test_sniffing_recognises_every_fixture_and_nothing_else() -> None:
     for path in FIXTURES.iterdir():
         assert looks_like_feed(path.read_bytes()), path.name
-    assert looks_like_feed(
-        codecs.BOM_UTF16_LE + "<?xml version='1.0'?>\n<!-- c --><feed/>".encode("utf-16-le")
-    )
+    assert looks_like_feed(codecs.BOM_UTF16_LE + "<?xml version='1.0'?>\n<!-- c --><feed/>".encode("utf-16-le"))
     assert not looks_like_feed(b"<!DOCTYPE html><html><head><title>x</title></head></html>")
     assert not looks_like_feed(b'{"title": "plain JSON"}')
     assert not looks_like_feed(b"Headline\n\nUpdated 06 February 2025\n")

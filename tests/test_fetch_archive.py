@@ -13,9 +13,7 @@ T0 = datetime(2025, 2, 6, 9, 30, tzinfo=UTC)
 
 
 def put(archive: RawArchive, url: str, body: bytes, at: datetime) -> str:
-    return archive.put(
-        url=url, final_url=url, status_code=200, headers={"etag": "x"}, body=body, fetched_at=at
-    )
+    return archive.put(url=url, final_url=url, status_code=200, headers={"etag": "x"}, body=body, fetched_at=at)
 
 
 def test_same_body_is_stored_once_and_read_back(tmp_path: Path) -> None:

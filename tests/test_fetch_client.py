@@ -140,9 +140,7 @@ def test_silent_server_times_out(server: ScriptedServer, tmp_path: Path) -> None
     assert (result.error, result.body) == ("timeout", None)
 
 
-def test_one_byte_per_second_drip_is_cut_off_by_the_total_deadline(
-    server: ScriptedServer, tmp_path: Path
-) -> None:
+def test_one_byte_per_second_drip_is_cut_off_by_the_total_deadline(server: ScriptedServer, tmp_path: Path) -> None:
     server.route("/drip", Reply(body=b"x" * 60, drip_s=1.0))
     settings = fast_settings(tmp_path, deadline_s=1.5, max_attempts=1, respect_robots=False)
     (result,) = fetch_all(settings, server.url("/drip"))
@@ -157,9 +155,7 @@ def test_declared_4_gib_body_is_refused_from_its_header(server: ScriptedServer, 
     assert peak < MEMORY_BOUND
 
 
-def test_undeclared_4_gib_body_is_cut_at_the_cap_while_streaming(
-    server: ScriptedServer, tmp_path: Path
-) -> None:
+def test_undeclared_4_gib_body_is_cut_at_the_cap_while_streaming(server: ScriptedServer, tmp_path: Path) -> None:
     server.route("/huge", Reply(body=repeat_bytes(b"<p>" * 21846, 4 * GiB), chunked=True))
     (result,), peak = peak_memory_of(lambda: fetch_all(fast_settings(tmp_path), server.url("/huge")))
     assert (result.error, result.body) == ("too_large", None)
@@ -191,13 +187,9 @@ def test_compression_bombs_end_as_decompression_bomb_in_bounded_memory(
         ("zstd", lambda data: zstandard.ZstdCompressor().compress(data)),
     ],
 )
-def test_ordinary_compressed_pages_are_decoded(
-    server: ScriptedServer, tmp_path: Path, coding: str, encode
-) -> None:
+def test_ordinary_compressed_pages_are_decoded(server: ScriptedServer, tmp_path: Path, coding: str, encode) -> None:
     page = PAGE * 500
-    server.route(
-        "/page", Reply(headers={"Content-Type": "text/html", "Content-Encoding": coding}, body=encode(page))
-    )
+    server.route("/page", Reply(headers={"Content-Type": "text/html", "Content-Encoding": coding}, body=encode(page)))
     (result,) = fetch_all(fast_settings(tmp_path), server.url("/page"))
     assert (result.error, result.body) == (None, page)
     assert result.bytes < len(page)  # counted on the wire, compressed
@@ -219,9 +211,7 @@ def test_redirect_chain_longer_than_five_is_refused(server: ScriptedServer, tmp_
     assert len(server.hits("/r5")) == 1 and not server.hits("/r6")
 
 
-def test_redirect_to_ftp_is_refused_and_relative_redirects_are_followed(
-    server: ScriptedServer, tmp_path: Path
-) -> None:
+def test_redirect_to_ftp_is_refused_and_relative_redirects_are_followed(server: ScriptedServer, tmp_path: Path) -> None:
     server.route("/to-ftp", redirect("ftp://example.com/file.txt"))
     server.route("/old", redirect("/new", status=301))
     server.route("/new", Reply(body=PAGE))
@@ -237,16 +227,12 @@ def test_redirect_to_ftp_is_refused_and_relative_redirects_are_followed(
 
 def test_octet_stream_is_refused_before_its_body_is_read(server: ScriptedServer, tmp_path: Path) -> None:
     body = repeat_bytes(b"\x00" * 65536, 4 * GiB)
-    server.route(
-        "/blob", Reply(headers={"Content-Type": "application/octet-stream"}, body=body, chunked=True)
-    )
+    server.route("/blob", Reply(headers={"Content-Type": "application/octet-stream"}, body=body, chunked=True))
     (result,) = fetch_all(fast_settings(tmp_path), server.url("/blob"))
     assert (result.error, result.bytes, result.body) == ("binary_content", 0, None)
 
 
-def test_binary_body_mislabelled_as_html_is_refused_by_its_magic_bytes(
-    server: ScriptedServer, tmp_path: Path
-) -> None:
+def test_binary_body_mislabelled_as_html_is_refused_by_its_magic_bytes(server: ScriptedServer, tmp_path: Path) -> None:
     server.route("/fake", Reply(body=b"%PDF-1.7\n" + b"x" * 5000))
     (result,) = fetch_all(fast_settings(tmp_path), server.url("/fake"))
     assert result.error == "binary_content"
@@ -254,9 +240,7 @@ def test_binary_body_mislabelled_as_html_is_refused_by_its_magic_bytes(
 
 def test_utf8_declared_windows_1252_page_comes_out_right(server: ScriptedServer, tmp_path: Path) -> None:
     text = "<html><body><p>It\u2019s a caf\u00e9 \u2013 \u201cquoted\u201d</p></body></html>"
-    server.route(
-        "/cp1252", Reply(headers={"Content-Type": "text/html; charset=utf-8"}, body=text.encode("cp1252"))
-    )
+    server.route("/cp1252", Reply(headers={"Content-Type": "text/html; charset=utf-8"}, body=text.encode("cp1252")))
     (result,) = fetch_all(fast_settings(tmp_path), server.url("/cp1252"))
     decoded, encoding = decode_text(result.body, result.content_type)
     assert decoded == text and encoding == "cp1252"

@@ -48,9 +48,7 @@ def test_sitemap_index_leads_to_google_news_entries(server: ScriptedServer, tmp_
 
     (top,) = fetch_all(settings, server.url("/sitemap.xml"))
     children = parse_sitemap(top.body).sitemaps
-    entries = [
-        entry for child in fetch_all(settings, *children) for entry in parse_sitemap(child.body).entries
-    ]
+    entries = [entry for child in fetch_all(settings, *children) for entry in parse_sitemap(child.body).entries]
 
     assert children == [server.url("/news.xml"), server.url("/archive.xml.gz")]
     assert [(e.url, e.title, e.publication_date) for e in entries] == [

@@ -98,9 +98,7 @@ def test_binary_sniffing() -> None:
     assert not looks_binary("<p>caf\u00e9</p>".encode("utf-16")) and not looks_binary(b"<html>")
 
 
-def run_gate(
-    gate: HostGate, hosts: list[str], hold: dict[str, float] | None = None
-) -> list[tuple[str, float]]:
+def run_gate(gate: HostGate, hosts: list[str], hold: dict[str, float] | None = None) -> list[tuple[str, float]]:
     """Enter the gate once per host name (concurrently), holding the slot `hold[host]` seconds;
     return (host, start time) in start order."""
     starts: list[tuple[str, float]] = []

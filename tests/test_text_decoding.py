@@ -43,17 +43,15 @@ def test_meta_charset_is_used_without_a_header(declaration: bytes) -> None:
 
 
 def test_xml_declaration_is_used() -> None:
-    body = '<?xml version="1.0" encoding="ISO-8859-15"?><rss><title>\u20ac 5</title></rss>'.encode(
-        "iso-8859-15"
-    )
+    body = '<?xml version="1.0" encoding="ISO-8859-15"?><rss><title>\u20ac 5</title></rss>'.encode("iso-8859-15")
     text, encoding = decode_text(body, "application/xml")
     assert "\u20ac 5" in text and encoding == "iso8859-15"
 
 
 def test_unknown_label_and_no_declaration_fall_back_to_detection() -> None:
-    body = (
-        "<p>" + "Les \u00e9l\u00e8ves \u00e9tudient \u00e0 l'\u00e9cole fran\u00e7aise. " * 20 + "</p>"
-    ).encode("cp1252")
+    body = ("<p>" + "Les \u00e9l\u00e8ves \u00e9tudient \u00e0 l'\u00e9cole fran\u00e7aise. " * 20 + "</p>").encode(
+        "cp1252"
+    )
     text, encoding = decode_text(body, "text/html; charset=x-no-such-charset")
     assert "\u00e9l\u00e8ves" in text and encoding == "cp1252"
 

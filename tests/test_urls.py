@@ -35,9 +35,7 @@ def test_tracked_and_clean_links_to_one_story_agree() -> None:
     assert normalise_url(tracked) == normalise_url("https://WWW.arabnews.pk/node/123")
 
 
-@pytest.mark.parametrize(
-    "junk", ["", "not a url", "/relative/path", "http://[::1", "mailto:a@b.c", "http://h:99999/"]
-)
+@pytest.mark.parametrize("junk", ["", "not a url", "/relative/path", "http://[::1", "mailto:a@b.c", "http://h:99999/"])
 def test_junk_never_raises(junk: str) -> None:
     assert normalise_url(junk) == junk.strip()
 

@@ -93,9 +93,7 @@ def normalise_chunk(
     frame.rejects.extend(
         Reject(source, locator, "enrich", reason, detail)
         for story_id_, reason, detail in enrichment.rejects
-        for source, locator in stories.filter(pl.col("story_id") == story_id_)
-        .select("source", "locator")
-        .rows()
+        for source, locator in stories.filter(pl.col("story_id") == story_id_).select("source", "locator").rows()
     )
     batch = build_star(
         frame,

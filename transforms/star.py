@@ -182,9 +182,9 @@ def _collapse(stories: pl.DataFrame) -> pl.DataFrame:
     merged = ordered.group_by("story_id", maintain_order=True).agg(
         [_first_present(c, t) for c, t in STORY_SCHEMA.items() if c != "story_id"]
     )
-    merged = merged.with_columns(
-        pl.col(c).fill_null([]) for c in ("summary", "authors", "tags")
-    ).with_columns(pl.col("body").fill_null(""))
+    merged = merged.with_columns(pl.col(c).fill_null([]) for c in ("summary", "authors", "tags")).with_columns(
+        pl.col("body").fill_null("")
+    )
     hashes = [
         content_hash(r["headline"] or "", "\n".join(r["summary"]), r["dateline"] or "", r["body"])
         for r in merged.select("headline", "summary", "dateline", "body").iter_rows(named=True)
@@ -211,9 +211,7 @@ def build_stories(records: list[StoryRecord], seen_at: datetime) -> StoryFrame:
         keep.append(problem is None)
         if problem:
             rejects.append(Reject(row["source"], row["locator"], "normalise", *problem))
-    stories = collapsed.filter(pl.Series(keep, dtype=pl.Boolean())).with_columns(
-        duplicate_of=pl.lit(None, pl.Int64())
-    )
+    stories = collapsed.filter(pl.Series(keep, dtype=pl.Boolean())).with_columns(duplicate_of=pl.lit(None, pl.Int64()))
     return StoryFrame(stories, frame.height - collapsed.height, rejects)
 
 
@@ -312,9 +310,7 @@ class EnrichmentFrames:
 
 
 def _with_story_keys(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_columns(
-        pl.Series("story_key", [stable_key(s) for s in frame["story_id"]], dtype=pl.Int64())
-    )
+    return frame.with_columns(pl.Series("story_key", [stable_key(s) for s in frame["story_id"]], dtype=pl.Int64()))
 
 
 def _entity_frames(entities: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -357,9 +353,7 @@ def build_star(story_frame: StoryFrame, enrichment: EnrichmentFrames | None = No
             "country_code": pl.String(),
         }
     )
-    bridge_entity = pl.DataFrame(
-        schema={"story_key": pl.Int64(), "entity_key": pl.Int64(), "mentions": pl.Int32()}
-    )
+    bridge_entity = pl.DataFrame(schema={"story_key": pl.Int64(), "entity_key": pl.Int64(), "mentions": pl.Int32()})
     quotes = pl.DataFrame(
         schema={
             "story_key": pl.Int64(),
@@ -368,9 +362,7 @@ def build_star(story_frame: StoryFrame, enrichment: EnrichmentFrames | None = No
             "speaker_name": pl.String(),
         }
     )
-    mentions = pl.DataFrame(
-        schema={"story_key": pl.Int64(), "mentioned_date": pl.Date(), "phrase": pl.String()}
-    )
+    mentions = pl.DataFrame(schema={"story_key": pl.Int64(), "mentioned_date": pl.Date(), "phrase": pl.String()})
     if enrichment is not None:
         dim_entity, bridge_entity = _entity_frames(enrichment.entities)
         dim_topic = pl.concat([dim_topic, _iptc_dim(enrichment.iptc)], how="vertical_relaxed")

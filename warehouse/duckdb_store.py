@@ -46,9 +46,7 @@ _LOCK_HINT = re.compile(r"Conflicting lock is held in (?P<holder>.+?)(?: \(PID (
 
 def _lock_message(path: Path, error: duckdb.Error) -> str:
     match = _LOCK_HINT.search(str(error))
-    holder = (
-        f" by {match['holder'].strip()}" + (f" (PID {match['pid']})" if match["pid"] else "") if match else ""
-    )
+    holder = f" by {match['holder'].strip()}" + (f" (PID {match['pid']})" if match["pid"] else "") if match else ""
     return f"warehouse {path} is locked{holder}; close that session or wait, then retry"
 
 
@@ -339,9 +337,7 @@ class DuckDBWarehouse:
         if fetches is not None and fetches.height:
             con.register("stage_fetch", fetches.with_columns(run_id=pl.lit(run_id)).to_arrow())
             columns = ", ".join(fetches.columns)
-            con.execute(
-                f"INSERT INTO etl_fetch (run_id, {columns}) SELECT run_id, {columns} FROM stage_fetch"
-            )
+            con.execute(f"INSERT INTO etl_fetch (run_id, {columns}) SELECT run_id, {columns} FROM stage_fetch")
         if rejects:
             frame = pl.DataFrame([asdict(r) for r in rejects], schema=_REJECT_COLUMNS)
             con.register("stage_reject", frame.to_arrow())
@@ -405,6 +401,4 @@ def ensure_writable(path: Path) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
-        raise WarehouseError(
-            f"warehouse folder {folder} is not writable: {error.strerror or error}"
-        ) from None
+        raise WarehouseError(f"warehouse folder {folder} is not writable: {error.strerror or error}") from None

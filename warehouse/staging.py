@@ -92,8 +92,7 @@ class Staging:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         frames = {n: pl.read_parquet(folder / f"{n}.parquet") for n in _FRAMES}
         extras = {
-            n: pl.read_parquet(folder / f"{n}.parquet") if (folder / f"{n}.parquet").exists() else None
-            for n in _EXTRAS
+            n: pl.read_parquet(folder / f"{n}.parquet") if (folder / f"{n}.parquet").exists() else None for n in _EXTRAS
         }
         batch = StarBatch(**frames, duplicates_collapsed=manifest["duplicates_collapsed"])
         rejects = [Reject(**r) for r in manifest["rejects"]]

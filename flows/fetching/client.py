@@ -110,9 +110,7 @@ class Fetcher:
             trust_env=True,
             follow_redirects=False,
             limits=limits,
-            timeout=httpx.Timeout(
-                self.settings.deadline_s, connect=self.settings.connect_timeout_s, pool=None
-            ),
+            timeout=httpx.Timeout(self.settings.deadline_s, connect=self.settings.connect_timeout_s, pool=None),
             headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         )
         return self
@@ -179,13 +177,9 @@ class Fetcher:
         result.body = response.body
         result.not_modified = response.status_code == 304
         result.etag = headers.get("etag") or (request.etag if result.not_modified else None)
-        result.last_modified = headers.get("last-modified") or (
-            request.last_modified if result.not_modified else None
-        )
+        result.last_modified = headers.get("last-modified") or (request.last_modified if result.not_modified else None)
         status = response.status_code
-        result.error = (
-            http_error(status) if status >= 400 or (300 <= status < 400 and status != 304) else None
-        )
+        result.error = http_error(status) if status >= 400 or (300 <= status < 400 and status != 304) else None
 
     async def _follow(
         self,
@@ -244,9 +238,7 @@ class Fetcher:
         """
         scratch = FetchResult(url=robots_url)
         try:
-            response = await self._follow(
-                robots_url, None, scratch, self.settings.robots_max_bytes, lenient=True
-            )
+            response = await self._follow(robots_url, None, scratch, self.settings.robots_max_bytes, lenient=True)
         except _Failure as failure:
             return (_UNAVAILABLE, None) if failure.code in _REDIRECT_FAILURES else (None, None)
         return response.status_code, response.body
@@ -288,9 +280,7 @@ class Fetcher:
                 break
         result.bytes += discarded
 
-    async def _read_body(
-        self, http_response: httpx.Response, result: FetchResult, limit: int, lenient: bool
-    ) -> bytes:
+    async def _read_body(self, http_response: httpx.Response, result: FetchResult, limit: int, lenient: bool) -> bytes:
         """Stream raw bytes through a bounded decoder; refuse binary and oversize bodies early.
 
         `lenient` (robots.txt) keeps the first `limit` bytes of an oversize body and skips the

@@ -183,9 +183,7 @@ class ZstdDecoder(_CompressedDecoder):
     def __init__(self, budget: _Budget) -> None:
         self._budget = budget
         self._sink = _ZstdSink(budget)
-        self._writer = zstandard.ZstdDecompressor().stream_writer(
-            self._sink, write_size=_CHUNK, write_return_read=True
-        )
+        self._writer = zstandard.ZstdDecompressor().stream_writer(self._sink, write_size=_CHUNK, write_return_read=True)
 
     def _step(self, data: bytes) -> bytes:
         try:

@@ -256,7 +256,5 @@ PLACE_BY_NAME: dict[str, Place] = {
 }
 # One pass finds every place name; longest first so "South Africa" wins over shorter names.
 PLACE_NAME_PATTERN = re.compile(
-    r"(?<![\w-])("
-    + "|".join(re.escape(n) for n in sorted(PLACE_BY_NAME, key=len, reverse=True))
-    + r")(?![\w-])"
+    r"(?<![\w-])(" + "|".join(re.escape(n) for n in sorted(PLACE_BY_NAME, key=len, reverse=True)) + r")(?![\w-])"
 )

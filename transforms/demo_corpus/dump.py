@@ -16,6 +16,7 @@ from transforms.demo_corpus.story import MONTHS, Story
 
 NBSP = "\u00a0"
 
+
 def dump_day(item: Story) -> date:
     """The day a dump prints as "Updated …": the last change, by the outlet's local calendar."""
     moment = item.updated or item.published

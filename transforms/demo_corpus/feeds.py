@@ -106,16 +106,11 @@ def render_news_sitemap(cfg: CorpusConfig, site: Outlet, items: Sequence[StoryHe
 
 def render_sitemap_index(locations: Sequence[tuple[str, datetime | None]]) -> str:
     rows = "".join(
-        f"<sitemap><loc>{escape(loc)}</loc>"
-        + (f"<lastmod>{mod.isoformat()}</lastmod>" if mod else "")
-        + "</sitemap>\n"
+        f"<sitemap><loc>{escape(loc)}</loc>" + (f"<lastmod>{mod.isoformat()}</lastmod>" if mod else "") + "</sitemap>\n"
         for loc, mod in locations
     )
     return (
-        _XML_DECL
-        + '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        + rows
-        + "</sitemapindex>\n"
+        _XML_DECL + '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + rows + "</sitemapindex>\n"
     )
 
 

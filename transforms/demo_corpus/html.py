@@ -127,9 +127,7 @@ def _chrome_header(cfg: CorpusConfig, item: Story) -> str:
 def _byline(item: Story) -> str:
     if not item.authors:
         return ""
-    names = [
-        f'<a rel="author" href="/author/{n.lower().replace(" ", "-")}">{escape(n)}</a>' for n in item.authors
-    ]
+    names = [f'<a rel="author" href="/author/{n.lower().replace(" ", "-")}">{escape(n)}</a>' for n in item.authors]
     joined = " and ".join(names)
     agency = ", Meridian Wire" if item.is_wire else ""
     return f'<div class="byline">By {joined}{agency}</div>\n'
@@ -146,8 +144,7 @@ def _dates(item: Story) -> str:
     )
     if item.updated:
         text += (
-            f' <time class="updated" datetime="{item.updated.isoformat()}">'
-            f"Updated {display_time(item.updated)}</time>"
+            f' <time class="updated" datetime="{item.updated.isoformat()}">Updated {display_time(item.updated)}</time>'
         )
     return f'<div class="dates">{text}</div>\n'
 
@@ -196,9 +193,7 @@ def render_article(cfg: CorpusConfig, item: Story, related: Sequence[StoryHead] 
     ]
     if not legacy:
         head += _meta_tags(cfg, item)
-        head.append(
-            f'<script type="application/ld+json">\n{_json_ld(_article_json_ld(cfg, item))}\n</script>'
-        )
+        head.append(f'<script type="application/ld+json">\n{_json_ld(_article_json_ld(cfg, item))}\n</script>')
     inline, related_list = _related_box(cfg, related)
     paragraphs = [f"<p>{escape(p)}</p>\n" for p in item.paragraphs]
     if inline and len(paragraphs) > 3:

@@ -30,15 +30,9 @@ def _count(pattern: str, text: str) -> int:
 def mentions(item: Story) -> dict[str, list[dict[str, Any]]]:
     body = item.body
     people = [{"name": p.name, "mentions": _count(p.surname, body)} for p in item.people]
-    orgs = [
-        {"name": o.name, "acronym": o.acronym, "mentions": _count(o.acronym, body)}
-        for o in item.organizations
-    ]
+    orgs = [{"name": o.name, "acronym": o.acronym, "mentions": _count(o.acronym, body)} for o in item.organizations]
     hits = Counter(PLACE_NAME_PATTERN.findall(body))
-    places = [
-        {"name": name, "country_code": PLACE_BY_NAME[name].code, "mentions": hits[name]}
-        for name in sorted(hits)
-    ]
+    places = [{"name": name, "country_code": PLACE_BY_NAME[name].code, "mentions": hits[name]} for name in sorted(hits)]
     return {
         "people": [p for p in people if p["mentions"]],
         "organizations": [o for o in orgs if o["mentions"]],

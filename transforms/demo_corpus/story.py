@@ -445,9 +445,7 @@ def _make_head(
         **_figures(rng),
     }
     headline = rng.choice(text.headlines if dated else EXPLAINER_HEADLINES).format(**slots)
-    tags = (text.label, place.country, org.acronym, p1.name) + (
-        (other.country,) if rng.random() < 0.5 else ()
-    )
+    tags = (text.label, place.country, org.acronym, p1.name) + ((other.country,) if rng.random() < 0.5 else ())
     updated = None
     if dump and rng.random() < 0.3:
         updated = published + timedelta(days=1)

@@ -33,9 +33,7 @@ def gunzip_bounded(content: bytes, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
 
 def _looks_like_html(head: bytes) -> bool:
     lowered = head.lower()
-    return (
-        b"<html" in lowered or b"<!doctype html" in lowered or b"<body" in lowered or b"<article" in lowered
-    )
+    return b"<html" in lowered or b"<!doctype html" in lowered or b"<body" in lowered or b"<article" in lowered
 
 
 def parse_document(
@@ -56,9 +54,7 @@ def parse_document(
         raise ParseError("too_large", f"{len(content)} bytes is over the {MAX_DOCUMENT_BYTES} byte limit")
     head = content[:4096]
     if looks_like_feed(content):
-        records = parse_feed(
-            content, locator=locator, url=url, headers={"content-type": content_type or ""}
-        ).records
+        records = parse_feed(content, locator=locator, url=url, headers={"content-type": content_type or ""}).records
     elif _looks_like_html(head) or (content_type or "").startswith(("text/html", "application/xhtml")):
         records = [parse_article(content, locator=locator, url=url, default_tz=default_tz)]
     else:

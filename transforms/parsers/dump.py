@@ -158,9 +158,7 @@ def _header_at(lines: list[str], first_date: int, floor: int) -> _Header | None:
         elif line.strip() and not _is_chrome(line):
             break
         cursor += 1
-    candidates = (
-        i for i in range(first_date - 1, floor - 1, -1) if lines[i].strip() and not _is_chrome(lines[i])
-    )
+    candidates = (i for i in range(first_date - 1, floor - 1, -1) if lines[i].strip() and not _is_chrome(lines[i]))
     above = sorted(islice(candidates, _HEADER_LOOKBACK))
     repeat = cursor if cursor < len(lines) else None
     if not above:
@@ -179,9 +177,7 @@ def _header_at(lines: list[str], first_date: int, floor: int) -> _Header | None:
     )
 
 
-def _locate_headline(
-    lines: list[str], above: list[int], repeat: int | None, cursor: int
-) -> tuple[int, int, list[str]]:
+def _locate_headline(lines: list[str], above: list[int], repeat: int | None, cursor: int) -> tuple[int, int, list[str]]:
     """(headline index, header end, caption lines) for a date block with text lines `above` it.
 
     A headline repeated right after the date block pins the header exactly: the lines between

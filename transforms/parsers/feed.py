@@ -182,9 +182,7 @@ def _parse_xml_feed(content: bytes, *, locator: str, url: str | None, headers: d
         format=version or "unknown",
         title=_text_field(feed, "title"),
         link=_http_url(_raw(feed, "link"), url),
-        self_url=next(
-            (_http_url(link.get("href"), url) for link in links if link.get("rel") == "self"), None
-        ),
+        self_url=next((_http_url(link.get("href"), url) for link in links if link.get("rel") == "self"), None),
         language=language,
         published_at=_date(feed, "published") or _date(feed, "created"),
         updated_at=_date(feed, "updated"),
@@ -241,11 +239,7 @@ def _date(mapping: Mapping[str, Any], key: str) -> str | None:
     raw = _raw(mapping, key)
     if not isinstance(raw, str):
         return normalise_date(_raw(mapping, f"{key}_parsed"))
-    return (
-        normalise_date(raw)
-        or normalise_date(_raw(mapping, f"{key}_parsed"))
-        or normalise_date(_english_rfc822(raw))
-    )
+    return normalise_date(raw) or normalise_date(_raw(mapping, f"{key}_parsed")) or normalise_date(_english_rfc822(raw))
 
 
 def _english_rfc822(text: str) -> str | None:
@@ -327,9 +321,7 @@ def _json_item_record(
     title = _plain_text(item.get("title"))
     link = _http_url(_str(item.get("url")) or _str(item.get("external_url")), base)
     html = _str(item.get("content_html"))
-    body_paragraphs = (
-        html_paragraphs(html) if html else _plain_paragraphs(_str(item.get("content_text")) or "")
-    )
+    body_paragraphs = html_paragraphs(html) if html else _plain_paragraphs(_str(item.get("content_text")) or "")
     dateline, body = _body(body_paragraphs)
     summary = _standfirst(_plain_paragraphs(_str(item.get("summary")) or ""), body)
     if not (title or link or body or summary):
