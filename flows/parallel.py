@@ -14,6 +14,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -68,4 +69,13 @@ def map_slices(function: Callable[[Sequence[T]], R], items: Sequence[T]) -> list
     count = workers()
     if count == 1 or len(items) < MIN_PARALLEL_ITEMS:
         return [function(items)]
-    return list(_get_pool().map(function, split(items, count)))
+    slices = split(items, count)
+    try:
+        return list(_get_pool().map(function, slices))
+    except BrokenProcessPool:  # a worker died (killed, out of memory): start a fresh pool and try once more
+        _shutdown()
+    try:
+        return list(_get_pool().map(function, slices))
+    except BrokenProcessPool:  # it died again: finish this chunk in-process rather than lose the run
+        _shutdown()
+        return [function(items)]

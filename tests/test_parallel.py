@@ -1,0 +1,46 @@
+"""The run's worker pool: order kept, small inputs in-process, a dead worker costs a retry, not the run."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Sequence
+from functools import partial
+
+import pytest
+
+from flows import parallel
+
+
+def _pids(items: Sequence[int]) -> list[int]:
+    return [os.getpid() for _ in items]
+
+
+def _die_once(marker: str, items: Sequence[int]) -> list[int]:
+    """Kills its worker the first time it sees the marker file, as an out-of-memory kill would."""
+    if os.path.exists(marker):
+        os.unlink(marker)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return [i * 2 for i in items]
+
+
+def test_split_keeps_order_and_covers_everything() -> None:
+    slices = parallel.split(list(range(10)), 3)
+    assert [list(s) for s in slices] == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert parallel.split([1], 4) == [[1]]
+
+
+def test_small_inputs_stay_in_process() -> None:
+    assert parallel.map_slices(_pids, [1, 2, 3]) == [[os.getpid()] * 3]
+
+
+def test_a_killed_worker_is_replaced_and_the_slice_redone(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATELINE_WORKERS", "2")
+    marker = tmp_path / "kill-me"
+    marker.touch()
+    parallel._shutdown()  # a pool of this test's size
+    items = list(range(parallel.MIN_PARALLEL_ITEMS * 2))
+    results = parallel.map_slices(partial(_die_once, str(marker)), items)
+    assert [x for part in results for x in part] == [i * 2 for i in items]
+    assert not marker.exists()
+    parallel._shutdown()
