@@ -70,12 +70,12 @@ def map_slices(function: Callable[[Sequence[T]], R], items: Sequence[T]) -> list
     if count == 1 or len(items) < MIN_PARALLEL_ITEMS:
         return [function(items)]
     slices = split(items, count)
-    try:
-        return list(_get_pool().map(function, slices))
-    except BrokenProcessPool:  # a worker died (killed, out of memory): start a fresh pool and try once more
-        _shutdown()
-    try:
-        return list(_get_pool().map(function, slices))
-    except BrokenProcessPool:  # it died again: finish this chunk in-process rather than lose the run
-        _shutdown()
-        return [function(items)]
+    for _attempt in range(2):
+        try:
+            return list(_get_pool().map(function, slices))
+        except BrokenProcessPool:  # a worker died (killed, out of memory): a fresh pool, once more
+            _shutdown()
+        except RuntimeError:  # workers cannot start: a script calling the flow without a __main__ guard
+            _shutdown()
+            break
+    return [function(items)]  # finish this chunk in-process rather than lose the run
