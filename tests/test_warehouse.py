@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.test_star import page
@@ -76,7 +79,23 @@ def test_bridges_follow_the_story_version(store: DuckDBWarehouse) -> None:
 def test_migrations_are_recorded_once(store: DuckDBWarehouse) -> None:
     assert store.migrate() == []
     with store.read_only() as con:
-        assert con.execute("select version from schema_migrations").fetchall() == [(1,)]
+        assert con.execute("select version from schema_migrations order by 1").fetchall() == [(1,), (2,)]
+
+
+def test_a_new_run_abandons_dead_runs_but_not_live_ones(store: DuckDBWarehouse) -> None:
+    dead_pid = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead_pid.wait()
+    with duckdb.connect(str(store.path)) as con:
+        con.execute(
+            "insert into etl_run (run_id, started_at, status, host, pid) values "
+            "('killed', now(), 'running', ?, ?), ('live', now(), 'running', ?, ?), "
+            "('elsewhere', now(), 'running', 'another-machine', 1)",
+            [socket.gethostname(), dead_pid.pid, socket.gethostname(), os.getpid()],
+        )
+    store.start_run("new", None, SEEN)
+    with store.read_only() as con:
+        statuses = dict(con.execute("select run_id, status from etl_run").fetchall())
+    assert statuses == {"killed": "abandoned", "live": "running", "elsewhere": "running", "new": "running"}
 
 
 def test_a_held_lock_is_explained_in_one_line(store: DuckDBWarehouse) -> None:

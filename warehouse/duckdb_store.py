@@ -7,8 +7,10 @@ backoff when someone else (an analyst's notebook, the DuckDB CLI) holds it.
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -48,6 +50,22 @@ def _lock_message(path: Path, error: duckdb.Error) -> str:
     match = _LOCK_HINT.search(str(error))
     holder = f" by {match['holder'].strip()}" + (f" (PID {match['pid']})" if match["pid"] else "") if match else ""
     return f"warehouse {path} is locked{holder}; close that session or wait, then retry"
+
+
+_HOST = socket.gethostname()
+
+
+def _process_alive(pid: int | None) -> bool:
+    """Whether a process of this machine still exists (runs recorded before pids were kept count as gone)."""
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
 
 
 def _is_lock_error(error: duckdb.Error) -> bool:
@@ -151,15 +169,22 @@ class DuckDBWarehouse:
                 raise WarehouseError(f"warehouse {self.path}: {str(error).splitlines()[0]}") from None
 
     def start_run(self, run_id: str, flow_run_id: str | None, started_at: datetime) -> None:
-        """Record the run; a run still 'running' from before was killed, and says so from now on."""
+        """Record the run. A run still 'running' whose process is gone was killed, and says so from now on;
+        one whose process lives (a concurrent run on this machine) is left alone. Runs recorded by
+        another machine cannot be checked and are left to finish or to be marked there."""
         with self._writer() as con:
+            running = con.execute("SELECT run_id, host, pid FROM etl_run WHERE status = 'running'").fetchall()
+            dead = [rid for rid, host, pid in running if host in (None, _HOST) and not _process_alive(pid)]
+            if dead:
+                con.execute(
+                    "UPDATE etl_run SET status = 'abandoned', "
+                    "message = 'the process stopped before the run finished' WHERE list_contains(?, run_id)",
+                    [dead],
+                )
             con.execute(
-                "UPDATE etl_run SET status = 'abandoned', message = 'the process stopped before the run finished' "
-                "WHERE status = 'running'"
-            )
-            con.execute(
-                "INSERT INTO etl_run (run_id, flow_run_id, started_at, status) VALUES (?, ?, ?, 'running')",
-                [run_id, flow_run_id, started_at],
+                "INSERT INTO etl_run (run_id, flow_run_id, started_at, status, host, pid) "
+                "VALUES (?, ?, ?, 'running', ?, ?)",
+                [run_id, flow_run_id, started_at, _HOST, os.getpid()],
             )
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, int], message: str | None) -> None:
