@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from time import struct_time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,8 +71,10 @@ def _from_iso(match: re.Match[str], default_tz: tzinfo | None) -> str | None:
         else:
             digits = tz_text.replace(":", "")
             hours, minutes = int(digits[1:3]), int(digits[3:5] or 0)
+            if hours > 23 or minutes > 59:
+                return None  # "-3000" or "+0060": not an offset any clock shows
             sign = -1 if digits[0] == "-" else 1
-            offset = datetime.strptime(f"{'+' if sign > 0 else '-'}{hours:02d}{minutes:02d}", "%z").tzinfo
+            offset = timezone(sign * timedelta(hours=hours, minutes=minutes))
     try:
         moment = datetime(
             day.year,
