@@ -134,6 +134,13 @@ def normalise_date(
     text = value.strip()
     if not text or len(text) > 200:
         return None
+    try:
+        return _from_text(text, zone)
+    except (ValueError, OverflowError):  # dates come from untrusted pages: what the readers missed is junk too
+        return None
+
+
+def _from_text(text: str, zone: tzinfo | None) -> str | None:
     match = _ISO.match(text)
     if match:
         return _from_iso(match, zone)
