@@ -15,6 +15,16 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SEEDS = SHARED / "seeds"
 CORPUS = SHARED / "corpus"
+# The views the contract promises analysts (sql/views/).
+CONTRACT_VIEWS = (
+    "v_topic_daily",
+    "v_topic_weekly",
+    "v_entity_daily",
+    "v_entity_cooccurrence",
+    "v_trending_topics",
+    "v_source_daily",
+    "v_story",
+)
 
 
 @pytest.fixture(scope="session")

@@ -17,20 +17,10 @@ from prefect.client.schemas.filters import (
 )
 
 from flows.ingest import ingest
+from tests.conftest import CONTRACT_VIEWS, REPO
 from warehouse.search import search
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
-
-REPO = Path(__file__).resolve().parents[1]
-VIEWS = (
-    "v_topic_daily",
-    "v_topic_weekly",
-    "v_entity_daily",
-    "v_entity_cooccurrence",
-    "v_trending_topics",
-    "v_source_daily",
-    "v_story",
-)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +62,7 @@ def test_summary_artifacts_are_attached_to_the_run(sample_run: tuple[str, Path])
 def test_every_view_answers_on_the_samples_and_search_finds_stories(sample_run: tuple[str, Path]) -> None:
     _, warehouse = sample_run
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        counts = {view: con.execute(f"select count(*) from {view}").fetchone()[0] for view in VIEWS}
+        counts = {view: con.execute(f"select count(*) from {view}").fetchone()[0] for view in CONTRACT_VIEWS}
         stories = con.execute("select count(*) from fact_story where duplicate_of is null").fetchone()[0]
         headline = con.execute("select headline from fact_story where duplicate_of is null limit 1").fetchone()[0]
         hits = search(con, headline, limit=3)

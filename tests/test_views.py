@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from tests.conftest import CONTRACT_VIEWS
 from warehouse.migrations import SQL_DIR, apply_migrations, view_files
 
 ANCHOR = date(2025, 3, 31)
@@ -168,15 +169,7 @@ def con(tmp_path_factory: pytest.TempPathFactory):
 
 def test_every_view_file_has_a_header_saying_what_a_row_is() -> None:
     names = {p.stem for p in view_files()}
-    assert {
-        "v_topic_daily",
-        "v_topic_weekly",
-        "v_entity_daily",
-        "v_entity_cooccurrence",
-        "v_trending_topics",
-        "v_source_daily",
-        "v_story",
-    } <= names
+    assert set(CONTRACT_VIEWS) <= names
     for path in view_files():
         text = path.read_text(encoding="utf-8")
         assert text.startswith(f"-- {path.stem}: one row per"), path.name
