@@ -39,6 +39,7 @@ from tests.fault_harness import (
     stories,
     write_sources,
 )
+from warehouse import summaries
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -168,6 +169,8 @@ def crash_and_rerun(reference: Reference, size: int, folder: Path, api_url: str,
         assert _duplicates(con) == reference.duplicates, "wire-copy links depend on where the kill fell"
         statuses = run_statuses(con)
     assert statuses == ["abandoned", "completed"], "the killed run must be recorded as abandoned"
+    with duckdb.connect(str(warehouse)) as con:
+        assert not any(summaries.drift(con).values()), "the views' summaries disagree with the stories"
     assert "Traceback" not in rerun.output, rerun.output[-3000:]
     return f"killed after {reference.pages.target} pages, {loaded_before}/{size} stories loaded; rerun completed"
 

@@ -10,6 +10,7 @@ import pytest
 
 from flows.ingest import ingest
 from tests.conftest import seed_files
+from warehouse.summaries import SUMMARY_TABLES
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -26,6 +27,7 @@ STAR_TABLES = (
     "bridge_story_author",
     "fact_quote",
     "fact_date_mention",
+    *SUMMARY_TABLES,
 )
 
 DUMP = """Harbour authority opens new container terminal in Gwadar

@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 
 from transforms.star import SIGNATURE_COLUMNS, Reject, StarBatch
+from warehouse import summaries
 from warehouse.backend import KnownStory, LoadResult, WarehouseError, WarehouseLocked
 from warehouse.migrations import apply_migrations
 
@@ -289,6 +290,11 @@ class DuckDBWarehouse:
             """
         )
         counts = dict(con.execute("SELECT status, count(*) FROM story_status GROUP BY status").fetchall())
+        changed = "SELECT story_key FROM story_status WHERE status <> 'unchanged'"
+        if batch.relinks.height:
+            con.register("stage_relink", batch.relinks.to_arrow())
+            changed += " UNION SELECT story_key FROM stage_relink"
+        summaries.track(con, changed)
         con.execute(
             f"""
             INSERT INTO fact_story ({_STORY_COLUMNS}, first_seen_at, version)
@@ -318,13 +324,13 @@ class DuckDBWarehouse:
             [seen_at],
         )
         if batch.relinks.height:
-            con.register("stage_relink", batch.relinks.to_arrow())
             con.execute(
                 "UPDATE fact_story f SET duplicate_of = r.duplicate_of FROM stage_relink r "
                 "WHERE f.story_key = r.story_key AND f.duplicate_of IS DISTINCT FROM r.duplicate_of"
             )
         self._merge_dimensions(con, batch)
         self._replace_children(con, batch)
+        summaries.refresh(con)
         return LoadResult(
             new=counts.get("new", 0), updated=counts.get("updated", 0), unchanged=counts.get("unchanged", 0)
         )

@@ -12,8 +12,12 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse import summaries
+
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[\w-]+\.sql$")
+# The migration that created the summary tables: a warehouse that already holds stories gets them filled.
+_SUMMARIES_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) ->
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(migration.sql)
+            if migration.version == _SUMMARIES_VERSION:
+                summaries.rebuild(con)
             con.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
                 [migration.version, migration.name],

@@ -3,25 +3,13 @@
 -- is one WHERE on entity_name. Wire copies are not counted.
 --   together        stories naming both
 --   entity_stories  stories naming the entity;  partner_stories: stories naming the partner
---   lift            together * N / (entity_stories * partner_stories), N = stories with any entity;
+--   lift            together * N / (entity_stories * partner_stories), N = all stories;
 --                   1 = as often as chance, > 1 = drawn together
 --   pmi             ln(lift); npmi = pmi / -ln(together / N), in [-1, 1] (1 = always together)
 -- Lift is noisy for rare entities: filter on `together` (e.g. >= 3) before ranking by it.
+-- Rows come from summary_entity_pair and summary_entity, which each merge keeps equal to the star schema (sql/summaries/).
 CREATE OR REPLACE VIEW v_entity_cooccurrence AS
-WITH story_entity AS (
-    SELECT DISTINCT b.story_key, b.entity_key
-    FROM bridge_story_entity b
-    JOIN fact_story s ON s.story_key = b.story_key
-    WHERE s.duplicate_of IS NULL
-),
-total AS (SELECT count(DISTINCT story_key)::DOUBLE AS n FROM story_entity),
-per_entity AS (SELECT entity_key, count(*) AS stories FROM story_entity GROUP BY entity_key),
-pairs AS (
-    SELECT a.entity_key, b.entity_key AS partner_key, count(*) AS together
-    FROM story_entity a
-    JOIN story_entity b ON a.story_key = b.story_key AND a.entity_key <> b.entity_key
-    GROUP BY ALL
-)
+WITH total AS (SELECT count(*)::DOUBLE AS n FROM fact_story WHERE duplicate_of IS NULL)
 SELECT
     p.entity_key,
     e.name AS entity_name,
@@ -37,9 +25,9 @@ SELECT
     round(CASE WHEN p.together = total.n THEN 1.0
                ELSE ln(p.together * total.n / (ea.stories * eb.stories)) / -ln(p.together / total.n) END, 4)
         AS npmi
-FROM pairs p
+FROM summary_entity_pair p
 CROSS JOIN total
-JOIN per_entity ea ON ea.entity_key = p.entity_key
-JOIN per_entity eb ON eb.entity_key = p.partner_key
+JOIN summary_entity ea ON ea.entity_key = p.entity_key
+JOIN summary_entity eb ON eb.entity_key = p.partner_key
 JOIN dim_entity e ON e.entity_key = p.entity_key
 JOIN dim_entity q ON q.entity_key = p.partner_key;

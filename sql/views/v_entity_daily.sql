@@ -1,19 +1,17 @@
 -- v_entity_daily: one row per (day, entity) with at least one story: stories that mention a person,
 -- organisation or place that day, and the total mentions across them. Day and wire-copy rule as in
 -- v_topic_daily (best-known publication day; republished wire copies not counted).
+-- Rows come from summary_entity_daily, which each merge keeps equal to the star schema (sql/summaries/).
 CREATE OR REPLACE VIEW v_entity_daily AS
 SELECT
-    strptime(s.date_key::VARCHAR, '%Y%m%d')::DATE AS day,
-    s.date_key,
+    strptime(d.date_key::VARCHAR, '%Y%m%d')::DATE AS day,
+    d.date_key,
     e.entity_key,
     e.name,
     e.entity_type,
     e.country_code,
-    count(DISTINCT s.story_key) AS stories,
-    sum(b.mentions)::BIGINT AS mentions,
-    count(DISTINCT s.source_key) AS sources
-FROM fact_story s
-JOIN bridge_story_entity b ON b.story_key = s.story_key
-JOIN dim_entity e ON e.entity_key = b.entity_key
-WHERE s.duplicate_of IS NULL
-GROUP BY ALL;
+    d.stories,
+    d.mentions,
+    d.sources
+FROM summary_entity_daily d
+JOIN dim_entity e ON e.entity_key = d.entity_key;
