@@ -90,7 +90,12 @@ def _from_iso(match: re.Match[str], default_tz: tzinfo | None) -> str | None:
     return _render(moment, default_tz)
 
 
-def _from_free_text(text: str, default_tz: tzinfo | None) -> str | None:
+def wall_clock(text: str) -> tuple[datetime, bool] | None:
+    """(the date and time `text` states, whether it states a time of day); None without a full day.
+
+    A month or a year alone is not a date. The result is naive unless the text writes an
+    offset ("GMT", "+0200"); zone names like "EST" are left to the caller, who knows the page.
+    """
     try:
         with warnings.catch_warnings():  # unknown zone names ("PKT") are treated as absent, not fatal
             warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
@@ -99,15 +104,23 @@ def _from_free_text(text: str, default_tz: tzinfo | None) -> str | None:
     except (ValueError, OverflowError, TypeError):
         return None
     if first.year != second.year or first.month != second.month or first.day != second.day:
-        return None  # a month or a year alone is not a publication date
+        return None
     years = {int(y) for y in _YEAR.findall(text)}
     if years and first.year not in years:
         return None  # fuzzy parsing built a year from other digits ("Oct. 31, 2023" read as 2031)
     has_time = (first.hour, first.minute) == (second.hour, second.minute)
+    return first, has_time
+
+
+def _from_free_text(text: str, default_tz: tzinfo | None) -> str | None:
+    read = wall_clock(text)
+    if read is None:
+        return None
+    moment, has_time = read
     if not has_time:
-        return first.date().isoformat() if _plausible(first.date()) else None
+        return moment.date().isoformat() if _plausible(moment.date()) else None
     try:
-        return _render(first, default_tz)
+        return _render(moment, default_tz)
     except ValueError:  # dateutil accepts offsets of a day or more ("-3000"), which no datetime can print
         return None
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from copy import deepcopy
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from htmldate import find_date
 from lxml.html import HtmlElement
 
-from transforms.parsers.dates import normalise_date
+from transforms.parsers.dates import normalise_date, to_utc
 from transforms.parsers.html.metadata import PageMetadata, as_text
+from transforms.parsers.html.shown import read_shown, shown_dates
+from transforms.parsers.html.site_zone import domain_country, in_site_zone, locale_country
 from transforms.parsers.html.text import clean
 
 _PUBLISHED_META = (
@@ -72,6 +74,9 @@ _MAX_OFFSET = timedelta(hours=14)
 _MAX_CANDIDATES = 12
 _ISO_LIKE = re.compile(r"^\s*\d{4,}-\d{1,2}-\d{1,2}")
 _QUARTER_HOUR = timedelta(minutes=15)
+_LABEL_ONLY = re.compile(
+    r"^(?:published|posted|updated|modified|last updated|date)(?:\s+(?:on|at))?\s*:?$", re.IGNORECASE
+)
 _PUBLISHED_CLASS = re.compile(r"publish|posted|date|time|byline|meta", re.IGNORECASE)
 
 
@@ -121,8 +126,18 @@ def _microdata_values(meta: PageMetadata, prop: str) -> list[str | None]:
     return [e.get("datetime") or e.get("content") or clean(e.text_content()) for e in meta.microdata.get(prop, ())]
 
 
-def _time_elements(tree: HtmlElement) -> list[str]:
-    """datetime attributes of <time> elements, those marked as publication first."""
+def _time_value(element: HtmlElement, value: str) -> str:
+    """A <time> datetime written without an offset, in the zone its own text names ("05:00 AM EST")."""
+    local = _naive_local(value)
+    shown = read_shown(element.text_content()) if local is not None else None
+    if shown is None or local is None:
+        return value
+    zone = next((z for z in shown.zones if shown.wall == local.replace(second=0)), None)
+    return local.replace(tzinfo=zone).isoformat(timespec="seconds") if zone else value
+
+
+def _time_elements(tree: HtmlElement) -> tuple[list[str], list[str]]:
+    """datetime attributes of <time> elements: (those marked as publication, the others)."""
     marked, others = [], []
     for element in tree.iter("time"):
         value = element.get("datetime")
@@ -132,8 +147,27 @@ def _time_elements(tree: HtmlElement) -> list[str]:
         parent = element.getparent()
         if parent is not None:
             label += f" {parent.get('class', '')}"
-        (marked if _PUBLISHED_CLASS.search(label) or element.get("pubdate") is not None else others).append(value)
-    return marked + others
+        published = _PUBLISHED_CLASS.search(label) or element.get("pubdate") is not None
+        (marked if published else others).append(_time_value(element, value))
+    return marked, others
+
+
+def _undeclared(url: str | None, shown_values: list[str], first_marked: str | None) -> str | None:
+    """The publication date of a page without declared metadata.
+
+    The URL's day (minted at publication) outranks <time> elements, which are as likely to
+    date a sidebar, and a <time> on the URL's day adds its precision. A full instant in the
+    <time> marked as the publication, one day off the URL's, wins: the URL was minted when the
+    story was filed, or in another zone than the one the page shows.
+    """
+    url_day = date_from_url(url)
+    if not url_day:
+        return shown_values[0] if shown_values else None
+    if first_marked and len(first_marked) > 10 and first_marked[10:11] == "T":
+        gap = abs(date.fromisoformat(first_marked[:10]) - date.fromisoformat(url_day))
+        if gap == timedelta(days=1) and to_utc(first_marked) is not None:
+            return first_marked
+    return next((v for v in shown_values if v.startswith(url_day)), url_day)
 
 
 def date_from_url(url: str | None) -> str | None:
@@ -152,8 +186,11 @@ def _visible(tree: HtmlElement, default_tz: str | None) -> tuple[str | None, str
     if body is None:
         return None, None
     published = updated = None
-    for element in body.iter("time", "span", "div", "p", "li"):
+    for element in body.iter("time", "span", "div", "p", "li", "dt", "th", "strong", "b"):
         text = clean(element.text or "")
+        follower = element.getnext()
+        if _LABEL_ONLY.match(text) and follower is not None:  # <dt>Date:</dt><dd>December 13, 2023</dd>
+            text = f"{text} {clean(follower.text_content())}"
         if not text or len(text) > 120:
             continue
         for match in _VISIBLE.finditer(text):
@@ -187,21 +224,16 @@ def extract_dates(
         *(as_text(v) for v in meta.article_values("dateCreated")),
         *(meta.first_meta(n) for n in _PUBLISHED_META),
     ]
-    shown = [*_microdata_values(meta, "datePublished"), *_time_elements(tree)][:_MAX_CANDIDATES]
+    marked, unmarked = _time_elements(tree)
+    shown = [*_microdata_values(meta, "datePublished"), *marked, *unmarked][:_MAX_CANDIDATES]
     raw_published = declared + shown
     published_values = _normalised(raw_published, default_tz)
     declared_values = _normalised(declared, default_tz)
     if declared_values:
         published = _in_page_offset(declared_values[0], raw_published, published_values)
+        published = in_site_zone(published, shown_dates(tree), locale_country(meta, tree), domain_country(url))
     else:
-        # without declared metadata, the URL (minted at publication) outranks <time> elements,
-        # which are as likely to date a sidebar; a <time> on the URL's day adds its precision
-        url_day = date_from_url(url)
-        shown_values = published_values
-        if url_day:
-            published = next((v for v in shown_values if v.startswith(url_day)), url_day)
-        else:
-            published = shown_values[0] if shown_values else None
+        published = _undeclared(url, published_values, next(iter(_normalised(marked, default_tz)), None))
     raw_updated = [
         *(as_text(v) for v in meta.article_values("dateModified")),
         *(meta.first_meta(n) for n in _UPDATED_META),
