@@ -59,7 +59,6 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
         updated_at=updated,
         section=extract_section(meta),
         tags=extract_tags(meta),
-        language=extract_language(tree, meta),
         image_caption=image_caption(tree),
     )
     article_body = next((v for v in meta.article_values("articleBody") if isinstance(v, str)), None)
@@ -68,6 +67,7 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
     if paragraphs:
         record.dateline, paragraphs[0] = split_dateline(paragraphs[0])
     record.body = "\n\n".join(p for p in paragraphs if p)
+    record.language = extract_language(tree, meta, f"{title or ''}\n{record.body}")
     if not record.body and not _looks_like_article(meta, record):
         raise ParseError("no_article", "no main text and no article metadata on the page")
     return record
