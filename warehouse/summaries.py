@@ -33,23 +33,33 @@ SUMMARY_TABLES = (
 def track(con: duckdb.DuckDBPyConnection, story_keys_sql: str) -> None:
     """Before a change: remember which stories will change (`story_keys_sql` selects `story_key`) and
     the summary rows they count towards now."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE summary_stories AS SELECT DISTINCT story_key FROM ({story_keys_sql})")
-    con.execute("CREATE OR REPLACE TEMP TABLE summary_scope (kind VARCHAR, k1 BIGINT, k2 BIGINT)")
-    con.execute(_COLLECT)
+    _start(con, story_keys_sql)
+    _collect(con, sign=-1)
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """After the change: add the rows the tracked stories count towards now, and recompute them all."""
-    con.execute(_COLLECT)
+    _collect(con, sign=1)
     con.execute(_REFRESH)
+
+
+def _start(con: duckdb.DuckDBPyConnection, story_keys_sql: str) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE summary_stories AS SELECT DISTINCT story_key FROM ({story_keys_sql})")
+    con.execute("CREATE OR REPLACE TEMP TABLE summary_scope (kind VARCHAR, k1 BIGINT, k2 BIGINT)")
+    con.execute("CREATE OR REPLACE TEMP TABLE summary_pair_change (entity_key BIGINT, partner_key BIGINT, change INT)")
+
+
+def _collect(con: duckdb.DuckDBPyConnection, sign: int) -> None:
+    con.execute(f"SET VARIABLE summary_sign = {sign}")
+    con.execute(_COLLECT)
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute every summary from the star schema (after a migration, or rows written by hand)."""
     for table in SUMMARY_TABLES:
         con.execute(f"DELETE FROM {table}")
-    track(con, "SELECT story_key FROM fact_story")
-    con.execute(_REFRESH)
+    _start(con, "SELECT story_key FROM fact_story")
+    refresh(con)
 
 
 def drift(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

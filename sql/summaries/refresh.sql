@@ -3,27 +3,41 @@
 -- cannot have changed, so after this the summaries equal a full rebuild. Wire copies (duplicate_of set)
 -- are not counted anywhere except `wire_copies` and the story cards.
 
+-- The own stories (not wire copies) of each ISO week the tracked stories touch: the day and week
+-- summaries below recompute from these rather than from the whole fact table.
+CREATE OR REPLACE TEMP TABLE summary_week_stories AS
+WITH weeks AS (
+    SELECT DISTINCT date_trunc('week', strptime(k1::VARCHAR, '%Y%m%d'))::DATE AS week_start
+    FROM summary_scope WHERE kind = 'source_day'
+),
+days AS (SELECT week_start, strftime(week_start + i::INTEGER, '%Y%m%d')::INTEGER AS date_key FROM weeks, range(7) t(i))
+SELECT s.story_key, s.date_key, s.source_key, d.week_start
+FROM fact_story s JOIN days d ON d.date_key = s.date_key
+WHERE s.duplicate_of IS NULL;
+
 -- v_story: one card per story, labels as ordered lists (topics by score, entities by mentions).
 DELETE FROM summary_story WHERE story_key IN (SELECT story_key FROM summary_stories);
 INSERT INTO summary_story
-WITH scoped AS (SELECT * FROM fact_story WHERE story_key IN (SELECT story_key FROM summary_stories)),
+WITH scoped AS (
+    SELECT story_key, source_key, date_key, date_basis, published_at, published_day, headline, dateline, language,
+           word_count, url, version, duplicate_of
+    FROM fact_story WHERE story_key IN (SELECT story_key FROM summary_stories)
+),
 topics AS (
-    SELECT b.story_key,
-           list(t.label ORDER BY b.score DESC, t.label) FILTER (WHERE t.scheme = 'iptc') AS topics,
+    SELECT w.story_key,
+           list(t.label ORDER BY w.score DESC, t.label) FILTER (WHERE t.scheme = 'iptc') AS topics,
            list(t.label ORDER BY t.label) FILTER (WHERE t.scheme = 'source') AS sections
-    FROM bridge_story_topic b JOIN dim_topic t ON t.topic_key = b.topic_key
-    WHERE b.story_key IN (SELECT story_key FROM summary_stories)
-    GROUP BY b.story_key
+    FROM summary_tracked_topics w JOIN dim_topic t ON t.topic_key = w.topic_key
+    GROUP BY w.story_key
 ),
 entities AS (
-    SELECT b.story_key,
-           list(e.name ORDER BY b.mentions DESC, e.name) FILTER (WHERE e.entity_type = 'person') AS people,
-           list(e.name ORDER BY b.mentions DESC, e.name) FILTER (WHERE e.entity_type = 'organization')
+    SELECT w.story_key,
+           list(e.name ORDER BY w.mentions DESC, e.name) FILTER (WHERE e.entity_type = 'person') AS people,
+           list(e.name ORDER BY w.mentions DESC, e.name) FILTER (WHERE e.entity_type = 'organization')
                AS organizations,
-           list(e.name ORDER BY b.mentions DESC, e.name) FILTER (WHERE e.entity_type = 'place') AS places
-    FROM bridge_story_entity b JOIN dim_entity e ON e.entity_key = b.entity_key
-    WHERE b.story_key IN (SELECT story_key FROM summary_stories)
-    GROUP BY b.story_key
+           list(e.name ORDER BY w.mentions DESC, e.name) FILTER (WHERE e.entity_type = 'place') AS places
+    FROM summary_tracked_entities w JOIN dim_entity e ON e.entity_key = w.entity_key
+    GROUP BY w.story_key
 ),
 authors AS (
     SELECT b.story_key, list(a.name ORDER BY b.position) AS authors
@@ -61,9 +75,8 @@ DELETE FROM summary_topic_daily
 WHERE (date_key, topic_key) IN (SELECT k1, k2 FROM summary_scope WHERE kind = 'topic_day');
 INSERT INTO summary_topic_daily
 SELECT s.date_key, b.topic_key, count(DISTINCT s.story_key), count(DISTINCT s.source_key), round(avg(b.score), 3)
-FROM fact_story s JOIN bridge_story_topic b ON b.story_key = s.story_key
-WHERE s.duplicate_of IS NULL
-  AND (s.date_key, b.topic_key) IN (SELECT k1, k2 FROM summary_scope WHERE kind = 'topic_day')
+FROM summary_week_stories s JOIN bridge_story_topic b ON b.story_key = s.story_key
+WHERE (s.date_key, b.topic_key) IN (SELECT k1, k2 FROM summary_scope WHERE kind = 'topic_day')
 GROUP BY s.date_key, b.topic_key;
 
 -- v_topic_weekly: the ISO weeks of the touched days, per topic.
@@ -72,67 +85,64 @@ SELECT DISTINCT date_trunc('week', strptime(k1::VARCHAR, '%Y%m%d'))::DATE AS wee
 FROM summary_scope WHERE kind = 'topic_day';
 DELETE FROM summary_topic_weekly WHERE (week_start, topic_key) IN (SELECT * FROM summary_week_scope);
 INSERT INTO summary_topic_weekly
-WITH story_topic AS (
-    SELECT date_trunc('week', strptime(s.date_key::VARCHAR, '%Y%m%d'))::DATE AS week_start,
-           s.date_key, s.story_key, s.source_key, b.topic_key
-    FROM fact_story s JOIN bridge_story_topic b ON b.story_key = s.story_key
-    WHERE s.duplicate_of IS NULL
-)
-SELECT week_start, topic_key, count(DISTINCT story_key), count(DISTINCT source_key), count(DISTINCT date_key)
-FROM story_topic
-WHERE (week_start, topic_key) IN (SELECT * FROM summary_week_scope)
-GROUP BY week_start, topic_key;
+SELECT s.week_start, b.topic_key, count(DISTINCT s.story_key), count(DISTINCT s.source_key),
+       count(DISTINCT s.date_key)
+FROM summary_week_stories s JOIN bridge_story_topic b ON b.story_key = s.story_key
+WHERE (s.week_start, b.topic_key) IN (SELECT * FROM summary_week_scope)
+GROUP BY s.week_start, b.topic_key;
 
 -- v_entity_daily: stories, mentions and sources per (day, entity).
 DELETE FROM summary_entity_daily
 WHERE (date_key, entity_key) IN (SELECT k1, k2 FROM summary_scope WHERE kind = 'entity_day');
 INSERT INTO summary_entity_daily
 SELECT s.date_key, b.entity_key, count(DISTINCT s.story_key), sum(b.mentions), count(DISTINCT s.source_key)
-FROM fact_story s JOIN bridge_story_entity b ON b.story_key = s.story_key
-WHERE s.duplicate_of IS NULL
-  AND (s.date_key, b.entity_key) IN (SELECT k1, k2 FROM summary_scope WHERE kind = 'entity_day')
+FROM summary_week_stories s JOIN bridge_story_entity b ON b.story_key = s.story_key
+WHERE (s.date_key, b.entity_key) IN (SELECT k1, k2 FROM summary_scope WHERE kind = 'entity_day')
 GROUP BY s.date_key, b.entity_key;
 
--- v_entity_cooccurrence: stories per entity, and per pair of entities named together.
+-- v_entity_cooccurrence: stories per entity (a story has one day, so its days' counts add up exactly),
+-- and per pair of entities named together (the pairs the tracked stories left and joined, summed in).
 CREATE OR REPLACE TEMP TABLE summary_entity_scope AS
 SELECT DISTINCT k2 AS entity_key FROM summary_scope WHERE kind = 'entity_day';
 DELETE FROM summary_entity WHERE entity_key IN (SELECT entity_key FROM summary_entity_scope);
 INSERT INTO summary_entity
-SELECT b.entity_key, count(DISTINCT b.story_key)
-FROM bridge_story_entity b JOIN fact_story s ON s.story_key = b.story_key
-WHERE s.duplicate_of IS NULL AND b.entity_key IN (SELECT entity_key FROM summary_entity_scope)
-GROUP BY b.entity_key;
+SELECT entity_key, sum(stories)
+FROM summary_entity_daily
+WHERE entity_key IN (SELECT entity_key FROM summary_entity_scope)
+GROUP BY entity_key;
 
-DELETE FROM summary_entity_pair
-WHERE (entity_key, partner_key) IN (SELECT k1, k2 FROM summary_scope WHERE kind = 'entity_pair');
-INSERT INTO summary_entity_pair
-WITH touched AS (
-    SELECT DISTINCT b.story_key, b.entity_key
-    FROM bridge_story_entity b JOIN fact_story s ON s.story_key = b.story_key
-    WHERE s.duplicate_of IS NULL AND b.entity_key IN (SELECT entity_key FROM summary_entity_scope)
+CREATE OR REPLACE TEMP TABLE summary_pair_total AS
+WITH changed AS (
+    SELECT entity_key, partner_key, sum(change) AS change FROM summary_pair_change GROUP BY ALL HAVING sum(change) <> 0
 )
-SELECT a.entity_key, b.entity_key, count(*)
-FROM touched a JOIN touched b ON a.story_key = b.story_key AND a.entity_key <> b.entity_key
-WHERE (a.entity_key, b.entity_key) IN (SELECT k1, k2 FROM summary_scope WHERE kind = 'entity_pair')
-GROUP BY a.entity_key, b.entity_key;
+SELECT entity_key, partner_key, sum(together)::BIGINT AS together
+FROM (
+    SELECT entity_key, partner_key, together FROM summary_entity_pair
+    WHERE (entity_key, partner_key) IN (SELECT entity_key, partner_key FROM changed)
+    UNION ALL
+    SELECT entity_key, partner_key, change FROM changed
+)
+GROUP BY entity_key, partner_key;
+DELETE FROM summary_entity_pair
+WHERE (entity_key, partner_key) IN (SELECT entity_key, partner_key FROM summary_pair_total);
+INSERT INTO summary_entity_pair SELECT * FROM summary_pair_total WHERE together > 0;
 
 -- v_source_daily: a source's coverage per day.
-CREATE OR REPLACE TEMP TABLE summary_source_stories AS
-SELECT * FROM fact_story
-WHERE (date_key, source_key) IN (SELECT k1, k2 FROM summary_scope WHERE kind = 'source_day');
 DELETE FROM summary_source_daily
 WHERE (date_key, source_key) IN (SELECT k1, k2 FROM summary_scope WHERE kind = 'source_day');
 INSERT INTO summary_source_daily
-WITH tagged AS (   -- own stories with at least one IPTC topic, and those topics
-    SELECT s.date_key, s.source_key, s.story_key, b.topic_key
-    FROM summary_source_stories s
+WITH scoped AS (
+    SELECT s.story_key, s.date_key, s.source_key, s.duplicate_of, s.word_count, s.first_seen_at
+    FROM fact_story s
+    WHERE (s.date_key, s.source_key) IN (SELECT k1, k2 FROM summary_scope WHERE kind = 'source_day')
+),
+per_day AS (   -- own stories with at least one IPTC topic, and how many topics they cover
+    SELECT s.date_key, s.source_key, count(DISTINCT s.story_key) AS tagged, count(DISTINCT b.topic_key) AS iptc_topics
+    FROM scoped s
     JOIN bridge_story_topic b ON b.story_key = s.story_key
     JOIN dim_topic t ON t.topic_key = b.topic_key AND t.scheme = 'iptc'
     WHERE s.duplicate_of IS NULL
-),
-per_day AS (
-    SELECT date_key, source_key, count(DISTINCT story_key) AS tagged, count(DISTINCT topic_key) AS iptc_topics
-    FROM tagged GROUP BY date_key, source_key
+    GROUP BY s.date_key, s.source_key
 )
 SELECT
     s.date_key,
@@ -143,6 +153,6 @@ SELECT
     count(*) FILTER (WHERE s.duplicate_of IS NULL) - coalesce(any_value(d.tagged), 0),
     coalesce(any_value(d.iptc_topics), 0),
     max(s.first_seen_at)
-FROM summary_source_stories s
+FROM scoped s
 LEFT JOIN per_day d ON d.date_key = s.date_key AND d.source_key = s.source_key
 GROUP BY s.date_key, s.source_key;
