@@ -1,7 +1,8 @@
 """The daily `maintenance` flow and the on-demand `backfill` flow that `dateline serve` deploys.
 
 Maintenance keeps a long-running warehouse healthy without an operator: a full search-index rebuild
-(a run that could not refresh it because the file was locked is caught up here), a CHECKPOINT so the
+(a run that could not refresh it because the file was locked is caught up here), the views' summary
+tables checked against a rebuild and repaired if rows were written outside a merge, a CHECKPOINT so the
 database file alone is a complete backup, removal of temporary files a crashed fetch left in the raw
 archive, and optionally a monthly-partitioned Parquet copy of the star schema for other engines.
 """
@@ -16,6 +17,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from warehouse import summaries
 from warehouse.backend import open_warehouse
 from warehouse.duckdb_store import DuckDBWarehouse
 from warehouse.maintenance import checkpoint, export_parquet
@@ -43,6 +45,11 @@ def rebuild_search_index(store: DuckDBWarehouse) -> bool:
     return store.refresh_search_index(force=True)
 
 
+@task(name="repair-summaries", cache_policy=NO_CACHE)
+def repair_summaries(store: DuckDBWarehouse) -> dict[str, int]:
+    return store.maintain(summaries.repair)
+
+
 @task(name="checkpoint", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[30, 120])
 def checkpoint_task(store: DuckDBWarehouse) -> None:
     store.maintain(checkpoint)
@@ -59,14 +66,21 @@ def maintenance(warehouse_path: str | None = None, export: bool = False) -> dict
     store = open_warehouse(warehouse_path)
     folder = Path(store.location).parent
     rebuilt = rebuild_search_index(store)
+    repaired = repair_summaries(store)
     checkpoint_task(store)
     removed = remove_stale_archive_temps(folder / "archive")
     exported = export_task(store, folder / "export") if export else {}
-    summary = {"search_index_rebuilt": rebuilt, "archive_temps_removed": removed, "exported_rows": exported}
+    summary = {
+        "search_index_rebuilt": rebuilt,
+        "summaries_repaired": repaired,
+        "archive_temps_removed": removed,
+        "exported_rows": exported,
+    }
     lines = [
         "# Dateline maintenance",
         "",
         f"- search index rebuilt: {rebuilt}",
+        f"- summary rows repaired: {sum(repaired.values())}" + (f" ({repaired})" if repaired else ""),
         "- CHECKPOINT done",
         f"- stale archive temp files removed: {removed}",
     ]

@@ -46,11 +46,22 @@ def test_only_stale_archive_temp_files_are_removed(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("prefect_api")
-def test_maintenance_flow_rebuilds_the_index_checkpoints_and_exports(tmp_path: Path) -> None:
+def test_maintenance_flow_rebuilds_the_index_repairs_summaries_checkpoints_and_exports(tmp_path: Path) -> None:
     warehouse = build_newsroom(tmp_path / "w.duckdb")
+    with duckdb.connect(str(warehouse)) as con:  # a story deleted by hand, behind the loader's back
+        gone = con.execute("select story_key from fact_story where headline = 'Rates held'").fetchone()[0]
+        con.execute("delete from bridge_story_topic where story_key = ?", [gone])
+        con.execute("delete from fact_story where story_key = ?", [gone])
     summary = maintenance(warehouse_path=str(warehouse), export=True)
     assert summary["search_index_rebuilt"] is True
-    assert summary["exported_rows"]["fact_story"] == len(newsroom_stories())
+    assert summary["summaries_repaired"] == {
+        "summary_story": 1,
+        "summary_topic_daily": 1,
+        "summary_topic_weekly": 1,
+        "summary_source_daily": 2,  # the day's row changed: the stale row and the rebuilt one differ
+    }
+    assert summary["exported_rows"]["fact_story"] == len(newsroom_stories()) - 1
     assert not Path(f"{warehouse}.wal").exists()  # CHECKPOINT folded the log into the file
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from search_index_state").fetchone() == (1,)
+        assert con.execute("select count(*) from v_story where headline = 'Rates held'").fetchone() == (0,)

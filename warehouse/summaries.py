@@ -80,3 +80,14 @@ def drift(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         }
     finally:
         con.execute("ROLLBACK")
+
+
+def repair(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rebuild the summaries if they differ from the star schema (rows written by hand, outside a merge);
+    returns the drift found, per table with any."""
+    found = {table: rows for table, rows in drift(con).items() if rows}
+    if found:
+        con.execute("BEGIN TRANSACTION")
+        rebuild(con)
+        con.execute("COMMIT")
+    return found
