@@ -60,3 +60,22 @@ def test_day_alone_stays_a_day_and_impossible_days_are_none():
 def test_fuzzy_parsing_does_not_build_a_year_from_other_digits():
     assert normalise_date("COVID-19 Shots as of Oct. 31, 2023 Deadline") != "2031-10-19"
     assert normalise_date("Oct. 31, 2023") == "2023-10-31"
+
+
+MONTHS = {
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
+    "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+    "nl": "januari februari maart april mei juni juli augustus september oktober november december",
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31)), st.sampled_from(sorted(MONTHS)))
+def test_dates_written_with_month_names_of_other_languages(day, language):
+    month = MONTHS[language].split()[day.month - 1]
+    joiner = " de " if language in ("es", "pt") else " "
+    assert normalise_date(f"{day.day}{joiner}{month}{joiner}{day.year}") == day.isoformat()
+    assert normalise_date(f"{day.day}{joiner}{month.capitalize()}{joiner}{day.year}") == day.isoformat()

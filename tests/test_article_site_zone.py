@@ -84,7 +84,7 @@ def test_update_time_is_not_read_as_the_publication():
 
 def test_shown_day_with_a_zone_named_elsewhere_on_the_page():
     sidebar = '<aside><time datetime="2020-02-16T23:02:32+00:00">Feb 16, 2020 at 3:02pm PST</time></aside>'
-    html = page("2020-02-18T02:18:11Z", '<time class="date">February 17, 2020</time>', lang="es-ES")
+    html = page("2020-02-18T02:18:11Z", '<time class="date">| 17 de Febrero 2020</time>', lang="es-ES")
     html = html.replace("</article>", f"</article>{sidebar}")
     # es-ES alone would say Madrid (the 18th); the day shown and the PST the page prints agree on the 17th
     assert published_at(html) == "2020-02-17T18:18:11-08:00"

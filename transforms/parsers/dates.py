@@ -27,6 +27,27 @@ _ISO = re.compile(
 )
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _DAY_ONLY = object()
+# Month names of the languages news pages most often print dates in ("17 de Febrero 2020", "24 août 2020").
+_MONTH_NAMES = (
+    "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",  # es
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",  # fr
+    "januar februar märz april mai juni juli august september oktober november dezember",  # de
+    "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",  # it
+    "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",  # pt
+    "januari februari maart april mei juni juli augustus september oktober november december",  # nl
+)
+
+
+class _Months(dateutil_parser.parserinfo):
+    """dateutil's English names plus those of `_MONTH_NAMES`."""
+
+    MONTHS = [  # noqa: RUF012 - dateutil reads this class attribute
+        tuple(dict.fromkeys((*english, *(names.split()[i] for names in _MONTH_NAMES))))
+        for i, english in enumerate(dateutil_parser.parserinfo.MONTHS)
+    ]
+
+
+_PARSER_INFO = _Months()
 # dateutil fills missing fields from `default`; two different defaults reveal which fields were absent.
 _PROBE_A = datetime(2000, 1, 1, 0, 0, 0)
 _PROBE_B = datetime(2001, 2, 2, 1, 1, 1)
@@ -99,8 +120,8 @@ def wall_clock(text: str) -> tuple[datetime, bool] | None:
     try:
         with warnings.catch_warnings():  # unknown zone names ("PKT") are treated as absent, not fatal
             warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
-            first = dateutil_parser.parse(text, default=_PROBE_A, fuzzy=True)
-            second = dateutil_parser.parse(text, default=_PROBE_B, fuzzy=True)
+            first = dateutil_parser.parse(text, _PARSER_INFO, default=_PROBE_A, fuzzy=True)
+            second = dateutil_parser.parse(text, _PARSER_INFO, default=_PROBE_B, fuzzy=True)
     except (ValueError, OverflowError, TypeError):
         return None
     if first.year != second.year or first.month != second.month or first.day != second.day:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
+from lxml.etree import Element
 from lxml.html import HtmlElement
 
 from transforms.parsers.dates import EARLIEST_YEAR, LATEST_YEAR, wall_clock
@@ -70,8 +71,11 @@ _ZONE_MEANINGS: dict[str, tuple[tzinfo, ...]] = {
 _ZONE_NAME = re.compile(r"(?<![\w/])\(?(" + "|".join(sorted(_ZONE_MEANINGS, key=len, reverse=True)) + r")\)?(?!\w)")
 _MARKED = re.compile(r"publish|posted|date|time|byline", re.IGNORECASE)
 _UPDATE_WORDING = re.compile(r"updat|modif|edited", re.IGNORECASE)
+# a shown date names its year ("2023", "12/22/23"): texts without one are not parsed at all
+_HAS_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)|(?<!\d)\d{1,2}[/.]\d{1,2}[/.]\d{2}(?!\d)")
 _MAX_TEXT = 100
 _MAX_STATEMENTS = 8
+_MAX_READS = 16  # bounded time per page: the byline comes early, so later candidates rarely matter
 _MAX_ELEMENTS = 20_000
 
 
@@ -87,7 +91,7 @@ class Shown:
 def read_shown(text: str) -> Shown | None:
     """The date a short visible text states ("Dec. 21, 2023 11:00 pm EST"), or None."""
     text = clean(text)
-    if not text or len(text) > _MAX_TEXT or not any(c.isdigit() for c in text):
+    if not text or len(text) > _MAX_TEXT or not _HAS_YEAR.search(text):
         return None
     named = _ZONE_NAME.search(text)
     zones = _ZONE_MEANINGS[named[1]] if named else ()
@@ -96,13 +100,6 @@ def read_shown(text: str) -> Shown | None:
         return None
     wall, has_time = read
     return Shown(wall, has_time, zones if has_time else ())
-
-
-def _is_marked(element: HtmlElement) -> bool:
-    if element.tag == "time":
-        return True
-    label = f"{element.get('class', '')} {element.get('id', '')}"
-    return bool(_MARKED.search(label))
 
 
 def shown_dates(tree: HtmlElement) -> list[Shown]:
@@ -115,13 +112,13 @@ def shown_dates(tree: HtmlElement) -> list[Shown]:
         return []
     found: list[Shown] = []
     seen: set[str] = set()
-    for count, element in enumerate(body.iter()):
-        if count > _MAX_ELEMENTS or len(found) >= _MAX_STATEMENTS:
+    for count, element in enumerate(body.iter(Element)):
+        if count > _MAX_ELEMENTS or len(found) >= _MAX_STATEMENTS or len(seen) >= _MAX_READS:
             break
-        if not isinstance(element.tag, str) or not _is_marked(element):
+        if element.tag != "time" and not _MARKED.search(f"{element.get('class', '')} {element.get('id', '')}"):
             continue
         text = element.text_content()
-        if len(text) > 4 * _MAX_TEXT or _UPDATE_WORDING.search(text) or text in seen:
+        if len(text) > 4 * _MAX_TEXT or text in seen or _UPDATE_WORDING.search(text) or not _HAS_YEAR.search(text):
             continue
         seen.add(text)
         shown = read_shown(text)
