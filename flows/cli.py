@@ -170,9 +170,14 @@ def search(
     except ValueError as error:
         raise fail(f"bad date: {error}") from None
     try:
-        hits = search_warehouse(open_warehouse(warehouse), terms, topic=topic, limit=limit, **days)
+        hits, unindexed = search_warehouse(open_warehouse(warehouse), terms, topic=topic, limit=limit, **days)
     except WarehouseError as error:
         raise fail(str(error)) from None
+    if unindexed:
+        errors.print(
+            f"[yellow]{unindexed} stories loaded since the search index was built are not searched yet; "
+            "the daily maintenance flow indexes them.[/yellow]"
+        )
     columns = ["score", "day", "source", "headline", "topics", "snippet", "url"]
     rows = [(h.score, h.day, h.source, h.headline, ", ".join(h.topics), h.snippet, h.url) for h in hits]
     if format is OutputFormat.table:  # narrow terminals: the story, not its metadata

@@ -112,6 +112,20 @@ def test_index_is_rebuilt_only_when_stories_change(warehouse: Path) -> None:
     assert hits(warehouse, "ferry") == [6]
 
 
+def test_a_slow_index_is_left_to_maintenance_and_search_says_what_it_cannot_see(warehouse: Path) -> None:
+    late = Story(6, date(2025, 3, 23), "Ferry strike in Gwadar", "Ferry crews stopped work.", topics=[12])
+    with duckdb.connect(str(warehouse)) as con:
+        insert(con, [late])
+        assert refresh_search_index(con, budget_s=0.0) is False  # the last build took longer than that
+    done = CliRunner().invoke(app, ["search", "ferry", "--format", "json", "--warehouse", str(warehouse)])
+    assert done.exit_code == 0, done.output
+    assert orjson.loads(done.stdout) == []
+    assert "1 stories loaded since the search index was built are not searched yet" in done.stderr
+    with duckdb.connect(str(warehouse)) as con:
+        assert refresh_search_index(con, force=True) is True
+    assert hits(warehouse, "ferry") == [6]
+
+
 def test_warehouse_method_refreshes_and_a_missing_index_is_reported(tmp_path: Path) -> None:
     path = build_newsroom(tmp_path / "w.duckdb", STORIES[:2])
     with duckdb.connect(str(path), read_only=True) as con, pytest.raises(SearchIndexMissing):
