@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transforms.parsers.article import parse_article
 from transforms.parsers.html.shown import read_shown
-from transforms.parsers.html.site_zone import country_zone, domain_country
+from transforms.parsers.html.site_zone import country_zone, domain_country, in_site_zone
 
 BODY = "".join(
     f"<p>Paragraph {n} of the story tells readers what happened in the county and why it matters.</p>" for n in range(4)
@@ -181,3 +183,20 @@ def test_country_zone_only_when_all_the_country_zones_agree():
 )
 def test_domain_country(url, country):
     assert domain_country(url) == country
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=120),
+        st.from_regex(
+            r"\A(Published )?Dec 19, 2023 \d{1,2}:\d{2} ?(PM|AM)? ?([A-Z]{2,4}|[+-]\d{1,4}|GMT[+-]\d{1,4})?\Z"
+        ),
+    ),
+    st.sampled_from(["2023-12-20T01:00:21Z", "2023-12-20T01:00:00+00:00", "2023-12-20", "2023-12-20T01:00:21-05:00"]),
+    st.sampled_from([None, "IT", "US", "GB", "ZZ"]),
+)
+def test_reading_and_using_shown_dates_never_raises(text, value, country):
+    shown = read_shown(text)
+    result = in_site_zone(value, [shown] if shown else [], country, country)
+    assert result == value or datetime.fromisoformat(result) == datetime.fromisoformat(value.replace("Z", "+00:00"))

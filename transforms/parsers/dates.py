@@ -129,6 +129,10 @@ def wall_clock(text: str) -> tuple[datetime, bool] | None:
     years = {int(y) for y in _YEAR.findall(text)}
     if years and first.year not in years:
         return None  # fuzzy parsing built a year from other digits ("Oct. 31, 2023" read as 2031)
+    try:
+        first.utcoffset()
+    except ValueError:  # dateutil accepts offsets of a day or more ("+9999"), which no datetime can hold
+        return None
     has_time = (first.hour, first.minute) == (second.hour, second.minute)
     return first, has_time
 
@@ -140,10 +144,7 @@ def _from_free_text(text: str, default_tz: tzinfo | None) -> str | None:
     moment, has_time = read
     if not has_time:
         return moment.date().isoformat() if _plausible(moment.date()) else None
-    try:
-        return _render(moment, default_tz)
-    except ValueError:  # dateutil accepts offsets of a day or more ("-3000"), which no datetime can print
-        return None
+    return _render(moment, default_tz)
 
 
 def normalise_date(
