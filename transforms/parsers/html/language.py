@@ -18,7 +18,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from transforms.parsers.html.metadata import PageMetadata, as_text
 
 _CODE = re.compile(r"^\s*([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*\s*$")
-_SAMPLE_CHARS = 1000  # enough for a confident reading; the cost grows with the text
+_SAMPLE_CHARS = 1000
 _FILL_CONFIDENCE = 0.9  # to name the language of a page that declares none
 _OVERRULE_CONFIDENCE = 0.99  # to contradict the page's own declaration...
 _DECLARED_AT_MOST = 0.01  # ...which the text must make all but impossible

@@ -19,7 +19,7 @@ from lxml.html import HtmlElement
 from transforms.parsers.dates import normalise_date, to_utc
 from transforms.parsers.html.metadata import PageMetadata, as_text
 from transforms.parsers.html.shown import read_shown, shown_dates
-from transforms.parsers.html.site_zone import domain_country, in_site_zone, locale_country
+from transforms.parsers.html.site_zone import domain_country, in_site_zone, is_utc_instant, locale_country
 from transforms.parsers.html.text import clean
 
 _PUBLISHED_META = (
@@ -231,7 +231,8 @@ def extract_dates(
     declared_values = _normalised(declared, default_tz)
     if declared_values:
         published = _in_page_offset(declared_values[0], raw_published, published_values)
-        published = in_site_zone(published, shown_dates(tree), locale_country(meta, tree), domain_country(url))
+        if is_utc_instant(published):  # the shown dates are read only for the pages that need them
+            published = in_site_zone(published, shown_dates(tree), locale_country(meta, tree), domain_country(url))
     else:
         published = _undeclared(url, published_values, next(iter(_normalised(marked, default_tz)), None))
     raw_updated = [

@@ -56,15 +56,21 @@ def _country_zones() -> dict[str, tuple[str, ...]]:
     return {}
 
 
+@cache
+def _zones_of(country: str) -> tuple[tzinfo, ...]:
+    try:
+        return tuple(ZoneInfo(name) for name in _country_zones().get(country, ()))
+    except (ZoneInfoNotFoundError, ValueError):
+        return ()
+
+
 def country_zone(country: str | None, instant: datetime) -> tzinfo | None:
     """The country's zone at `instant` when all its zones share one offset then (Italy yes, the US no)."""
-    try:
-        zones = [ZoneInfo(name) for name in _country_zones().get((country or "").upper(), ())]
-    except (ZoneInfoNotFoundError, ValueError):
+    zones = _zones_of((country or "").upper())
+    if not zones:
         return None
-    if not zones or len({instant.astimezone(z).utcoffset() for z in zones}) != 1:
-        return None
-    return zones[0]
+    offset = instant.astimezone(zones[0]).utcoffset()
+    return zones[0] if all(instant.astimezone(z).utcoffset() == offset for z in zones[1:]) else None
 
 
 def locale_country(meta: PageMetadata, tree: HtmlElement) -> str | None:
@@ -118,19 +124,23 @@ def site_zone(instant: datetime, shown: list[Shown], locale: str | None, domain:
             zone = _from_shown_time(instant, item)
             if zone is not None:
                 return zone
-    named = zones_named(shown)
-    countries = [z for z in (country_zone(c, instant) for c in (locale, domain)) if z is not None]
     for item in shown:
         if not item.has_time and abs(item.wall.date() - instant.date()) <= timedelta(days=1):
-            return _from_shown_day(instant, item.wall.date(), named + countries)
+            countries = [z for z in (country_zone(c, instant) for c in (locale, domain)) if z is not None]
+            return _from_shown_day(instant, item.wall.date(), zones_named(shown) + countries)
     if domain and (locale is None or locale == domain):
         return country_zone(domain, instant)
     return None
 
 
+def is_utc_instant(value: str | None) -> bool:
+    """Whether an ISO value from `normalise_date` is a full time stated in UTC (the only kind moved)."""
+    return bool(value) and len(value) > 10 and value.endswith(("Z", "+00:00"))
+
+
 def in_site_zone(value: str, shown: list[Shown], locale: str | None, domain: str | None) -> str:
     """`value` (ISO) re-expressed in the site's zone when it is a UTC instant and the page shows the zone."""
-    if len(value) <= 10 or not value.endswith(("Z", "+00:00")):
+    if not is_utc_instant(value):
         return value
     instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
     zone = site_zone(instant, shown, locale, domain)
