@@ -18,6 +18,8 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from transforms.parsers.html.metadata import PageMetadata, as_text
 
 _CODE = re.compile(r"^\s*([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*\s*$")
+# the start of the text decides: on the evaluation pages 1,000 characters decide as 3,000 do at half the
+# cost, while 500 miss a Spanish story behind an English donation box
 _SAMPLE_CHARS = 1000
 _FILL_CONFIDENCE = 0.9  # to name the language of a page that declares none
 _OVERRULE_CONFIDENCE = 0.99  # to contradict the page's own declaration...
