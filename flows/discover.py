@@ -55,8 +55,6 @@ class Discovery:
     validators: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     not_modified: int = 0
     skipped_unchanged: int = 0
-    # an article announced twice (its outlet's feed and sitemap) is fetched once, for the first source
-    announced: dict[str, WorkItem] = field(default_factory=dict)
     duplicates: int = 0
 
 
@@ -118,12 +116,15 @@ class Discoverer:
         self.session = session
         self.lookup_known = lookup_known
         self.validators = validators
+        # an article announced twice (its outlet's feed and sitemap) is fetched once, for the first source;
+        # kept here, not in the Discovery, so the run does not hold it once discovery is over
+        self._announced: dict[str, WorkItem] = {}
 
     def _fetch(self, urls: list[str], discovery: Discovery) -> list[FetchResult]:
         assert self.session is not None
         requests = [FetchRequest(url, *self.validators.get(url, (None, None))) for url in urls]
         results = self.session.fetch_many(requests)
-        discovery.fetches.extend(results)
+        discovery.fetches.extend(r.log_entry() for r in results)  # the bodies go once read (52 MB at 100k stories)
         return results
 
     def _add_articles(self, source: Source, hints: list[StoryRecord], discovery: Discovery) -> None:
@@ -135,7 +136,7 @@ class Discoverer:
             url = urls.get(id(hint))
             if not url:
                 continue
-            queued = discovery.announced.get(url)
+            queued = self._announced.get(url)
             if queued is not None:
                 discovery.duplicates += 1
                 if queued.hint is not None:
@@ -147,7 +148,7 @@ class Discoverer:
                 continue
             hint.source = source.name
             item = WorkItem(source, url, is_url=True, hint=hint)
-            discovery.announced[url] = item
+            self._announced[url] = item
             discovery.items.append(item)
 
     def _read(self, source: Source, result: FetchResult, discovery: Discovery, depth: int) -> None:

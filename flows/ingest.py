@@ -31,6 +31,7 @@ from flows.discover import Discoverer, Discovery, WorkItem, validators_frame_row
 from flows.fetch_session import FetchSession
 from flows.fetching import FetchRequest, FetchResult, FetchSettings, RawArchive
 from flows.load_sink import LoadSink
+from flows.native_memory import cap_malloc_arenas, release_free_memory
 from flows.progress import progress_bar
 from flows.run_summary import RunSummary
 from transforms.errors import ParseError
@@ -40,6 +41,10 @@ from transforms.record import StoryRecord
 from transforms.star import Reject, source_key
 from warehouse.backend import LoadResult, Warehouse, WarehouseLocked, open_warehouse
 from warehouse.duckdb_store import ensure_writable
+
+# At import, before Prefect's engine, the fetch loop, DuckDB and Polars start their threads: a thread takes its
+# arena at its first allocation, and a cap set when the flow starts (measured) misses Prefect's busy threads.
+cap_malloc_arenas()
 
 CHUNK_SIZE = 500
 DEFAULT_SOURCES = Path(__file__).resolve().parent.parent / "sources.toml"
@@ -120,7 +125,7 @@ def fetch_chunk(items: list[WorkItem], session: FetchSession | None) -> ChunkInp
     to_fetch = [i for i in items if i.is_url and i.prefetched is None]
     results = session.fetch_many([FetchRequest(i.locator) for i in to_fetch]) if session and to_fetch else []
     fetched = dict(zip((id(i) for i in to_fetch), results, strict=True))
-    chunk.fetches.extend(results)
+    chunk.fetches.extend(r.log_entry() for r in results)
     for item in items:
         if not item.is_url:
             try:
@@ -200,9 +205,13 @@ def discover_task(config: SourcesConfig, session: FetchSession | None, sink: Loa
     return Discoverer(session, sink.known_stories, validators).discover(list(config.sources), config.base_dir)
 
 
-def _chunks(items: list[WorkItem], size: int) -> Iterator[list[WorkItem]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _take_chunks(items: list[WorkItem], size: int) -> Iterator[list[WorkItem]]:
+    """Chunks of `items`, each removed from the list as it is handed out: a run of 100k stories would
+    otherwise hold every discovered item and its feed hint (127 MB) until its last chunk."""
+    while items:
+        chunk = items[:size]
+        del items[:size]
+        yield chunk
 
 
 def _sources_frame(sources: tuple[Source, ...]) -> pl.DataFrame:
@@ -287,29 +296,44 @@ def run_chunks(
 ) -> None:
     """Fetch, parse, normalise and load chunk by chunk. The discovery's own fetches and rejects go
     with the first chunk; the HTTP validators only with the last, once every story is in."""
-    logger = get_run_logger()
-    # Payloads are wrapped in `quote` so Prefect does not walk every record and page body of a chunk
-    # looking for futures to resolve (measured: 15 s of a 2,000-story run went to that walk).
     with progress_bar(total) as advance:
         for index, (items, last) in enumerate(_flag_last(chunks)):
-            first = index == 0
-            fetched = fetch_chunk(quote(items), session)
-            records, parse_rejects = parse_chunk(quote(fetched))
-            normalised = normalise_task(quote(records), seen_at, sink)
-            rejects = [*(discovery.rejects if first else []), *fetched.rejects, *parse_rejects]
-            result = load_task(
-                quote(normalised),
-                sink,
-                summary.run_id,
-                seen_at,
-                quote([*(discovery.fetches if first else []), *fetched.fetches]),
-                quote(rejects),
-                validators_frame_rows(discovery) if last else None,
-            )
-            summary.add_chunk(len(fetched.documents), len(records), normalised, result)
-            summary.add_rejects([r.reason for r in [*fetched.rejects, *parse_rejects, *normalised.batch.rejects]])
-            logger.info("chunk %d: %d stories", index + 1, normalised.batch.stories.height)
+            validators = validators_frame_rows(discovery) if last else None
+            opening = (discovery.fetches, discovery.rejects) if index == 0 else ([], [])
+            _run_chunk(items, index, opening, validators, session, sink, summary, seen_at)
             advance(len(items))
+
+
+def _run_chunk(
+    items: list[WorkItem],
+    index: int,
+    opening: tuple[list[FetchResult], list[Reject]],
+    validators: list[dict] | None,
+    session: FetchSession | None,
+    sink: LoadSink,
+    summary: RunSummary,
+    seen_at: datetime,
+) -> None:
+    """One chunk, start to end. A function of its own so that the chunk's pages, records and frames are
+    released when it returns, not kept alive by loop variables while the next chunk is fetched and parsed.
+    `opening` is what discovery fetched and rejected (the first chunk's to load)."""
+    # Payloads are wrapped in `quote` so Prefect does not walk every record and page body of a chunk
+    # looking for futures to resolve (measured: 15 s of a 2,000-story run went to that walk).
+    fetched = fetch_chunk(quote(items), session)
+    records, parse_rejects = parse_chunk(quote(fetched))
+    normalised = normalise_task(quote(records), seen_at, sink)
+    result = load_task(
+        quote(normalised),
+        sink,
+        summary.run_id,
+        seen_at,
+        quote([*opening[0], *fetched.fetches]),
+        quote([*opening[1], *fetched.rejects, *parse_rejects]),
+        validators,
+    )
+    summary.add_chunk(len(fetched.documents), len(records), normalised, result)
+    summary.add_rejects([r.reason for r in [*fetched.rejects, *parse_rejects, *normalised.batch.rejects]])
+    get_run_logger().info("chunk %d: %d stories", index + 1, normalised.batch.stories.height)
 
 
 @contextmanager
@@ -372,8 +396,9 @@ def ingest(
             discovery = discover_task(quote(config), session, run.sink)
             run.summary.add_discovery(discovery)
             print(f"discovered {run.summary.found} documents from {len(config.sources)} sources")
-            chunks = _chunks(discovery.items, chunk_size)
-            run_chunks(chunks, len(discovery.items), discovery, session, run.sink, run.summary, run.seen_at)
+            release_free_memory()  # discovery's parsing of every feed and sitemap is over
+            chunks = _take_chunks(discovery.items, chunk_size)
+            run_chunks(chunks, run.summary.found, discovery, session, run.sink, run.summary, run.seen_at)
     return run.summary.to_dict()
 
 

@@ -6,7 +6,7 @@ so analysts can group failures without parsing free text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -75,3 +75,7 @@ class FetchResult:
     error: str | None = None
     detail: str | None = None
     archive_key: str | None = None
+
+    def log_entry(self) -> FetchResult:
+        """This result without its body: what the fetch log keeps, so a run does not hold every page it fetched."""
+        return replace(self, body=None)
