@@ -17,6 +17,7 @@ from pathlib import Path
 
 from transforms.errors import ParseError
 from transforms.parsers.document import MAX_DOCUMENT_BYTES, parse_document
+from transforms.parsers.html.language import load_language_model
 from transforms.record import StoryRecord
 
 Result = StoryRecord | tuple[str, ParseError]
@@ -64,6 +65,7 @@ def extract_paths(paths: list[str], workers: int | None = None) -> Iterator[Resu
             yield from extract_file(path)
         return
     chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
+    load_language_model()  # before the pool forks, so the workers share one copy
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for results in pool.map(_extract_chunk, chunks):
             yield from results
