@@ -9,8 +9,9 @@ What is measured (every figure from this one run, on this machine):
 
 1. `dateline run` as a user runs it (a child process; Prefect API shared, started once) over the
    synthetic site (`flows.demo_site`, in its own process so it does not share our GIL) at each
-   size: stories/s = stories in fact_story / wall seconds of the command, peak RSS of the child
-   (os.wait4 rusage), and the flow's own elapsed time;
+   size: stories/s = stories in fact_story / wall seconds of the command, the flow's own elapsed
+   time, and memory sampled every 0.25 s over the whole process tree (bench/memory.py): the main
+   process's peak RSS, the workers' together, and the tree's RSS and PSS (PSS shares pages fairly);
 2. a no-op rerun at the first size (validators answered 304, known articles skipped);
 3. the baseline a typical user writes first, on the same site: one Prefect task per story,
    trafilatura for extraction, one INSERT per story into DuckDB; the ratio against (1);
@@ -111,10 +112,19 @@ def count_stories(warehouse: Path, table: str = "fact_story") -> int:
 
 
 def dateline_run(sources: Path, warehouse: Path, env: dict[str, str]) -> dict:
+    """`dateline run` as a child, with the memory of its whole process tree (workers included) sampled."""
+    from bench.memory import run_sampled
+
     command = [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources), "--warehouse", str(warehouse)]
-    wall, rss, output = timed(command, env)
+    wall, rss, output, memory = run_sampled(command, env)
     flow_s = re.search(r"([\d.]+) s · warehouse", output)
-    return {"wall_s": wall, "rss": rss, "flow_s": float(flow_s[1]) if flow_s else None, "output": output}
+    return {
+        "wall_s": wall,
+        "rss": rss,
+        "memory": memory.summary(),
+        "flow_s": float(flow_s[1]) if flow_s else None,
+        "output": output,
+    }
 
 
 def baseline_run(sources: Path, warehouse: Path, env: dict[str, str]) -> dict:
@@ -349,7 +359,7 @@ def main() -> None:
                 print(
                     f"pipeline {size:>7} stories: {run['stories']} loaded in {run['wall_s']:.1f} s wall "
                     f"({run['stories'] / run['wall_s']:.0f} stories/s; flow {run['flow_s']} s, "
-                    f"{run['stories'] / run['flow_s']:.0f} stories/s), peak RSS {mib(run['rss'])}",
+                    f"{run['stories'] / run['flow_s']:.0f} stories/s), {run['memory']}",
                     flush=True,
                 )
                 if size == sizes[0]:

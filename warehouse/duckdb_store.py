@@ -414,13 +414,13 @@ class DuckDBWarehouse:
         if not self.path.exists():
             return pl.DataFrame(schema=schema)
         with self._writer() as con:
-            rows = con.execute(
+            found = con.execute(
                 "SELECT f.story_id, s.name, strptime(f.date_key::VARCHAR, '%Y%m%d')::DATE, g.signature "
                 "FROM etl_story_signature g JOIN fact_story f USING (story_key) JOIN dim_source s "
                 "ON s.source_key = f.source_key WHERE f.date_key BETWEEN ? AND ?",
                 [first_day, last_day],
-            ).fetchall()
-        return pl.DataFrame(rows, schema=schema, orient="row")
+            ).pl()
+        return found.rename(dict(zip(found.columns, schema, strict=True))).cast(schema)
 
 
 def ensure_writable(path: Path) -> None:

@@ -37,6 +37,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # The longest rebuild a run does itself (seconds the previous build took); beyond it the index is rebuilt
 # by the daily maintenance flow only, so a run every 15 minutes does not spend minutes indexing.
 RUN_REBUILD_BUDGET_S = 30.0
+_BUILD_MEMORY_LIMIT = "256MB"  # DuckDB spills the index build to disk beyond this
 
 
 class SearchIndexMissing(RuntimeError):
@@ -100,10 +101,18 @@ def refresh_search_index(
         if unchanged or too_slow_for_a_run:
             return False
     started = time.perf_counter()
-    con.execute(
-        "PRAGMA create_fts_index('fact_story', 'story_key', 'headline', 'body', "
-        "stemmer = 'porter', stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1)"
-    )
+    # Bounded, as it comes at the end of a run: on a 100k-story warehouse the build alone peaked at
+    # 833 MiB in 17.7 s with DuckDB's defaults, and at 596 MiB in 10.7 s on one thread under 256 MB.
+    con.execute(f"SET memory_limit = '{_BUILD_MEMORY_LIMIT}'")
+    con.execute("SET threads = 1")
+    try:
+        con.execute(
+            "PRAGMA create_fts_index('fact_story', 'story_key', 'headline', 'body', "
+            "stemmer = 'porter', stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1)"
+        )
+    finally:
+        con.execute("RESET memory_limit")
+        con.execute("RESET threads")
     con.execute(f"DELETE FROM {_STATE_TABLE}")
     con.execute(
         f"INSERT INTO {_STATE_TABLE} (fingerprint, built_at, build_seconds) VALUES (?, now(), ?)",
