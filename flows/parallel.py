@@ -21,7 +21,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MIN_PARALLEL_ITEMS = 48
-_PRELOAD = ["transforms.parsers.document", "transforms.enrich.preload", "polars"]
+_PRELOAD = ["transforms.parsers.document", "transforms.parsers.preload", "transforms.enrich.preload", "polars"]
 _pool: ProcessPoolExecutor | None = None
 
 
