@@ -36,52 +36,56 @@ def published_at(html: str) -> str | None:
     return parse_article(html, locator="page.html").published_at
 
 
-def test_zone_name_beside_the_shown_time_moves_the_instant_to_the_local_day():
-    html = page(
+BYLINE_CASES = {
+    # a zone named beside the shown time moves the instant to the local day
+    "zone name beside the shown time": (
         "2023-12-20T01:00:21.174Z",
         '<div class="timestamp">Published 8:00 PM EST, Tue December 19, 2023</div>',
-    )
-    assert published_at(html) == "2023-12-19T20:00:21-05:00"
-
-
-def test_generic_zone_name_follows_daylight_saving():
-    html = page("2023-07-04T02:30:00Z", '<time datetime="2023-07-04T02:30:00Z">July 3, 2023 10:30 p.m. ET</time>')
-    assert published_at(html) == "2023-07-03T22:30:00-04:00"
-
-
-def test_shown_local_time_without_a_zone_reveals_the_offset():
-    html = page(
+        "2023-12-19T20:00:21-05:00",
+    ),
+    "generic zone name follows daylight saving": (
+        "2023-07-04T02:30:00Z",
+        '<time datetime="2023-07-04T02:30:00Z">July 3, 2023 10:30 p.m. ET</time>',
+        "2023-07-03T22:30:00-04:00",
+    ),
+    "shown local time without a zone reveals the offset": (
         "2023-12-23T03:00:46.074Z",
         '<div class="ArticlePage-datePublished d-inline"> December 22, 2023 10:00 PM</div>',
-    )
-    assert published_at(html) == "2023-12-22T22:00:46-05:00"
-
-
-def test_half_hour_offset_revealed_by_the_shown_time():
-    html = page("2024-03-01T18:40:00Z", '<span class="publish-date">2 March 2024, 12:10 AM</span>')
-    assert published_at(html) == "2024-03-02T00:10:00+05:30"
-
-
-def test_page_showing_utc_keeps_utc():
-    html = page("2023-12-22T22:20:00.000Z", '<span class="date">Dec 22, 2023 10:20 PM</span>')
-    assert published_at(html) == "2023-12-22T22:20:00Z"
-
-
-def test_shown_time_matching_no_zone_changes_nothing():
+        "2023-12-22T22:00:46-05:00",
+    ),
+    "half-hour offset revealed by the shown time": (
+        "2024-03-01T18:40:00Z",
+        '<span class="publish-date">2 March 2024, 12:10 AM</span>',
+        "2024-03-02T00:10:00+05:30",
+    ),
+    "a page showing UTC keeps UTC": (
+        "2023-12-22T22:20:00.000Z",
+        '<span class="date">Dec 22, 2023 10:20 PM</span>',
+        "2023-12-22T22:20:00Z",
+    ),
     # 17:07 local cannot be 01:00 UTC in any zone of whole quarter hours
-    html = page("2023-12-20T01:00:21Z", '<span class="date">December 19, 2023 5:07 PM</span>')
-    assert published_at(html) == "2023-12-20T01:00:21Z"
-
-
-def test_zone_name_that_disagrees_with_the_instant_changes_nothing():
+    "a shown time matching no zone changes nothing": (
+        "2023-12-20T01:00:21Z",
+        '<span class="date">December 19, 2023 5:07 PM</span>',
+        "2023-12-20T01:00:21Z",
+    ),
     # the page says EST, but 9:00 PM EST is not 01:00 UTC: the shown time dates something else
-    html = page("2023-12-20T01:00:21Z", '<span class="date">December 19, 2023 9:00 PM EST</span>')
-    assert published_at(html) == "2023-12-20T01:00:21Z"
+    "a zone name that disagrees with the instant changes nothing": (
+        "2023-12-20T01:00:21Z",
+        '<span class="date">December 19, 2023 9:00 PM EST</span>',
+        "2023-12-20T01:00:21Z",
+    ),
+    "an update time is not read as the publication": (
+        "2023-12-20T01:00:21Z",
+        '<span class="date">Updated December 19, 2023 8:00 PM EST</span>',
+        "2023-12-20T01:00:21Z",
+    ),
+}
 
 
-def test_update_time_is_not_read_as_the_publication():
-    html = page("2023-12-20T01:00:21Z", '<span class="date">Updated December 19, 2023 8:00 PM EST</span>')
-    assert published_at(html) == "2023-12-20T01:00:21Z"
+@pytest.mark.parametrize(("declared", "byline", "expected"), BYLINE_CASES.values(), ids=BYLINE_CASES.keys())
+def test_time_shown_in_the_byline(declared: str, byline: str, expected: str) -> None:
+    assert published_at(page(declared, byline)) == expected
 
 
 def test_shown_day_with_a_zone_named_elsewhere_on_the_page():
