@@ -83,5 +83,6 @@ def enrich_parallel(stories: pl.DataFrame) -> Enrichment:
         topics=pl.concat([p.topics for p in parts]),
         quotes=pl.concat([p.quotes for p in parts]),
         date_mentions=pl.concat([p.date_mentions for p in parts]),
+        signatures=pl.concat([p.signatures for p in parts]),
         rejects=[r for p in parts for r in p.rejects],
     )

@@ -9,10 +9,12 @@ validators are stored with the run's last load, so a crash can never leave a fee
 
 from __future__ import annotations
 
+import contextvars
 import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -75,6 +77,7 @@ class Document:
 
 @dataclass(slots=True)
 class ChunkInput:
+    items: int = 0  # work items the chunk covers
     documents: list[Document] = field(default_factory=list)
     # feed items carrying the full text whose page could not be fetched: they are the story
     standalone_items: list[StoryRecord] = field(default_factory=list)
@@ -121,7 +124,7 @@ def _keep_hint_alone(hint: StoryRecord | None) -> bool:
 @task(name="fetch-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
 def fetch_chunk(items: list[WorkItem], session: FetchSession | None) -> ChunkInput:
     """Bytes for every item of the chunk: files read from disk, URLs fetched concurrently and politely."""
-    chunk = ChunkInput()
+    chunk = ChunkInput(items=len(items))
     to_fetch = [i for i in items if i.is_url and i.prefetched is None]
     results = session.fetch_many([FetchRequest(i.locator) for i in to_fetch]) if session and to_fetch else []
     fetched = dict(zip((id(i) for i in to_fetch), results, strict=True))
@@ -274,15 +277,45 @@ def _close_run(warehouse: Warehouse, sink: LoadSink, summary: RunSummary, status
     summary.staged = sink.staged_stories
 
 
-def _flag_last(chunks: Iterable[list[WorkItem]]) -> Iterator[tuple[list[WorkItem], bool]]:
-    """Pairs each chunk with whether it is the last one (at least one chunk, possibly empty, so a run
-    with nothing new still records its fetches and validators)."""
+@dataclass(slots=True)
+class ReadChunk:
+    """A chunk fetched and parsed: what normalising and loading start from."""
+
+    fetched: ChunkInput
+    records: list[StoryRecord]
+    parse_rejects: list[Reject]
+
+
+def _read_chunk(items: list[WorkItem], session: FetchSession | None) -> ReadChunk:
+    fetched = fetch_chunk(quote(items), session)
+    records, parse_rejects = parse_chunk(quote(fetched))
+    return ReadChunk(fetched, records, parse_rejects)
+
+
+def _read_ahead(chunks: Iterable[list[WorkItem]], session: FetchSession | None) -> Iterator[tuple[ReadChunk, bool]]:
+    """Each chunk fetched and parsed, and whether it is the last (there is always at least one, possibly
+    empty, so a run with nothing new still records its fetches and validators).
+
+    The next chunk is fetched and parsed on a thread of its own while this one is normalised and
+    loaded, so the workers parse while the flow's process fetches and merges, rather than one stage
+    waiting for another (measured at 10k stories: fetching was a third of the run, loading a tenth).
+    Normalising and loading stay in chunk order, so wire copies are linked against every earlier
+    chunk. One chunk is read ahead: at most two chunks' pages are in memory."""
     iterator = iter(chunks)
-    current = next(iterator, [])
-    for following in iterator:
-        yield current, False
-        current = following
-    yield current, True
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dateline-read-ahead") as ahead:
+
+        def submit(items: list[WorkItem]) -> Future[ReadChunk]:
+            # the copied context carries the flow run, so Prefect records the tasks under it
+            return ahead.submit(contextvars.copy_context().run, _read_chunk, items, session)
+
+        items: list[WorkItem] | None = next(iterator, [])
+        pending = submit(items)
+        while items is not None:
+            read = pending.result()
+            items = next(iterator, None)
+            if items is not None:
+                pending = submit(items)
+            yield read, items is None
 
 
 def run_chunks(
@@ -294,46 +327,45 @@ def run_chunks(
     summary: RunSummary,
     seen_at: datetime,
 ) -> None:
-    """Fetch, parse, normalise and load chunk by chunk. The discovery's own fetches and rejects go
-    with the first chunk; the HTTP validators only with the last, once every story is in."""
+    """Read (fetch and parse, one chunk ahead), normalise and load chunk by chunk. The discovery's own fetches
+    and rejects go with the first chunk; the HTTP validators only with the last, once every story is in."""
     with progress_bar(total) as advance:
-        for index, (items, last) in enumerate(_flag_last(chunks)):
+        for index, (read, last) in enumerate(_read_ahead(chunks, session)):
             validators = validators_frame_rows(discovery) if last else None
             opening = (discovery.fetches, discovery.rejects) if index == 0 else ([], [])
-            _run_chunk(items, index, opening, validators, session, sink, summary, seen_at)
-            advance(len(items))
+            advance(_finish_chunk(read, index, opening, validators, sink, summary, seen_at))
 
 
-def _run_chunk(
-    items: list[WorkItem],
+def _finish_chunk(
+    read: ReadChunk,
     index: int,
     opening: tuple[list[FetchResult], list[Reject]],
     validators: list[dict] | None,
-    session: FetchSession | None,
     sink: LoadSink,
     summary: RunSummary,
     seen_at: datetime,
-) -> None:
-    """One chunk, start to end. A function of its own so that the chunk's pages, records and frames are
-    released when it returns, not kept alive by loop variables while the next chunk is fetched and parsed.
-    `opening` is what discovery fetched and rejected (the first chunk's to load)."""
+) -> int:
+    """Normalise and load one read chunk; returns how many work items it covered. A function of its own
+    so that the chunk's pages, records and frames are released when it returns, not kept alive by loop
+    variables while the next chunk is read. `opening` is what discovery fetched and rejected (the first
+    chunk's to load)."""
+    fetched = read.fetched
     # Payloads are wrapped in `quote` so Prefect does not walk every record and page body of a chunk
     # looking for futures to resolve (measured: 15 s of a 2,000-story run went to that walk).
-    fetched = fetch_chunk(quote(items), session)
-    records, parse_rejects = parse_chunk(quote(fetched))
-    normalised = normalise_task(quote(records), seen_at, sink)
+    normalised = normalise_task(quote(read.records), seen_at, sink)
     result = load_task(
         quote(normalised),
         sink,
         summary.run_id,
         seen_at,
         quote([*opening[0], *fetched.fetches]),
-        quote([*opening[1], *fetched.rejects, *parse_rejects]),
+        quote([*opening[1], *fetched.rejects, *read.parse_rejects]),
         validators,
     )
-    summary.add_chunk(len(fetched.documents), len(records), normalised, result)
-    summary.add_rejects([r.reason for r in [*fetched.rejects, *parse_rejects, *normalised.batch.rejects]])
+    summary.add_chunk(len(fetched.documents), len(read.records), normalised, result)
+    summary.add_rejects([r.reason for r in [*fetched.rejects, *read.parse_rejects, *normalised.batch.rejects]])
     get_run_logger().info("chunk %d: %d stories", index + 1, normalised.batch.stories.height)
+    return fetched.items
 
 
 @contextmanager

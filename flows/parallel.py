@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +24,7 @@ R = TypeVar("R")
 MIN_PARALLEL_ITEMS = 48
 _PRELOAD = ["transforms.parsers.document", "transforms.parsers.preload", "transforms.enrich.preload", "polars"]
 _pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()  # the flow parses the next chunk on one thread while it enriches on another
 
 
 def workers() -> int:
@@ -35,19 +37,21 @@ def workers() -> int:
 
 def _shutdown() -> None:
     global _pool
-    if _pool is not None:
-        _pool.shutdown(cancel_futures=True)
-        _pool = None
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(cancel_futures=True)
+            _pool = None
 
 
 def _get_pool() -> ProcessPoolExecutor:
     global _pool
-    if _pool is None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(_PRELOAD)
-        _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=context)
-        atexit.register(_shutdown)
-    return _pool
+    with _pool_lock:
+        if _pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(_PRELOAD)
+            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=context)
+            atexit.register(_shutdown)
+        return _pool
 
 
 def split(items: Sequence[T], parts: int) -> list[Sequence[T]]:

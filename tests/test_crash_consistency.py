@@ -144,7 +144,8 @@ def crash_and_rerun(reference: Reference, size: int, folder: Path, api_url: str,
     warehouse = folder / "w.duckdb"
     env = child_env(folder / "prefect-home", PREFECT_API_URL=api_url)
     chunk = CHUNK[size]
-    reference.pages.arm(random.Random(seed).randrange(chunk + 1, size - chunk // 2))
+    # the run reads one chunk ahead: chunk 3's first page is fetched only once chunk 1 has committed
+    reference.pages.arm(random.Random(seed).randrange(2 * chunk + 1, size - chunk // 2))
     run = start_run(reference.sources, warehouse, env, chunk_size=chunk)
     _wait_for(reference.pages.reached.is_set, run, "kill moment")
     if moment == "merge":

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import polars as pl
 
-from transforms.enrich import Enrichment, enrich_stories, iptc_topics, link_duplicates, minhash_signature
+from transforms.enrich import Enrichment, enrich_stories, iptc_topics, link_duplicates
 from transforms.keys import stable_key
 from transforms.record import StoryRecord
 from transforms.star import (
@@ -49,15 +49,12 @@ def _enrichment_input(stories: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _signatures(stories: pl.DataFrame) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "story_id": stories["story_id"],
-            "source": stories["source"],
-            "published": story_day(stories),
-            "signature": [minhash_signature(body) for body in stories["body"]],
-        },
-        schema=SIGNATURE_COLUMNS,
+def _signatures(stories: pl.DataFrame, enrichment: Enrichment) -> pl.DataFrame:
+    """The batch's stories as `link_duplicates` reads them: the enrichment's body signatures with source and day."""
+    return (
+        stories.select("story_id", "source", published=story_day(stories))
+        .join(enrichment.signatures, on="story_id", how="left", maintain_order="left")
+        .cast(SIGNATURE_COLUMNS)
     )
 
 
@@ -78,7 +75,7 @@ def normalise_chunk(
         )
         return NormalisedChunk(build_star(frame), empty, 0)
     enrichment = enrich(_enrichment_input(stories))
-    signatures = _signatures(stories)
+    signatures = _signatures(stories, enrichment)
     # Link over the batch and the stored stories of nearby days together: when the original arrives
     # after its copy (another outlet's sitemap came first), the stored copy is re-linked to it.
     stored = stored_signatures.select(SIGNATURE_COLUMNS.keys()).filter(

@@ -3,7 +3,8 @@
 Pure functions over Polars frames (no I/O but reading this package's own data files), so the
 flow can call them per chunk and the warehouse can load the frames as they are:
 
-- `enrich_stories(stories)` -> `Enrichment` (entities, topics, quotes, date mentions, rejects)
+- `enrich_stories(stories)` -> `Enrichment` (entities, topics, quotes, date mentions, MinHash
+  signatures, rejects)
 - `iptc_topics()` -> the IPTC Media Topics the project carries, for `dim_topic`
 - `minhash_signature(body)` and `link_duplicates(new, existing)` for `duplicate_of`
 
@@ -31,6 +32,7 @@ __all__ = [
     "DATE_SCHEMA",
     "ENTITY_SCHEMA",
     "QUOTE_SCHEMA",
+    "SIGNATURE_SCHEMA",
     "TOPIC_SCHEMA",
     "Enrichment",
     "EntityType",
@@ -58,6 +60,7 @@ QUOTE_SCHEMA = {
     "speaker_name": pl.String,
 }
 DATE_SCHEMA = {"story_id": pl.String, "mentioned_date": pl.Date, "phrase": pl.String}
+SIGNATURE_SCHEMA = {"story_id": pl.String, "signature": pl.List(pl.UInt64)}
 # Entity and quote rules look at this much of a story; a 1 MB "story" is a page dump, and
 # beyond this size its names add noise, not analysis. Topics and dates read all of it.
 MAX_ENTITY_TEXT = 200_000
@@ -71,6 +74,9 @@ class Enrichment:
     (topic_id "medtop:…", see `iptc_topics()`) or "source" for the source's own section and
     tags (topic_id "source:<lower-cased label>", score 1.0), as `dim_topic.scheme` wants.
 
+    `signatures` holds every story's body MinHash (`minhash_signature`), computed here so that it
+    runs on the enrichment workers rather than in the flow's own process.
+
     `rejects` are (story_id, reason, detail) for stories whose entity, quote or date
     extraction failed: those stories have no rows in the frames but still load, and the
     flow writes the reject to `etl_reject` at stage `enrich`.
@@ -80,6 +86,7 @@ class Enrichment:
     topics: pl.DataFrame
     quotes: pl.DataFrame
     date_mentions: pl.DataFrame
+    signatures: pl.DataFrame
     rejects: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -122,6 +129,10 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
         topics=_topics(frame, rejects).filter(~pl.col("story_id").is_in([r[0] for r in rejects])),
         quotes=pl.DataFrame(quote_rows, schema=QUOTE_SCHEMA, orient="row"),
         date_mentions=pl.DataFrame(date_rows, schema=DATE_SCHEMA, orient="row"),
+        signatures=pl.DataFrame(
+            {"story_id": frame["story_id"], "signature": [minhash_signature(body or "") for body in frame["body"]]},
+            schema=SIGNATURE_SCHEMA,
+        ),
         rejects=rejects,
     )
 
