@@ -22,6 +22,14 @@ NORWEGIAN = [
     "Ordføreren sa at kommunen må spare penger, men at ingen barnehager skal legges ned i år.",
     "Opposisjonen mente at eiendomsskatten burde vært senket, og stemte imot forslaget.",
 ]
+APPEAL = [
+    "Independent journalism needs your support: our reporters cover the stories that matter to your community.",
+    "Become a member today and help us keep every article free to read for everyone, wherever they live.",
+    "Members get our morning newsletter, invitations to live events and a say in what we investigate next.",
+    "Every contribution, however small, goes straight to the newsroom and pays for reporting on the ground.",
+    "Thank you to the thousands of readers who already support us each month with a donation of any size.",
+    "You can cancel at any time, and your details are never shared with advertisers or any other company.",
+]
 LOREM = [
     "Dolor ipsam et est cumque. Laboriosam sed delectus rerum sint qui natus tenetur ea. Tenetur debitis.",
     "Esse voluptatem eos sequi quia. Repellat odio libero et aliquam dicta. Voluptatem blanditiis iure numquam.",
@@ -43,6 +51,18 @@ def language(html: str) -> str | None:
 
 def test_template_default_contradicted_by_the_text():
     html = page("Pescadores gestionarán apoyo económico", SPANISH, 'lang="en-US"')
+    assert language(html) == "es"
+
+
+def test_template_default_contradicted_by_a_long_text():
+    # the middle of a long text disagrees with the declaration, so the full reading decides
+    html = page("Pescadores gestionarán apoyo económico", SPANISH * 4, 'lang="en-US"')
+    assert language(html) == "es"
+
+
+def test_the_story_not_an_appeal_above_it_confirms_the_declaration():
+    # over 1,000 characters of an English appeal come first; the middle of the text is the Spanish story
+    html = page("Pescadores gestionarán apoyo económico", APPEAL + SPANISH * 6, 'lang="es"')
     assert language(html) == "es"
 
 
