@@ -32,6 +32,7 @@ from flows.cpu_stages import ParseJob, enrich_parallel, parse_jobs
 from flows.discover import Discoverer, Discovery, WorkItem, validators_frame_rows
 from flows.fetch_session import FetchSession
 from flows.fetching import FetchRequest, FetchResult, FetchSettings, RawArchive
+from flows.gc_policy import settle_garbage_collector
 from flows.load_sink import LoadSink
 from flows.native_memory import cap_malloc_arenas, release_free_memory
 from flows.progress import progress_bar
@@ -373,6 +374,7 @@ def warehouse_run(warehouse_path: str | None, config: SourcesConfig) -> Iterator
     """The bookkeeping every run shares: migrate, `etl_run` start and finish (failed on an exception),
     merge staged batches, refresh the search index, publish the summary to Prefect."""
     started = time.monotonic()
+    settle_garbage_collector()
     warehouse = open_warehouse(warehouse_path)
     folder = Path(warehouse.location).parent
     ensure_writable(Path(warehouse.location))
