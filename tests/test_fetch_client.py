@@ -7,10 +7,12 @@ memory by tracemalloc peaks far below what an unbounded read of the same body wo
 from __future__ import annotations
 
 import gzip
+import sqlite3
 import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
+from contextlib import closing
 from email.utils import formatdate
 from pathlib import Path
 
@@ -288,7 +290,8 @@ def test_fetched_bodies_are_archived_once_by_content(server: ScriptedServer, tmp
     one, two = fetch_all(fast_settings(tmp_path), server.url("/one"), server.url("/two"), archive=archive)
     assert one.archive_key == two.archive_key and archive.get(one.archive_key) == PAGE
     assert {entry.url for entry in archive.iter_entries()} == {server.url("/one"), server.url("/two")}
-    assert len(list((tmp_path / "archive" / "objects").rglob("*.zst"))) == 1
+    with closing(sqlite3.connect(archive.path)) as con:
+        assert con.execute("SELECT count(*) FROM bodies").fetchone() == (1,)
 
 
 def test_http_proxy_from_the_environment_is_used(

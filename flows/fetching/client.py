@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from flows.fetching.archive import RawArchive
+from flows.fetching.archive import ArchiveUnavailable, PreparedFetch, RawArchive
 from flows.fetching.decompress import ACCEPT_ENCODING, BodyError, make_decoder
 from flows.fetching.models import ErrorCode, FetchRequest, FetchResult, http_error
 from flows.fetching.politeness import HostGate
@@ -123,11 +123,21 @@ class Fetcher:
             self._client = None
 
     async def fetch_many(self, requests: Sequence[FetchRequest]) -> list[FetchResult]:
-        """Fetch all requests concurrently within the limits; one result per request, in input order."""
-        return list(await asyncio.gather(*(self.fetch(request) for request in requests)))
+        """Fetch all requests concurrently within the limits; one result per request, in input order.
+
+        The batch's bodies are committed to the archive in one transaction before this returns, so
+        every `archive_key` a caller sees is durable, at one fsync per batch rather than per page.
+        """
+        fetched = await asyncio.gather(*(self._fetch_one(request) for request in requests))
+        await self._archive(fetched)
+        return [result for result, _ in fetched]
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
-        """Fetch one request; never raises for a bad URL or a bad response."""
+        """Fetch one request (a batch of one); never raises for a bad URL or a bad response."""
+        return (await self.fetch_many([request]))[0]
+
+    async def _fetch_one(self, request: FetchRequest) -> tuple[FetchResult, PreparedFetch | None]:
+        """One request's result, with its body hashed and compressed for the archive (not yet stored)."""
         result = FetchResult(url=request.url)
         try:
             await self._fetch_with_retries(request, result)
@@ -137,9 +147,18 @@ class Fetcher:
             result.error, result.detail = ErrorCode.INTERNAL.value, f"{type(exc).__name__}: {exc}"[:300]
         if result.error is not None:
             result.body = None
-        elif result.body is not None and self.archive is not None:
-            await self._archive(result)
-        return result
+        if result.body is None or self.archive is None:
+            return result, None
+        prepared = await asyncio.to_thread(
+            self.archive.prepare,
+            url=result.url,
+            final_url=result.final_url,
+            status_code=result.status_code,
+            headers=result.headers,
+            body=result.body,
+            fetched_at=datetime.now(UTC),
+        )
+        return result, prepared
 
     async def _fetch_with_retries(self, request: FetchRequest, result: FetchResult) -> None:
         url = _checked_url(request.url)
@@ -322,18 +341,18 @@ class Fetcher:
         if looks_binary(b"".join(parts)[:_SNIFF_BYTES]):
             raise _Failure(ErrorCode.BINARY_CONTENT, "binary signature in body")
 
-    async def _archive(self, result: FetchResult) -> None:
-        """Keep the body; a full disk costs the archive copy, not the fetched document."""
-        assert self.archive is not None and result.body is not None
+    async def _archive(self, fetched: Sequence[tuple[FetchResult, PreparedFetch | None]]) -> None:
+        """Store a batch's bodies and only then hand out their keys; a full disk costs the archive copies,
+        not the fetched documents."""
+        kept = [(result, prepared) for result, prepared in fetched if prepared is not None]
+        if not kept:
+            return
+        assert self.archive is not None
         try:
-            result.archive_key = await asyncio.to_thread(
-                self.archive.put,
-                url=result.url,
-                final_url=result.final_url,
-                status_code=result.status_code,
-                headers=result.headers,
-                body=result.body,
-                fetched_at=datetime.now(UTC),
-            )
-        except OSError as exc:
-            result.detail = f"archive failed: {exc}"[:300]
+            await asyncio.to_thread(self.archive.store, [prepared for _, prepared in kept])
+        except ArchiveUnavailable as exc:
+            for result, _ in kept:
+                result.detail = f"archive failed: {exc}"[:300]
+            return
+        for result, prepared in kept:
+            result.archive_key = prepared.key
