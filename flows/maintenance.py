@@ -3,13 +3,12 @@
 Maintenance keeps a long-running warehouse healthy without an operator: a full search-index rebuild
 (a run that could not refresh it because the file was locked is caught up here), the views' summary
 tables checked against a rebuild and repaired if rows were written outside a merge, a CHECKPOINT so the
-database file alone is a complete backup, removal of temporary files a crashed fetch left in the raw
-archive, and optionally a monthly-partitioned Parquet copy of the star schema for other engines.
+database file alone is a complete backup, the same for the raw archive's SQLite store (its WAL folded
+in and truncated), and optionally a monthly-partitioned Parquet copy of the star schema for other engines.
 """
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from pathlib import Path
 
@@ -17,27 +16,21 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.fetching import RawArchive
 from warehouse import summaries
 from warehouse.backend import open_warehouse
 from warehouse.duckdb_store import DuckDBWarehouse
 from warehouse.maintenance import checkpoint, export_parquet
 
-STALE_TEMP_S = 24 * 3600
 
-
-def remove_stale_archive_temps(archive_root: Path, older_than_s: float = STALE_TEMP_S) -> int:
-    """Delete `*.tmp` bodies a crashed fetch left in the archive (a finished write renames its temp file,
-    so an old one is never read); recent ones may belong to a fetch in flight and are kept."""
-    cutoff = time.time() - older_than_s
-    removed = 0
-    for temp in (archive_root / "objects").glob("*/*.tmp"):
-        try:
-            if temp.stat().st_mtime < cutoff:
-                temp.unlink()
-                removed += 1
-        except FileNotFoundError:
-            continue
-    return removed
+@task(name="checkpoint-archive", cache_policy=NO_CACHE)
+def checkpoint_archive(archive_root: Path) -> bool | None:
+    """Fold the raw archive's WAL into `archive.sqlite`: True when done, False when a run kept it busy past
+    the busy timeout (tomorrow's maintenance retries), None when this warehouse has no archive to create."""
+    if not RawArchive.present(archive_root):
+        return None
+    with RawArchive(archive_root) as archive:
+        return archive.checkpoint()
 
 
 @task(name="rebuild-search-index", cache_policy=NO_CACHE)
@@ -60,20 +53,27 @@ def export_task(store: DuckDBWarehouse, out_dir: Path) -> dict[str, int]:
     return store.maintain(lambda con: export_parquet(con, out_dir))
 
 
+_ARCHIVE_OUTCOME = {
+    True: "WAL checkpointed into archive.sqlite",
+    False: "WAL checkpoint incomplete (a run was using the archive); the next maintenance retries",
+    None: "none in this warehouse folder",
+}
+
+
 @flow(name="maintenance", log_prints=True)
 def maintenance(warehouse_path: str | None = None, export: bool = False) -> dict:
-    """Rebuild the search index, checkpoint, tidy the archive and optionally export Parquet by month."""
+    """Rebuild the search index, checkpoint the warehouse and the raw archive, optionally export Parquet by month."""
     store = open_warehouse(warehouse_path)
     folder = Path(store.location).parent
     rebuilt = rebuild_search_index(store)
     repaired = repair_summaries(store)
     checkpoint_task(store)
-    removed = remove_stale_archive_temps(folder / "archive")
+    archived = checkpoint_archive(folder / "archive")
     exported = export_task(store, folder / "export") if export else {}
     summary = {
         "search_index_rebuilt": rebuilt,
         "summaries_repaired": repaired,
-        "archive_temps_removed": removed,
+        "archive_checkpointed": archived,
         "exported_rows": exported,
     }
     lines = [
@@ -82,7 +82,7 @@ def maintenance(warehouse_path: str | None = None, export: bool = False) -> dict
         f"- search index rebuilt: {rebuilt}",
         f"- summary rows repaired: {sum(repaired.values())}" + (f" ({repaired})" if repaired else ""),
         "- CHECKPOINT done",
-        f"- stale archive temp files removed: {removed}",
+        f"- raw archive: {_ARCHIVE_OUTCOME[archived]}",
     ]
     if exported:
         lines.append(
