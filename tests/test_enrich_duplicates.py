@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime
 
+import numpy as np
 import polars as pl
 
 from transforms.enrich import link_duplicates, minhash_signature
+from transforms.enrich.duplicates import NUM_PERM, THRESHOLD, similar_pairs
 
 WIRE = (
     "Harbour authorities in the northern port said on Tuesday that two cranes had been damaged by high "
@@ -71,3 +74,35 @@ def test_ties_and_unknown_dates_resolve_without_depending_on_row_order():
     forward = link_duplicates(_frame(rows), _frame([]).clear()).sort("story_id")
     backward = link_duplicates(_frame(rows[::-1]), _frame([]).clear()).sort("story_id")
     assert forward.rows() == backward.rows() == [("b:1", "a:1"), ("c:1", "a:1")]
+
+
+def _edited(text: str, changes: int, rng: random.Random) -> str:
+    words = text.split()
+    for index in rng.sample(range(len(words)), changes):
+        words[index] = f"edit{rng.randrange(10**6)}"
+    return " ".join(words)
+
+
+def test_similar_pairs_are_the_band_matches_that_agree_enough():
+    # copies edited lightly to heavily straddle the threshold; the oracle compares every pair by hand
+    rng = random.Random(11)
+    vocabulary = [f"w{i}" for i in range(500)]
+    originals = [" ".join(rng.choices(vocabulary, k=150)) for _ in range(30)]
+    texts = originals + [_edited(t, rng.randrange(1, 12), rng) for t in originals for _ in range(3)]
+    matrix = np.array([minhash_signature(t) for t in texts], dtype=np.uint64)
+    bands = [matrix[:, start : start + 13] for start in range(0, 117, 13)]
+    expected = {
+        (a, b)
+        for a in range(len(texts))
+        for b in range(len(texts))
+        if a != b
+        and any((band[a] == band[b]).all() for band in bands)
+        and (matrix[a] == matrix[b]).sum() / NUM_PERM >= THRESHOLD
+    }
+    near_misses = sum(
+        any((band[a] == band[b]).all() for band in bands) and (matrix[a] == matrix[b]).mean() < THRESHOLD
+        for a in range(len(texts))
+        for b in range(a)
+    )
+    assert len(expected) > 50 and near_misses > 0  # both sides of the threshold are exercised
+    assert set(similar_pairs(matrix).rows()) == expected
