@@ -100,7 +100,7 @@ class PreparedFetch:
         return self.entry.key
 
 
-def to_micros(moment: datetime) -> int:
+def _micros(moment: datetime) -> int:
     """Exact integer microseconds since the epoch: sortable in SQLite whatever the offset it was written with."""
     return (moment - _EPOCH) // _MICROSECOND
 
@@ -191,7 +191,7 @@ class RawArchive:
         """
         with self._lock:
             self._connection()
-        cutoff = to_micros(since) if since is not None else -(2**63)
+        cutoff = _micros(since) if since is not None else -(2**63)
         reader = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=self._busy_timeout_s)
         try:
             for url, final_url, status, headers, fetched_at, key in reader.execute(_LATEST, (cutoff,)):
@@ -291,7 +291,7 @@ def _insert(con: sqlite3.Connection, fetches: Sequence[PreparedFetch]) -> None:
                 e.final_url,
                 e.status_code,
                 orjson.dumps(e.headers).decode(),
-                to_micros(e.fetched_at),
+                _micros(e.fetched_at),
                 bytes.fromhex(e.key),
             )
             for e in (f.entry for f in fetches)
