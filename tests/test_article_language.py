@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from transforms.parsers.article import parse_article
@@ -107,3 +112,24 @@ def test_text_language_probabilities(text, expected):
 
 def test_text_language_of_text_without_letters():
     assert text_language("12:05 — 2020 / 19") == {}
+
+
+def _small_file_limit() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+
+def test_a_model_that_cannot_load_leaves_pages_their_declared_language():
+    # py3langid unpacks its model through a temporary file: under a 1 MiB file-size limit (or a full /tmp)
+    # that fails, and the pages must still parse, keeping what they declare
+    script = """
+import signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+from tests.test_article_language import GERMAN, SPANISH, language, page
+print(language(page("Pescadores", SPANISH * 4, 'lang="es"')), language(page("Kindergottesdienst", GERMAN)))
+"""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, preexec_fn=_small_file_limit
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["es", "None"]
+    assert "language model unavailable" in done.stderr

@@ -10,6 +10,7 @@ certain and gives the declared language almost no chance.
 from __future__ import annotations
 
 import re
+import warnings
 from functools import cache
 
 from lxml.html import HtmlElement
@@ -48,9 +49,15 @@ def declared_language(tree: HtmlElement, meta: PageMetadata) -> str | None:
 
 
 @cache
-def _identifier() -> LanguageIdentifier:
-    """The model, loaded once per process (0.4 s) and limited to ISO 639-1 languages."""
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+def _identifier() -> LanguageIdentifier | None:
+    """The model, loaded once per process (0.4 s) and limited to ISO 639-1 languages; None when it cannot be
+    loaded: py3langid unpacks it through a temporary file, which a full /tmp or a file-size limit stops, and
+    pages must then keep the language they declare rather than all fail to parse."""
+    try:
+        identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    except OSError as error:
+        warnings.warn(f"language model unavailable ({error}): pages keep their declared language", stacklevel=2)
+        return None
     identifier.set_languages([c for c in identifier.labels if len(c) == 2 and c not in _NOT_DETECTED])
     return identifier
 
@@ -64,9 +71,10 @@ def load_language_model() -> None:
 def text_language(text: str) -> dict[str, float]:
     """Probability of each language for `text` (an empty mapping for text without letters)."""
     sample = text[:_SAMPLE_CHARS]
-    if not any(c.isalpha() for c in sample):
+    identifier = _identifier()
+    if identifier is None or not any(c.isalpha() for c in sample):
         return {}
-    return dict(_identifier().rank(sample))
+    return dict(identifier.rank(sample))
 
 
 def _middle_agrees(declared: str, text: str) -> bool:
