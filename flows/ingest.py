@@ -425,8 +425,10 @@ def ingest(
         needs_http = any(s.kind != "file" for s in config.sources)
         settings = FetchSettings(state_dir=run.folder / "state")
         settings.user_agent = os.environ.get("DATELINE_USER_AGENT") or settings.user_agent
-        archive = RawArchive(run.folder / "archive") if needs_http else None
-        with FetchSession(settings, archive) if needs_http else nullcontext() as session:
+        with (
+            RawArchive(run.folder / "archive") if needs_http else nullcontext() as archive,
+            FetchSession(settings, archive) if needs_http else nullcontext() as session,
+        ):
             discovery = discover_task(quote(config), session, run.sink)
             run.summary.add_discovery(discovery)
             print(f"discovered {run.summary.found} documents from {len(config.sources)} sources")

@@ -62,8 +62,7 @@ def reparse(
     """Re-read archived pages fetched on or after `since` (YYYY-MM-DD) into the warehouse."""
     configured = _configured(sources_file)
     config = SourcesConfig(sources=tuple(configured.values()), base_dir=Path.cwd())
-    with warehouse_run(warehouse_path, config) as run:
-        archive = RawArchive(run.folder / "archive")
+    with warehouse_run(warehouse_path, config) as run, RawArchive(run.folder / "archive") as archive:
         cutoff = datetime.combine(datetime.fromisoformat(since).date(), time(), UTC) if since else None
         entries = [e for e in archive.iter_entries(cutoff) if e.status_code and 200 <= e.status_code < 300]
         owners = run.warehouse.url_owners([normalise_url(e.url) for e in entries])
