@@ -22,7 +22,13 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MIN_PARALLEL_ITEMS = 48
-_PRELOAD = ["transforms.parsers.document", "transforms.parsers.preload", "transforms.enrich.preload", "polars"]
+_PRELOAD = [
+    "transforms.parsers.document",
+    "transforms.parsers.preload",
+    "transforms.enrich.preload",
+    "polars",
+    "flows.forkserver_freeze",  # last: freezes what the others built
+]
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()  # the flow parses the next chunk on one thread while it enriches on another
 
