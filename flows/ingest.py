@@ -35,6 +35,7 @@ from flows.fetching import FetchRequest, FetchResult, FetchSettings, RawArchive
 from flows.gc_policy import settle_garbage_collector
 from flows.load_sink import LoadSink
 from flows.native_memory import cap_malloc_arenas, release_free_memory
+from flows.parallel import shutdown_workers
 from flows.progress import progress_bar
 from flows.run_summary import RunSummary
 from transforms.errors import ParseError
@@ -385,6 +386,7 @@ def warehouse_run(warehouse_path: str | None, config: SourcesConfig) -> Iterator
     status, message = "failed", None
     try:
         yield RunContext(warehouse, folder, sink, summary, seen_at)
+        shutdown_workers()
         if sink.locked_by is None:
             warehouse.refresh_search_index()  # DuckDB's fts index does not follow inserts
         status = "completed"

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -41,12 +42,28 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _shutdown() -> None:
+def shutdown_workers() -> None:
+    """Stop the pool and its forkserver (the next parallel call starts both again). A run calls it once its
+    chunks are done: together they hold the gazetteers and models (about 400 MB), which the run's last step,
+    the search-index build, and an idle `dateline serve` between runs have no use for."""
     global _pool
     with _pool_lock:
         if _pool is not None:
             _pool.shutdown(cancel_futures=True)
             _pool = None
+            _stop_forkserver()
+
+
+def _stop_forkserver() -> None:
+    """multiprocessing keeps its forkserver until the process exits and has no public call to stop it; once its
+    workers are gone it alone holds the preloaded pages (300 MB). `ForkServer._stop` is the call CPython's own
+    tests use; where a Python lacks it the forkserver simply stays."""
+    stop = getattr(forkserver._forkserver, "_stop", None)
+    if stop is not None:
+        stop()
+
+
+atexit.register(shutdown_workers)
 
 
 def _get_pool() -> ProcessPoolExecutor:
@@ -56,7 +73,6 @@ def _get_pool() -> ProcessPoolExecutor:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(_PRELOAD)
             _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=context)
-            atexit.register(_shutdown)
         return _pool
 
 
@@ -84,8 +100,8 @@ def map_slices(function: Callable[[Sequence[T]], R], items: Sequence[T]) -> list
         try:
             return list(_get_pool().map(function, slices))
         except BrokenProcessPool:  # a worker died (killed, out of memory): a fresh pool, once more
-            _shutdown()
+            shutdown_workers()
         except RuntimeError:  # workers cannot start: a script calling the flow without a __main__ guard
-            _shutdown()
+            shutdown_workers()
             break
     return [function(items)]  # finish this chunk in-process rather than lose the run

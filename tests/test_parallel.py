@@ -38,9 +38,40 @@ def test_a_killed_worker_is_replaced_and_the_slice_redone(tmp_path, monkeypatch:
     monkeypatch.setenv("DATELINE_WORKERS", "2")
     marker = tmp_path / "kill-me"
     marker.touch()
-    parallel._shutdown()  # a pool of this test's size
+    parallel.shutdown_workers()  # a pool of this test's size
     items = list(range(parallel.MIN_PARALLEL_ITEMS * 2))
     results = parallel.map_slices(partial(_die_once, str(marker)), items)
     assert [x for part in results for x in part] == [i * 2 for i in items]
     assert not marker.exists()
-    parallel._shutdown()
+    parallel.shutdown_workers()
+
+
+def _forkservers() -> set[int]:
+    """This process's children that are multiprocessing forkservers."""
+    with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as handle:
+        children = [int(pid) for pid in handle.read().split()]
+    found = set()
+    for pid in children:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if b"multiprocessing.forkserver" in cmdline.read():
+                    found.add(pid)
+        except FileNotFoundError:  # ended meanwhile
+            continue
+    return found
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads children from /proc (Linux)")
+def test_shutting_the_workers_down_stops_the_forkserver_and_a_new_pool_starts(monkeypatch) -> None:
+    monkeypatch.setenv("DATELINE_WORKERS", "2")
+    parallel.shutdown_workers()
+    assert _forkservers() == set()
+    items = list(range(parallel.MIN_PARALLEL_ITEMS * 2))
+    workers = {pid for part in parallel.map_slices(_pids, items) for pid in part}
+    assert len(workers) == 2 and os.getpid() not in workers
+    assert len(_forkservers()) == 1
+    parallel.shutdown_workers()
+    assert _forkservers() == set()
+    again = {pid for part in parallel.map_slices(_pids, items) for pid in part}
+    assert len(again) == 2 and not again & workers
+    parallel.shutdown_workers()
