@@ -25,7 +25,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -34,6 +33,7 @@ import orjson
 import zstandard
 
 from flows.fetching import archive_legacy
+from flows.fetching.archive_records import ArchiveEntry, PreparedFetch
 
 STORE_NAME = "archive.sqlite"
 BUSY_TIMEOUT_S = 30.0
@@ -74,30 +74,6 @@ class ArchiveCorrupt(Exception):
 
 class ArchiveUnavailable(Exception):
     """The archive could not be written (full disk, unwritable folder, locked past the busy timeout)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveEntry:
-    """One archived fetch: where it came from, what the server said, and the body's key."""
-
-    url: str
-    final_url: str | None
-    status_code: int | None
-    headers: dict[str, str]
-    fetched_at: datetime
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedFetch:
-    """A fetch ready to store: its entry (with the body's key) and the compressed body."""
-
-    entry: ArchiveEntry
-    compressed: bytes
-
-    @property
-    def key(self) -> str:
-        return self.entry.key
 
 
 def _micros(moment: datetime) -> int:
@@ -246,7 +222,7 @@ class RawArchive:
                 row = con.execute("SELECT value FROM meta WHERE name = 'legacy_offset'").fetchone()
                 start = row[0] if row else 0
                 batch, end = archive_legacy.read_batch(self.root, start)
-                _insert(con, [_from_legacy(fetch) for fetch in batch])
+                _insert(con, batch)
                 con.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('legacy_offset', ?)", (end,))
             imported += len(batch)
             if end == start:
@@ -270,11 +246,6 @@ def _transaction(con: sqlite3.Connection) -> Iterator[None]:
         if con.in_transaction:
             con.execute("ROLLBACK")
         raise
-
-
-def _from_legacy(fetch: archive_legacy.LegacyFetch) -> PreparedFetch:
-    entry = ArchiveEntry(fetch.url, fetch.final_url, fetch.status_code, fetch.headers, fetch.fetched_at, fetch.key)
-    return PreparedFetch(entry, fetch.compressed)
 
 
 def _insert(con: sqlite3.Connection, fetches: Sequence[PreparedFetch]) -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
 
 import orjson
+
+from flows.fetching.archive_records import ArchiveEntry, PreparedFetch
 
 INDEX = "index.jsonl"
 OBJECTS = "objects"
@@ -23,24 +24,12 @@ BATCH_LINES = 1000
 log = logging.getLogger(__name__)
 
 
-class LegacyFetch(NamedTuple):
-    """One index line with the compressed body it points to."""
-
-    url: str
-    final_url: str | None
-    status_code: int | None
-    headers: dict[str, str]
-    fetched_at: datetime
-    key: str
-    compressed: bytes
-
-
 def present(root: Path) -> bool:
     """Whether `root` still holds (part of) a first-layout archive."""
     return (root / INDEX).exists() or (root / OBJECTS).exists()
 
 
-def read_batch(root: Path, offset: int) -> tuple[list[LegacyFetch], int]:
+def read_batch(root: Path, offset: int) -> tuple[list[PreparedFetch], int]:
     """Up to `BATCH_LINES` index lines from byte `offset` on, as fetches with their bodies, and the offset after them.
 
     A missing index (another run moved it aside first) reads as the end of the file.
@@ -62,7 +51,7 @@ def read_batch(root: Path, offset: int) -> tuple[list[LegacyFetch], int]:
     return fetches, offset
 
 
-def _read_line(root: Path, line: bytes) -> LegacyFetch | None:
+def _read_line(root: Path, line: bytes) -> PreparedFetch | None:
     try:
         raw = orjson.loads(line)
         key = raw["key"]
@@ -71,16 +60,16 @@ def _read_line(root: Path, line: bytes) -> LegacyFetch | None:
         fetched_at = datetime.fromisoformat(raw["fetched_at"])
         if fetched_at.tzinfo is None:
             raise ValueError(f"fetch time without a time zone: {fetched_at}")
-        fields = (raw["url"], raw["final_url"], raw["status"], raw["headers"], fetched_at, key)
+        entry = ArchiveEntry(raw["url"], raw["final_url"], raw["status"], raw["headers"], fetched_at, key)
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         log.warning("legacy archive %s: skipped an unreadable index line (%s)", root, exc)
         return None
     try:
         compressed = (root / OBJECTS / key[:2] / f"{key}.zst").read_bytes()
     except OSError as exc:
-        log.warning("legacy archive %s: skipped %s, its body is unreadable (%s)", root, fields[0], exc)
+        log.warning("legacy archive %s: skipped %s, its body is unreadable (%s)", root, entry.url, exc)
         return None
-    return LegacyFetch(*fields, compressed)
+    return PreparedFetch(entry, compressed)
 
 
 def retire(root: Path) -> Path | None:
