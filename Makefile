@@ -38,4 +38,4 @@ bench: $(DEV)
 	$(BIN)/python bench/end_to_end.py
 
 clean:
-	rm -rf $(VENV) warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/archive warehouse/state
+	rm -rf $(VENV) warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/data

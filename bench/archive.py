@@ -8,7 +8,7 @@ compress like prose: about 2.5x), one after another on this thread, into fresh f
 that one). Figures: wall time, and CPU split into user and kernel time from `resource.getrusage`,
 which is where the first layout's cost lives (inode creation, renames, two fsyncs per body).
 
-1. first layout: `tests.legacy_archive.LegacyArchiveWriter.put` per body, as the code that shipped;
+1. first layout: `bench.file_per_body_archive.LegacyArchiveWriter.put` per body, as the code that shipped;
 2. SQLite store: `RawArchive.prepare` per body and `RawArchive.store` per batch, for batches of 500
    (an ingest chunk), 50 and 1 (what committing per page would cost);
 then the inodes each leaves and the space they take.
@@ -30,8 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows.fetching import RawArchive
-from tests.legacy_archive import LegacyArchiveWriter
+from bench.file_per_body_archive import LegacyArchiveWriter
+from flows.sources.fetching import RawArchive
 
 FETCHED_AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 HEADERS = {"content-type": "text/html; charset=utf-8", "etag": '"abc123"', "server": "bench"}

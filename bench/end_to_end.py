@@ -8,7 +8,7 @@ Run:
 What is measured (every figure from this one run, on this machine):
 
 1. `dateline run` as a user runs it (a child process; Prefect API shared, started once) over the
-   synthetic site (`flows.demo_site`, in its own process so it does not share our GIL) at each
+   synthetic site (`demo.site`, in its own process so it does not share our GIL) at each
    size: stories/s = stories in fact_story / wall seconds of the command, the flow's own elapsed
    time, and memory sampled every 0.25 s over the whole process tree (bench/memory.py): the main
    process's peak RSS, the workers' together, and the tree's RSS and PSS (PSS shares pages fairly);
@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 CHUNK = 500
 _SITE = """
 import sys, time
-from flows.demo_site import serve_demo_site
+from demo.site import serve_demo_site
 site = serve_demo_site(int(sys.argv[1]), outlets=int(sys.argv[2]), port=0, seed=7)
 open(sys.argv[3], "w").write(site.sources_toml())
 print(site.base_url, flush=True)
@@ -79,7 +79,7 @@ def demo_site(stories: int, folder: Path, outlets: int = 3) -> Iterator[Path]:
 @contextmanager
 def prefect_api() -> Iterator[str]:
     """One Prefect API for every run of the benchmark, so no run pays for starting its own."""
-    from flows.prefect_env import quiet_prefect
+    from flows.cli.prefect_env import quiet_prefect
 
     quiet_prefect()
     from prefect.settings import PREFECT_API_URL
@@ -184,8 +184,8 @@ def naive_baseline(sources_file: str, warehouse: str) -> None:
 def build_million(path: Path, stories: int) -> tuple[float, float]:
     """The real schema (project migrations) filled with `stories` synthetic stories by SQL, then the
     views' summary tables rebuilt from them; seconds for each."""
-    from warehouse import summaries
-    from warehouse.duckdb_store import DuckDBWarehouse
+    from warehouse.duckdb import summaries
+    from warehouse.duckdb.store import DuckDBWarehouse
 
     started = time.perf_counter()
     DuckDBWarehouse(path).migrate()
@@ -291,7 +291,7 @@ def rekeyed_batches(source_warehouse: Path, copies: int) -> list:
 
 
 def merge_into(big: Path, batches: list) -> tuple[float, int]:
-    from warehouse.duckdb_store import DuckDBWarehouse
+    from warehouse.duckdb.store import DuckDBWarehouse
 
     warehouse = DuckDBWarehouse(big)
     started = time.perf_counter()

@@ -13,7 +13,7 @@ next to wall seconds because the machine is shared and wall time moves with its 
   MinHashLSH, one insert and one query per signature, on the same signatures.
 
 The ingest flow itself runs `enrich_stories` on slices of each chunk in a process pool
-(flows/parallel.py, one worker per core; `DATELINE_WORKERS` overrides); the bench times that
+(flows/runtime/workers.py, one worker per core; `DATELINE_WORKERS` overrides); the bench times that
 too, including the pool's start.
 
     .venv/bin/python bench/enrich.py [--stories 10000]
@@ -37,7 +37,7 @@ from datasketch import LeanMinHash, MinHashLSH
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows.parallel import map_slices, workers
+from flows.runtime.workers import map_slices, workers
 from transforms.enrich import enrich_stories, link_duplicates, minhash_signature
 from transforms.enrich.duplicates import NUM_PERM, THRESHOLD, similar_pairs
 from transforms.enrich.lexicon import lexicon

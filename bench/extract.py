@@ -25,7 +25,7 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows.extract_runner import extract_paths, page_paths, read_page
+from flows.pipeline.extract import extract_paths, page_paths, read_page
 from transforms.record import StoryRecord
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -30,7 +30,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows.fetching import Fetcher, FetchRequest, FetchResult, FetchSettings
+from flows.sources.fetching import Fetcher, FetchRequest, FetchResult, FetchSettings
 from tests.http_fixtures import Reply, ScriptedServer, SeenRequest
 
 PARAGRAPH = b"<p>" + b"The minister said the flood defences would be reviewed before the monsoon. " * 6 + b"</p>\n"

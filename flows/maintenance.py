@@ -16,11 +16,12 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.fetching import RawArchive
-from warehouse import summaries
-from warehouse.backend import open_warehouse
-from warehouse.duckdb_store import DuckDBWarehouse
-from warehouse.maintenance import checkpoint, export_parquet
+from flows.runtime.settings import run_folders, warehouse_location
+from flows.sources.fetching import RawArchive
+from warehouse import open_warehouse
+from warehouse.duckdb import summaries
+from warehouse.duckdb.maintenance import checkpoint, export_parquet
+from warehouse.duckdb.store import DuckDBWarehouse
 
 
 @task(name="checkpoint-archive", cache_policy=NO_CACHE)
@@ -63,13 +64,13 @@ _ARCHIVE_OUTCOME = {
 @flow(name="maintenance", log_prints=True)
 def maintenance(warehouse_path: str | None = None, export: bool = False) -> dict:
     """Rebuild the search index, checkpoint the warehouse and the raw archive, optionally export Parquet by month."""
-    store = open_warehouse(warehouse_path)
-    folder = Path(store.location).parent
+    store = open_warehouse(warehouse_location(warehouse_path))
+    folders = run_folders(store.location)
     rebuilt = rebuild_search_index(store)
     repaired = repair_summaries(store)
     checkpoint_task(store)
-    archived = checkpoint_archive(folder / "archive")
-    exported = export_task(store, folder / "export") if export else {}
+    archived = checkpoint_archive(folders.archive)
+    exported = export_task(store, folders.export) if export else {}
     summary = {
         "search_index_rebuilt": rebuilt,
         "summaries_repaired": repaired,
@@ -86,7 +87,7 @@ def maintenance(warehouse_path: str | None = None, export: bool = False) -> dict
     ]
     if exported:
         lines.append(
-            f"- Parquet export under `{folder / 'export'}`: " + ", ".join(f"{t} {n}" for t, n in exported.items())
+            f"- Parquet export under `{folders.export}`: " + ", ".join(f"{t} {n}" for t, n in exported.items())
         )
     create_markdown_artifact(key="dateline-maintenance", markdown="\n".join(lines), description="Maintenance")
     print("; ".join(lines[2:]).replace("- ", ""))

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.config import Source, SourcesConfig
-from flows.discover import Discovery, WorkItem
-from flows.fetching import FetchResult, RawArchive
-from flows.fetching.archive import ArchiveEntry
-from flows.ingest import CHUNK_SIZE, resolve_config, run_chunks, warehouse_run
+from flows.pipeline.chunks import CHUNK_SIZE, run_chunks
+from flows.pipeline.run import resolve_config, warehouse_run
+from flows.sources.config import Source, SourcesConfig
+from flows.sources.discover import Discovery, WorkItem
+from flows.sources.fetching import FetchResult, RawArchive
+from flows.sources.fetching.archive import ArchiveEntry
 from transforms.urls import normalise_url
 
 
@@ -62,7 +63,7 @@ def reparse(
     """Re-read archived pages fetched on or after `since` (YYYY-MM-DD) into the warehouse."""
     configured = _configured(sources_file)
     config = SourcesConfig(sources=tuple(configured.values()), base_dir=Path.cwd())
-    with warehouse_run(warehouse_path, config) as run, RawArchive(run.folder / "archive") as archive:
+    with warehouse_run(warehouse_path, config) as run, RawArchive(run.folders.archive) as archive:
         cutoff = datetime.combine(datetime.fromisoformat(since).date(), time(), UTC) if since else None
         entries = [e for e in archive.iter_entries(cutoff) if e.status_code and 200 <= e.status_code < 300]
         owners = run.warehouse.url_owners([normalise_url(e.url) for e in entries])

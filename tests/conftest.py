@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.prefect_env import quiet_prefect
+from flows.cli.prefect_env import quiet_prefect
 
 quiet_prefect()
 

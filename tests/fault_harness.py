@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.demo_site import DemoSite
+from demo.site import DemoSite
 
 REPO = Path(__file__).resolve().parents[1]
 DATELINE = [sys.executable, "-m", "flows.cli"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from flows.fetching import Fetcher, FetchRequest, FetchResult, FetchSettings, RawArchive
+from flows.sources.fetching import Fetcher, FetchRequest, FetchResult, FetchSettings, RawArchive
 
 
 class _Server(ThreadingHTTPServer):

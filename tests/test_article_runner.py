@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from flows.extract_runner import extract_paths, page_paths
+from flows.pipeline.extract import extract_paths, page_paths
 from transforms.errors import ParseError
 from transforms.record import StoryRecord
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.config import Source, load_sources
-from flows.demo_site import serve_demo_site
-from flows.discover import Discoverer, WorkItem
-from flows.fetch_session import FetchSession
-from flows.fetching import FetchSettings
-from flows.ingest import _take_chunks
+from demo.site import serve_demo_site
+from flows.pipeline.chunks import take_chunks
+from flows.sources.config import Source, load_sources
+from flows.sources.discover import Discoverer, WorkItem
+from flows.sources.fetching import FetchSettings
+from flows.sources.fetching.session import FetchSession
 
 
 def file_source(folder: Path) -> Source:
@@ -23,7 +23,7 @@ def test_chunks_come_in_order_and_leave_the_list(tmp_path: Path) -> None:
     items = [WorkItem(source, f"/doc/{n}", is_url=False) for n in range(7)]
     expected = [[i.locator for i in items[start : start + 3]] for start in (0, 3, 6)]
     handed_out = []
-    for chunk in _take_chunks(items, 3):
+    for chunk in take_chunks(items, 3):
         handed_out.append([i.locator for i in chunk])
         assert len(items) == 7 - sum(len(c) for c in handed_out)
     assert handed_out == expected

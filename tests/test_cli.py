@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from demo.site import serve_static_hosts
 from flows.cli import app
-from flows.demo_site import serve_static_hosts
 from flows.ingest import ingest
 from tests.conftest import REPO
 from tests.test_ingest_flow import DUMP

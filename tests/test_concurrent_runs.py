@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.demo_site import DemoSite, serve_demo_site
+from demo.site import DemoSite, serve_demo_site
 from tests.fault_harness import child_env, integrity_problems, run_statuses, run_to_end, start_run, write_sources
 
 pytestmark = pytest.mark.usefixtures("prefect_api")

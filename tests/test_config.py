@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.config import ConfigError, adhoc_source, parse_sources
+from flows.sources.config import ConfigError, adhoc_source, parse_sources
 
 GOOD = """
 [[source]]

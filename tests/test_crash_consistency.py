@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.demo_site import DemoSite, serve_demo_site
+from demo.site import DemoSite, serve_demo_site
 from tests.fault_harness import (
     Run,
     child_env,
@@ -39,7 +39,7 @@ from tests.fault_harness import (
     stories,
     write_sources,
 )
-from warehouse import summaries
+from warehouse.duckdb import summaries
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 

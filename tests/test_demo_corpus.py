@@ -13,10 +13,10 @@ import feedparser
 import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from transforms.demo_corpus import CorpusConfig, sample_files, story
-from transforms.demo_corpus.cast import PEOPLE
-from transforms.demo_corpus.site import FEED_ITEMS, months, render_outlet_path
-from transforms.demo_corpus.story import corpus_outlets, outlet_of
+from demo.corpus import CorpusConfig, sample_files, story
+from demo.corpus.cast import PEOPLE
+from demo.corpus.site import FEED_ITEMS, months, render_outlet_path
+from demo.corpus.story import corpus_outlets, outlet_of
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
@@ -50,9 +50,9 @@ def test_committed_samples_are_what_the_generator_writes(generated: dict[str, by
         str(p.relative_to(SAMPLES)): p.read_bytes() for p in SAMPLES.rglob("*") if p.is_file() and p.name != "README.md"
     }
     stale = sorted(set(on_disk) ^ set(generated))
-    assert not stale, f"run `python -m flows.demo_site write-samples samples/`: {stale[:5]}"
+    assert not stale, f"run `python -m demo.site write-samples samples/`: {stale[:5]}"
     changed = [name for name, data in generated.items() if on_disk[name] != data]
-    assert not changed, f"run `python -m flows.demo_site write-samples samples/`: {changed[:5]}"
+    assert not changed, f"run `python -m demo.site write-samples samples/`: {changed[:5]}"
 
 
 def test_sample_counts_match_the_manifest_and_the_readme(manifest: dict, generated: dict[str, bytes]) -> None:

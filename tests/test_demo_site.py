@@ -13,9 +13,9 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 from typer.testing import CliRunner
 
-from flows.config import parse_sources
-from flows.demo_site import DemoSite, serve_demo_site, serve_static_hosts, write_samples
-from transforms.demo_corpus import sample_files
+from demo.corpus import sample_files
+from demo.site import DemoSite, serve_demo_site, serve_static_hosts, write_samples
+from flows.sources.config import parse_sources
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 STORIES = 150

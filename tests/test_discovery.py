@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.demo_site import serve_demo_site
+from demo.site import serve_demo_site
 from flows.ingest import ingest
 
 pytestmark = pytest.mark.usefixtures("prefect_api")

@@ -1,12 +1,9 @@
 """The raw archive: content-addressed and deduplicated, latest entry per URL, durable per batch before any
-key is handed out, safe under concurrent threads and writers, strict about corrupt bodies, and importing a
-first-layout folder once, idempotently, whatever point a crash interrupted the import at."""
+key is handed out, safe under concurrent threads and writers and strict about corrupt bodies."""
 
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import closing
@@ -15,14 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from flows.fetching import ArchiveCorrupt, RawArchive
-from flows.fetching.archive import PreparedFetch
+from flows.sources.fetching import ArchiveCorrupt, RawArchive
+from flows.sources.fetching.archive import PreparedFetch
 from tests.http_fixtures import Reply, ScriptedServer, fast_settings, fetch_all
-from tests.legacy_archive import LegacyArchiveWriter
 
 T0 = datetime(2025, 2, 6, 9, 30, tzinfo=UTC)
 MIN = timedelta(minutes=1)
-LEGACY_FETCHES = 6  # the good lines `legacy_folder` writes
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -173,108 +168,3 @@ def test_corrupt_or_missing_bodies_are_detected(archive: RawArchive) -> None:
         archive.get(other)
     with pytest.raises(ArchiveCorrupt, match="missing"):
         archive.get("0" * 64)
-
-
-def legacy_folder(root: Path) -> dict[str, str]:
-    """A first-layout archive as a crash could leave it; returns the key the latest fetch of each URL got.
-
-    Six good lines (one URL fetched twice, one body shared by two URLs), a line whose object was lost,
-    a crashed write's temp file and a torn last line.
-    """
-    writer = LegacyArchiveWriter(root)
-    keys = {}
-    for n, (url, body) in enumerate(
-        [
-            ("https://a.example/story", b"<p>v1</p>"),
-            ("https://a.example/feed", b"<rss/>"),
-            ("https://a.example/story", b"<p>v2</p>"),
-            ("https://b.example/copy", b"<p>v2</p>"),
-            ("https://b.example/lost", b"<p>lost</p>"),
-            ("https://b.example/late", b"<p>late</p>"),
-            ("https://b.example/later", b"<p>later</p>"),
-        ]
-    ):
-        keys[url] = writer.put(url=url, final_url=url, status_code=200, headers={}, body=body, fetched_at=T0 + n * MIN)
-    writer.object_path(keys.pop("https://b.example/lost")).unlink()
-    writer.object_path(keys["https://b.example/late"]).with_suffix(".123.tmp").write_bytes(b"half")
-    with open(writer.index, "ab") as index:
-        index.write(b'{"url": "https://b.example/torn", "fina')
-    return keys
-
-
-def assert_imported_once(root: Path, keys: dict[str, str]) -> None:
-    with RawArchive(root) as archive:
-        entries = list(archive.iter_entries())
-        assert {entry.url: entry.key for entry in entries} == keys
-        assert [entry.fetched_at for entry in entries] == sorted(entry.fetched_at for entry in entries)
-        assert all(archive.get(entry.key) for entry in entries)
-        assert rows(archive, "SELECT count(*) FROM fetches") == [(LEGACY_FETCHES,)]
-        assert rows(archive, "SELECT count(*) FROM meta") == [(0,)]  # no import progress left behind
-    assert not (root / "objects").exists() and not (root / "index.jsonl").exists()
-    [aside] = root.glob("legacy-layout-*")
-    assert (aside / "index.jsonl").exists() and (aside / "objects").is_dir()
-
-
-def test_a_first_layout_folder_is_imported_once_and_moved_aside(tmp_path: Path) -> None:
-    keys = legacy_folder(tmp_path)
-    assert RawArchive.present(tmp_path)
-    assert_imported_once(tmp_path, keys)
-    assert_imported_once(tmp_path, keys)  # reopening imports nothing again
-
-
-def test_two_runs_importing_the_same_folder_at_once_import_each_line_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    keys = legacy_folder(tmp_path)
-    monkeypatch.setattr("flows.fetching.archive_legacy.BATCH_LINES", 1)
-    start = threading.Barrier(2)
-
-    def open_archive() -> None:
-        start.wait()
-        with RawArchive(tmp_path) as archive:
-            list(archive.iter_entries())
-
-    threads = [threading.Thread(target=open_archive) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert_imported_once(tmp_path, keys)
-
-
-# A real process importing two lines per batch, killed (no cleanup, no rollback) at one point of the import.
-CRASHING_IMPORT = """
-import os, sys
-from pathlib import Path
-from flows.fetching import RawArchive, archive_legacy
-
-archive_legacy.BATCH_LINES = 2
-crash_at = sys.argv[2]
-if crash_at == "between batches":
-    read_batch, calls = archive_legacy.read_batch, []
-
-    def read_then_crash(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:  # two batches committed
-            os._exit(9)
-        return read_batch(*args, **kwargs)
-
-    archive_legacy.read_batch = read_then_crash
-else:
-    archive_legacy.retire = lambda root: os._exit(9)  # everything committed, nothing moved yet
-RawArchive(Path(sys.argv[1])).get("0" * 64)
-"""
-
-
-@pytest.mark.parametrize("crash_at", ["between batches", "before the old files move"])
-def test_an_import_killed_part_way_resumes_without_losing_or_repeating_a_fetch(tmp_path: Path, crash_at: str) -> None:
-    keys = legacy_folder(tmp_path)
-    crashed = subprocess.run(
-        [sys.executable, "-c", CRASHING_IMPORT, str(tmp_path), crash_at], cwd=REPO, capture_output=True, text=True
-    )
-    assert crashed.returncode == 9, crashed.stderr
-    with closing(sqlite3.connect(tmp_path / "archive.sqlite")) as con:
-        partial = con.execute("SELECT count(*) FROM fetches").fetchone()[0]
-    assert partial == (4 if crash_at == "between batches" else LEGACY_FETCHES)
-    assert (tmp_path / "index.jsonl").exists()
-    assert_imported_once(tmp_path, keys)

@@ -20,7 +20,7 @@ import brotli
 import pytest
 import zstandard
 
-from flows.fetching import FetchRequest, RawArchive
+from flows.sources.fetching import FetchRequest, RawArchive
 from tests.http_fixtures import (
     Reply,
     ScriptedServer,

@@ -14,12 +14,12 @@ import brotli
 import pytest
 import zstandard
 
-from flows.fetching.decompress import BodyError, make_decoder
-from flows.fetching.models import ErrorCode
-from flows.fetching.politeness import HostGate
-from flows.fetching.retries import backoff_delay, parse_retry_after, retry_wait
-from flows.fetching.settings import FetchSettings
-from flows.fetching.sniffing import is_binary_type, looks_binary
+from flows.sources.fetching.decompress import BodyError, make_decoder
+from flows.sources.fetching.models import ErrorCode
+from flows.sources.fetching.politeness import HostGate
+from flows.sources.fetching.retries import backoff_delay, parse_retry_after, retry_wait
+from flows.sources.fetching.settings import FetchSettings
+from flows.sources.fetching.sniffing import is_binary_type, looks_binary
 
 NOW = datetime(2025, 2, 6, 12, 0, 0, tzinfo=UTC)
 KiB = 1024

@@ -10,7 +10,7 @@ import pytest
 
 from flows.ingest import ingest
 from tests.conftest import seed_files
-from warehouse.summaries import SUMMARY_TABLES
+from warehouse.duckdb.summaries import SUMMARY_TABLES
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 

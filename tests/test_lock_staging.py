@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.demo_site import DemoSite, serve_demo_site
+from demo.site import DemoSite, serve_demo_site
 from tests.fault_harness import child_env, integrity_problems, run_statuses, run_to_end, write_sources
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -68,7 +68,7 @@ def test_locked_warehouse_stages_then_next_run_merges_exactly(site: DemoSite, tm
     # Rows staged, not distinct stories: a feed item and its page met in different chunks are two rows
     # until the merge folds them into one story.
     assert int(match[1]) >= STORIES
-    staged = [p for p in (warehouse.parent / "staging").iterdir() if not p.name.startswith(".")]
+    staged = [p for p in (warehouse.parent / "data" / "staging").iterdir() if not p.name.startswith(".")]
     assert len(staged) >= -(-STORIES // 25), "one staged batch per chunk"
 
     with duckdb.connect(str(warehouse), read_only=True) as con:  # the holder saw none of it
@@ -78,7 +78,7 @@ def test_locked_warehouse_stages_then_next_run_merges_exactly(site: DemoSite, tm
         )
 
     run_to_end(sources, warehouse, env, chunk_size=25)
-    assert list((warehouse.parent / "staging").iterdir()) == [], "merged batches are removed"
+    assert list((warehouse.parent / "data" / "staging").iterdir()) == [], "merged batches are removed"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*), count(DISTINCT story_id), max(version) FROM fact_story").fetchone() == (
             STORIES,

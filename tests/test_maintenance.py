@@ -12,10 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.fetching import RawArchive
 from flows.maintenance import checkpoint_archive, maintenance
+from flows.sources.fetching import RawArchive
 from tests.test_views import build_newsroom, newsroom_stories
-from warehouse.maintenance import export_parquet
+from warehouse.duckdb.maintenance import export_parquet
 
 
 def test_export_partitions_facts_by_month_and_keeps_every_row(tmp_path: Path) -> None:
@@ -73,10 +73,10 @@ def test_maintenance_flow_rebuilds_the_index_repairs_summaries_checkpoints_and_e
         gone = con.execute("select story_key from fact_story where headline = 'Rates held'").fetchone()[0]
         con.execute("delete from bridge_story_topic where story_key = ?", [gone])
         con.execute("delete from fact_story where story_key = ?", [gone])
-    with archive_pages(tmp_path / "archive", 3) as archive:  # a run still holds the archive open
+    with archive_pages(tmp_path / "data" / "archive", 3) as archive:  # a run still holds the archive open
         summary = maintenance(warehouse_path=str(warehouse), export=True)
         assert summary["archive_checkpointed"] is True
-        assert (tmp_path / "archive" / "archive.sqlite-wal").stat().st_size == 0
+        assert (tmp_path / "data" / "archive" / "archive.sqlite-wal").stat().st_size == 0
         assert entries_in_the_file_alone(archive, tmp_path / "backup") == 3
     assert summary["search_index_rebuilt"] is True
     assert summary["summaries_repaired"] == {

@@ -9,7 +9,7 @@ from functools import partial
 
 import pytest
 
-from flows import parallel
+from flows.runtime import workers as parallel
 
 
 def _pids(items: Sequence[int]) -> list[int]:

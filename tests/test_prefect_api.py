@@ -18,7 +18,7 @@ from prefect.client.schemas.filters import (
 
 from flows.ingest import ingest
 from tests.conftest import CONTRACT_VIEWS, REPO
-from warehouse.search import search
+from warehouse.duckdb.search import search
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 

@@ -11,9 +11,8 @@ import polars as pl
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.report import write_report
+from flows.report import charts, write_report
 from tests.test_views import build_newsroom
-from transforms import report_charts as charts
 
 
 def test_topic_chart_keeps_the_leaders_and_folds_the_rest() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.demo_site import serve_static_hosts
+from demo.site import serve_static_hosts
 from flows.ingest import ingest
 from tests.conftest import REPO
 from tests.test_ingest_flow import snapshot

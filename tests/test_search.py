@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from tests.test_views import Story, build_newsroom, insert
-from warehouse.duckdb_store import DuckDBWarehouse
-from warehouse.search import SearchIndexMissing, refresh_search_index, search, snippet
+from warehouse.duckdb.search import SearchIndexMissing, refresh_search_index, search, snippet
+from warehouse.duckdb.store import DuckDBWarehouse
 
 FILLER = "Officials said more details would follow later in the week as talks continued. " * 3
 STORIES = [

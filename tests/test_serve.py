@@ -17,8 +17,8 @@ import pytest
 import yaml
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 
-from flows.config import ConfigError, parse_sources
-from flows.serve import DEFAULT_CRON, MAINTENANCE_CRON, build_deployments, ingest_cron
+from flows.deployments import DEFAULT_CRON, MAINTENANCE_CRON, build_deployments, ingest_cron
+from flows.sources.config import ConfigError, parse_sources
 from tests.test_ingest_flow import DUMP
 
 REPO = Path(__file__).resolve().parents[1]

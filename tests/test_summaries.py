@@ -14,8 +14,8 @@ import pytest
 from transforms.normalise import normalise_chunk
 from transforms.record import StoryRecord
 from transforms.star import source_key
-from warehouse import summaries
-from warehouse.duckdb_store import DuckDBWarehouse
+from warehouse.duckdb import summaries
+from warehouse.duckdb.store import DuckDBWarehouse
 
 SEEN = datetime(2025, 2, 12, 12, 0, tzinfo=UTC)
 SOURCES = ("meridian", "savanna", "gulf")

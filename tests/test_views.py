@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from tests.conftest import CONTRACT_VIEWS
-from warehouse import summaries
-from warehouse.migrations import SQL_DIR, apply_migrations, view_files
+from warehouse.duckdb import summaries
+from warehouse.duckdb.migrations import SQL_DIR, apply_migrations, view_files
 
 ANCHOR = date(2025, 3, 31)
 SOURCES = {1: ("alpha-times", "feed"), 2: ("beta-wire", "feed")}

@@ -15,8 +15,8 @@ import pytest
 
 from tests.test_star import page
 from transforms.star import build_star, build_stories
-from warehouse.backend import WarehouseLocked
-from warehouse.duckdb_store import DuckDBWarehouse
+from warehouse.duckdb.store import DuckDBWarehouse
+from warehouse.protocol import WarehouseLocked
 
 SEEN = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 LATER = datetime(2025, 3, 2, 12, 0, tzinfo=UTC)

@@ -1,0 +1,34 @@
+"""Storage for the star schema behind one protocol (`warehouse.protocol.Warehouse`).
+
+`open_warehouse(location)` picks the backend for a location: a DuckDB file path (the embedded
+default, `warehouse/dateline.duckdb`) opens `warehouse.duckdb`. Callers resolve the location from
+options and the environment first (`flows.runtime.settings`); nothing here reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from warehouse.protocol import Warehouse, WarehouseError
+
+DEFAULT_WAREHOUSE = Path(__file__).resolve().parent / "dateline.duckdb"
+
+
+def is_file_location(location: str | os.PathLike[str]) -> bool:
+    """Whether a location names a DuckDB file (rather than a backend URI such as `ducklake:...`)."""
+    text = str(location)
+    return ":" not in text.split("/", 1)[0] or len(text.split(":", 1)[0]) == 1  # `C:` is a drive, not a scheme
+
+
+def open_warehouse(location: str | os.PathLike[str]) -> Warehouse:
+    """The backend for `location`."""
+    if not is_file_location(location):
+        scheme = str(location).split(":", 1)[0]
+        raise WarehouseError(f"unknown warehouse location {str(location)!r}: no backend for {scheme!r}")
+    from warehouse.duckdb.store import DuckDBWarehouse
+
+    return DuckDBWarehouse(Path(location).expanduser())
+
+
+__all__ = ["DEFAULT_WAREHOUSE", "Warehouse", "is_file_location", "open_warehouse"]

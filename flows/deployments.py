@@ -1,0 +1,158 @@
+"""`dateline serve`: the Prefect deployments with their schedules, served from this process.
+
+Schedules need a Prefect server (`prefect server start`): the ephemeral API that `dateline run` uses
+has no scheduler and no UI. Deployments built here:
+
+- `ingest`: the sources without a `schedule` of their own, on `--cron`, else `$DATELINE_SCHEDULE`,
+  else every 15 minutes; an overlapping run is cancelled (skipped).
+- `ingest-<source>`: one per source with a `schedule` (cron) in sources.toml; skipped likewise.
+- `maintenance`: search index rebuild, CHECKPOINT, archive housekeeping, optional Parquet export;
+  daily at 03:30 UTC; skipped likewise.
+- `backfill`, `reparse`: no schedule, started from the UI or `prefect deployment run`; queued.
+
+A scheduled ingest that finds the previous one still running is skipped rather than queued: the next
+one fetches whatever the skipped one would have, and a queue behind a slow source would only grow.
+An explicit backfill or reparse is someone's request, so it waits for its turn instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.deployments.runner import RunnerDeployment
+
+from flows.runtime.settings import DEFAULT_SCHEDULE, ingest_schedule
+from flows.sources.config import ConfigError, SourcesConfig
+
+DEFAULT_CRON = DEFAULT_SCHEDULE
+MAINTENANCE_CRON = "30 3 * * *"
+TAGS = ["dateline"]
+SKIP_OVERLAP = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+QUEUE_OVERLAP = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
+
+
+def ingest_cron(explicit: str | None = None) -> str:
+    """`--cron`, else `$DATELINE_SCHEDULE`, else every 15 minutes."""
+    return ingest_schedule(explicit)
+
+
+def _scheduled(flow, name: str, cron: str, parameters: dict, description: str, where: str) -> RunnerDeployment:
+    try:
+        return flow.to_deployment(
+            name,
+            cron=cron,
+            parameters=parameters,
+            concurrency_limit=SKIP_OVERLAP,
+            description=description,
+            tags=TAGS,
+        )
+    except ValueError as error:  # pydantic rejects a cron expression it cannot parse
+        raise ConfigError(f"{where}: invalid cron schedule {cron!r}") from error
+
+
+def build_deployments(
+    config: SourcesConfig,
+    *,
+    sources_file: str | None,
+    warehouse_path: str | None,
+    cron: str = DEFAULT_CRON,
+    maintenance_cron: str = MAINTENANCE_CRON,
+    export_parquet: bool = False,
+) -> list[RunnerDeployment]:
+    """Every deployment `dateline serve` runs: one ingest on `cron` for the sources without a schedule of
+    their own, one per source that has one, the daily maintenance, and on-demand backfill and reparse."""
+    from flows.ingest import ingest
+    from flows.maintenance import backfill, maintenance
+    from flows.reparse import reparse
+
+    base = {"sources_file": sources_file, "warehouse_path": warehouse_path}
+    own = [s for s in config.sources if s.schedule]
+    shared = [s.name for s in config.sources if not s.schedule]
+    deployments = []
+    if shared:
+        deployments.append(
+            _scheduled(
+                ingest,
+                "ingest",
+                cron,
+                {**base, "only_sources": shared if own else None},
+                f"Ingest {len(shared)} sources on {cron!r}",
+                "--cron / DATELINE_SCHEDULE",
+            )
+        )
+    for source in own:
+        deployments.append(
+            _scheduled(
+                ingest,
+                f"ingest-{source.name}",
+                source.schedule or "",
+                {**base, "only_sources": [source.name]},
+                f"Ingest {source.name} on its own schedule {source.schedule!r}",
+                f"sources.toml: source '{source.name}'",
+            )
+        )
+    deployments.append(
+        _scheduled(
+            maintenance,
+            "maintenance",
+            maintenance_cron,
+            {"warehouse_path": warehouse_path, "export": export_parquet},
+            "Search index rebuild, CHECKPOINT, archive housekeeping, optional Parquet export",
+            "--maintenance-cron",
+        )
+    )
+    for flow, name, description in (
+        (backfill, "backfill", "Load the raw archive from a day on (parameter `since`), no network"),
+        (reparse, "reparse", "Re-read every archived page with the current parsers, no network"),
+    ):
+        deployments.append(
+            flow.to_deployment(
+                name, parameters=base, concurrency_limit=QUEUE_OVERLAP, description=description, tags=TAGS
+            )
+        )
+    return deployments
+
+
+def _require_server() -> None:
+    """Schedules need a running server: the ephemeral API has no scheduler, a dead URL no API at all."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise ConfigError(
+            "no Prefect server: run `prefect server start`, then "
+            "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (schedules need its scheduler)"
+        )
+    with get_client(sync_client=True) as client:
+        problem = client.api_healthcheck()
+    if problem is not None:
+        raise ConfigError(f"Prefect server at {url} does not answer ({type(problem).__name__}); is it running?")
+
+
+def serve_all(
+    sources_file: str | None,
+    warehouse_path: str | None,
+    cron: str | None = None,
+    maintenance_cron: str = MAINTENANCE_CRON,
+    export_parquet: bool = False,
+) -> None:
+    """Register the deployments with the Prefect server and run their flows here until interrupted."""
+    _require_server()
+    from prefect import serve
+
+    from flows.pipeline.run import resolve_config
+
+    sources = str(Path(sources_file).resolve()) if sources_file else None
+    warehouse = str(Path(warehouse_path).resolve()) if warehouse_path else None
+    config = resolve_config(sources, None)
+    deployments = build_deployments(
+        config,
+        sources_file=sources,
+        warehouse_path=warehouse,
+        cron=ingest_cron(cron),
+        maintenance_cron=maintenance_cron,
+        export_parquet=export_parquet,
+    )
+    serve(*deployments)

@@ -1,0 +1,134 @@
+"""The chunk loop every run shares (ingest from sources, reparse from the archive): read (fetch and parse)
+one chunk ahead, then normalise and load chunk by chunk, in order.
+
+Work moves in chunks of documents, each fetched, parsed, normalised and merged in its own
+transaction, so memory stays flat however large the run, Prefect sees a handful of task runs per
+chunk (never one per story), and a killed run loses at most the chunk in flight. HTTP validators
+are stored with the run's last load, so a crash can never leave a feed marked "not modified"
+while its stories were not loaded.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from prefect import get_run_logger
+from prefect.utilities.annotations import quote
+
+from flows.pipeline.fetch import ChunkInput
+from flows.pipeline.progress import progress_bar
+from flows.pipeline.summary import RunSummary
+from flows.sources.discover import Discovery, WorkItem
+from flows.sources.fetching import FetchResult
+from flows.sources.fetching.session import FetchSession
+from flows.tasks import fetch_chunk, load_task, normalise_task, parse_chunk
+from transforms.etl_rows import http_state_rows
+from transforms.record import StoryRecord
+from transforms.star import Reject
+from warehouse.staging import LoadSink
+
+CHUNK_SIZE = 500
+
+
+def take_chunks(items: list[WorkItem], size: int) -> Iterator[list[WorkItem]]:
+    """Chunks of `items`, each removed from the list as it is handed out: a run of 100k stories would
+    otherwise hold every discovered item and its feed hint (127 MB) until its last chunk."""
+    while items:
+        chunk = items[:size]
+        del items[:size]
+        yield chunk
+
+
+@dataclass(slots=True)
+class ReadChunk:
+    """A chunk fetched and parsed: what normalising and loading start from."""
+
+    fetched: ChunkInput
+    records: list[StoryRecord]
+    parse_rejects: list[Reject]
+
+
+def _read_chunk(items: list[WorkItem], session: FetchSession | None) -> ReadChunk:
+    fetched = fetch_chunk(quote(items), session)
+    records, parse_rejects = parse_chunk(quote(fetched))
+    return ReadChunk(fetched, records, parse_rejects)
+
+
+def _read_ahead(chunks: Iterable[list[WorkItem]], session: FetchSession | None) -> Iterator[tuple[ReadChunk, bool]]:
+    """Each chunk fetched and parsed, and whether it is the last (there is always at least one, possibly
+    empty, so a run with nothing new still records its fetches and validators).
+
+    The next chunk is fetched and parsed on a thread of its own while this one is normalised and
+    loaded, so the workers parse while the flow's process fetches and merges, rather than one stage
+    waiting for another (measured at 10k stories: fetching was a third of the run, loading a tenth).
+    Normalising and loading stay in chunk order, so wire copies are linked against every earlier
+    chunk. One chunk is read ahead: at most two chunks' pages are in memory."""
+    iterator = iter(chunks)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dateline-read-ahead") as ahead:
+
+        def submit(items: list[WorkItem]) -> Future[ReadChunk]:
+            # the copied context carries the flow run, so Prefect records the tasks under it
+            return ahead.submit(contextvars.copy_context().run, _read_chunk, items, session)
+
+        items: list[WorkItem] | None = next(iterator, [])
+        pending = submit(items)
+        while items is not None:
+            read = pending.result()
+            items = next(iterator, None)
+            if items is not None:
+                pending = submit(items)
+            yield read, items is None
+
+
+def run_chunks(
+    chunks: Iterable[list[WorkItem]],
+    total: int,
+    discovery: Discovery,
+    session: FetchSession | None,
+    sink: LoadSink,
+    summary: RunSummary,
+    seen_at: datetime,
+) -> None:
+    """Read (fetch and parse, one chunk ahead), normalise and load chunk by chunk. The discovery's own fetches
+    and rejects go with the first chunk; the HTTP validators only with the last, once every story is in."""
+    with progress_bar(total) as advance:
+        for index, (read, last) in enumerate(_read_ahead(chunks, session)):
+            validators = http_state_rows(discovery.validators, datetime.now(UTC)) if last else None
+            opening = (discovery.fetches, discovery.rejects) if index == 0 else ([], [])
+            advance(_finish_chunk(read, index, opening, validators, sink, summary, seen_at))
+
+
+def _finish_chunk(
+    read: ReadChunk,
+    index: int,
+    opening: tuple[list[FetchResult], list[Reject]],
+    validators: list[dict] | None,
+    sink: LoadSink,
+    summary: RunSummary,
+    seen_at: datetime,
+) -> int:
+    """Normalise and load one read chunk; returns how many work items it covered. A function of its own
+    so that the chunk's pages, records and frames are released when it returns, not kept alive by loop
+    variables while the next chunk is read. `opening` is what discovery fetched and rejected (the first
+    chunk's to load)."""
+    fetched = read.fetched
+    # Payloads are wrapped in `quote` so Prefect does not walk every record and page body of a chunk
+    # looking for futures to resolve (measured: 15 s of a 2,000-story run went to that walk).
+    normalised = normalise_task(quote(read.records), seen_at, sink)
+    result = load_task(
+        quote(normalised),
+        sink,
+        summary.run_id,
+        seen_at,
+        quote([*opening[0], *fetched.fetches]),
+        quote([*opening[1], *fetched.rejects, *read.parse_rejects]),
+        validators,
+    )
+    summary.add_chunk(len(fetched.documents), len(read.records), normalised, result)
+    summary.add_rejects([r.reason for r in [*fetched.rejects, *read.parse_rejects, *normalised.batch.rejects]])
+    get_run_logger().info("chunk %d: %d stories", index + 1, normalised.batch.stories.height)
+    return fetched.items

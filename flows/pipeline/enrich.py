@@ -1,0 +1,40 @@
+"""The enrich stage of a chunk: entities, topics, quotes, date mentions and MinHash signatures on the
+run's worker processes, and the window of stored stories a chunk's wire copies are looked for in."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from flows.runtime.workers import map_slices
+from transforms.enrich import Enrichment, enrich_stories
+from transforms.record import StoryRecord
+
+# A wire copy is republished within days of its original: stored stories this far either side of a
+# chunk's dates are compared with it, which bounds the signatures read per chunk.
+SIGNATURE_WINDOW = timedelta(days=7)
+
+
+def signature_window(records: list[StoryRecord], seen_at: datetime) -> tuple[int, int]:
+    """The first and last `date_key` of stored stories a chunk's stories may be wire copies of."""
+    days = [(r.published_at or r.updated_at or "")[:10] for r in records if r.published_at or r.updated_at]
+    today = seen_at.date().isoformat()
+    first = datetime.fromisoformat(min(days, default=today)) - SIGNATURE_WINDOW
+    last = datetime.fromisoformat(max(days, default=today)) + SIGNATURE_WINDOW
+    return int(first.strftime("%Y%m%d")), int(last.strftime("%Y%m%d"))
+
+
+def enrich_parallel(stories: pl.DataFrame) -> Enrichment:
+    """`enrich_stories` over slices of the chunk on all workers (stories are enriched independently)."""
+    parts = map_slices(enrich_stories, stories)
+    if len(parts) == 1:
+        return parts[0]
+    return Enrichment(
+        entities=pl.concat([p.entities for p in parts]),
+        topics=pl.concat([p.topics for p in parts]),
+        quotes=pl.concat([p.quotes for p in parts]),
+        date_mentions=pl.concat([p.date_mentions for p in parts]),
+        signatures=pl.concat([p.signatures for p in parts]),
+        rejects=[r for p in parts for r in p.rejects],
+    )

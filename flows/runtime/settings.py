@@ -1,0 +1,86 @@
+"""Every setting Dateline reads from the environment, in one place.
+
+A command-line option wins over its environment variable, which wins over the default. The run
+folders (raw archive, robots cache, staged batches, Parquet export) come from here rather than from
+the warehouse file's location, because a warehouse given as a URI has no folder of its own.
+
+| variable | default | what |
+|---|---|---|
+| `DATELINE_WAREHOUSE` | `warehouse/dateline.duckdb` | the warehouse (a DuckDB file) |
+| `DATELINE_DATA_DIR` | `data/` beside a warehouse file, else `warehouse/data/` | run folders |
+| `DATELINE_USER_AGENT` | `FetchSettings`' own | the User-Agent every fetch sends |
+| `DATELINE_WORKERS` | the cores this process may use | processes for parsing and enrichment |
+| `DATELINE_SCHEDULE` | every 15 minutes | the `ingest` deployment's cron |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from warehouse import DEFAULT_WAREHOUSE, is_file_location
+
+DEFAULT_DATA_DIR = DEFAULT_WAREHOUSE.parent / "data"
+DEFAULT_SCHEDULE = "*/15 * * * *"
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+@dataclass(frozen=True, slots=True)
+class RunFolders:
+    """Where a run keeps what is not the warehouse itself."""
+
+    root: Path
+
+    @property
+    def archive(self) -> Path:
+        """The raw archive: every fetched body, for `dateline reparse`."""
+        return self.root / "archive"
+
+    @property
+    def state(self) -> Path:
+        """The robots.txt cache."""
+        return self.root / "state"
+
+    @property
+    def staging(self) -> Path:
+        """Batches staged while another process held the warehouse."""
+        return self.root / "staging"
+
+    @property
+    def export(self) -> Path:
+        """The maintenance flow's Parquet copy of the star schema."""
+        return self.root / "export"
+
+
+def warehouse_location(explicit: str | os.PathLike[str] | None = None) -> str:
+    """`--warehouse`, else `DATELINE_WAREHOUSE`, else warehouse/dateline.duckdb."""
+    chosen = str(explicit) if explicit else _env("DATELINE_WAREHOUSE")
+    return str(Path(chosen).expanduser()) if chosen and is_file_location(chosen) else chosen or str(DEFAULT_WAREHOUSE)
+
+
+def run_folders(location: str) -> RunFolders:
+    """`DATELINE_DATA_DIR`, else `data/` beside a warehouse file, else the project's `warehouse/data/`."""
+    explicit = _env("DATELINE_DATA_DIR")
+    if explicit:
+        return RunFolders(Path(explicit).expanduser())
+    return RunFolders(Path(location).parent / "data" if is_file_location(location) else DEFAULT_DATA_DIR)
+
+
+def user_agent() -> str | None:
+    """`DATELINE_USER_AGENT`, when the operator sets one."""
+    return _env("DATELINE_USER_AGENT")
+
+
+def configured_workers() -> int | None:
+    """`DATELINE_WORKERS`, when set (at least 1)."""
+    value = _env("DATELINE_WORKERS")
+    return max(1, int(value)) if value else None
+
+
+def ingest_schedule(explicit: str | None = None) -> str:
+    """`--cron`, else `DATELINE_SCHEDULE`, else every 15 minutes."""
+    return explicit or _env("DATELINE_SCHEDULE") or DEFAULT_SCHEDULE

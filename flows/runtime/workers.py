@@ -1,0 +1,109 @@
+"""Use every core for the CPU-bound stages (parsing, enrichment) without one Prefect task per story.
+
+A chunk's documents are split into a few slices and handed to a process pool that lives for the
+whole run. Workers come from a `forkserver` that has already imported the parsers and the
+enrichment lexicons, so they start in milliseconds and never inherit the flow's threads (the
+fetcher's event loop, Prefect's API client), which `fork` would copy in an unknown state.
+Small inputs stay in-process: below a few dozen items, pickling costs more than it saves.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
+from typing import TypeVar
+
+from flows.runtime.settings import configured_workers
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MIN_PARALLEL_ITEMS = 48
+_PRELOAD = [
+    "transforms.parsers.document",
+    "transforms.parsers.preload",
+    "transforms.enrich.preload",
+    "polars",
+    "flows.runtime.worker_freeze",  # last: freezes what the others built
+]
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()  # the flow parses the next chunk on one thread while it enriches on another
+
+
+def workers() -> int:
+    """Processes to use: `DATELINE_WORKERS`, else the cores this process may run on."""
+    configured = configured_workers()
+    if configured:
+        return configured
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def shutdown_workers() -> None:
+    """Stop the pool and its forkserver (the next parallel call starts both again). A run calls it once its
+    chunks are done: together they hold the gazetteers and models (about 400 MB), which the run's last step,
+    the search-index build, and an idle `dateline serve` between runs have no use for."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(cancel_futures=True)
+            _pool = None
+            _stop_forkserver()
+
+
+def _stop_forkserver() -> None:
+    """multiprocessing keeps its forkserver until the process exits and has no public call to stop it; once its
+    workers are gone it alone holds the preloaded pages (300 MB). `ForkServer._stop` is the call CPython's own
+    tests use; where a Python lacks it the forkserver simply stays."""
+    stop = getattr(forkserver._forkserver, "_stop", None)
+    if stop is not None:
+        stop()
+
+
+atexit.register(shutdown_workers)
+
+
+def _get_pool() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(_PRELOAD)
+            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=context)
+        return _pool
+
+
+def split(items: Sequence[T], parts: int) -> list[Sequence[T]]:
+    """`items` in at most `parts` contiguous slices of near-equal size, order kept."""
+    size, extra = divmod(len(items), parts)
+    slices, start = [], 0
+    for index in range(parts):
+        end = start + size + (1 if index < extra else 0)
+        if end > start:
+            slices.append(items[start:end])
+        start = end
+    return slices
+
+
+def map_slices(function: Callable[[Sequence[T]], R], items: Sequence[T]) -> list[R]:
+    """`function` over slices of `items`, one slice per worker; results in slice order.
+
+    `function` must be a module-level function (it is pickled by reference)."""
+    count = workers()
+    if count == 1 or len(items) < MIN_PARALLEL_ITEMS:
+        return [function(items)]
+    slices = split(items, count)
+    for _attempt in range(2):
+        try:
+            return list(_get_pool().map(function, slices))
+        except BrokenProcessPool:  # a worker died (killed, out of memory): a fresh pool, once more
+            shutdown_workers()
+        except RuntimeError:  # workers cannot start: a script calling the flow without a __main__ guard
+            shutdown_workers()
+            break
+    return [function(items)]  # finish this chunk in-process rather than lose the run

@@ -1,0 +1,358 @@
+"""The fetcher: one shared httpx client per run, polite per host, bounded per request, never raising.
+
+Each request goes through the same steps: URL check (http/https only), robots.txt (cached,
+RFC 9309), a per-host slot and start time (`HostGate`), a global slot, then one streamed GET
+per redirect hop under a total network deadline. Bodies are read as raw bytes and decoded by
+`decompress.make_decoder` with an output cap, because httpx's own decoding has no limit.
+Failures end as a stable `FetchResult.error` code; only connect errors, timeouts, 429 and 5xx
+are retried (see `retries`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from flows.sources.fetching.archive import ArchiveUnavailable, PreparedFetch, RawArchive
+from flows.sources.fetching.decompress import ACCEPT_ENCODING, BodyError, make_decoder
+from flows.sources.fetching.models import ErrorCode, FetchRequest, FetchResult, http_error
+from flows.sources.fetching.politeness import HostGate
+from flows.sources.fetching.retries import RETRYABLE_ERRORS, is_retryable_status, retry_wait
+from flows.sources.fetching.robots import RobotsCache
+from flows.sources.fetching.settings import FetchSettings
+from flows.sources.fetching.sniffing import GZIP_FILE_TYPES, is_binary_type, looks_binary, media_type
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_SNIFF_BYTES = 1024
+_DISCARD_BYTES = 64 * 1024
+_UNAVAILABLE = 404
+_REDIRECT_FAILURES = frozenset({ErrorCode.TOO_MANY_REDIRECTS, ErrorCode.REDIRECT_LOOP, ErrorCode.BAD_SCHEME})
+
+
+class _Failure(Exception):
+    """Internal: ends one attempt with an error code (and maybe a retry)."""
+
+    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(slots=True)
+class _Response:
+    """The part of one HTTP exchange the fetcher keeps."""
+
+    url: str
+    status_code: int
+    headers: dict[str, str]
+    body: bytes | None = None
+    location: str | None = None
+
+
+def _checked_url(url: str) -> str:
+    """The URL to request, or a `bad_url`/`bad_scheme` failure."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:
+        raise _Failure(ErrorCode.BAD_URL, str(exc)) from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise _Failure(ErrorCode.BAD_SCHEME if parts.scheme else ErrorCode.BAD_URL, url[:200])
+    if not parts.hostname:
+        raise _Failure(ErrorCode.BAD_URL, url[:200])
+    return parts._replace(fragment="").geturl()
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+def _transport_failure(exc: httpx.HTTPError) -> _Failure:
+    """Map httpx's exception zoo onto our stable codes."""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        code = ErrorCode.CONNECT
+    elif isinstance(exc, httpx.TimeoutException):
+        code = ErrorCode.TIMEOUT
+    elif isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
+        code = ErrorCode.PROTOCOL
+    elif isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        code = ErrorCode.BAD_URL
+    else:
+        code = ErrorCode.NETWORK
+    return _Failure(code, f"{type(exc).__name__}: {exc}"[:300])
+
+
+class Fetcher:
+    """Fetch many URLs politely and safely: `async with Fetcher(settings) as f: await f.fetch_many(reqs)`."""
+
+    def __init__(self, settings: FetchSettings, archive: RawArchive | None = None) -> None:
+        self.settings = settings
+        self.archive = archive
+        self._client: httpx.AsyncClient | None = None
+        self._gate = HostGate(settings.per_host, settings.max_connections, settings.min_delay_s)
+        self._robots = RobotsCache(settings.state_dir, settings.robots_ttl_s, self._fetch_robots)
+        self._rng = random.Random()
+
+    async def __aenter__(self) -> Fetcher:
+        limits = httpx.Limits(
+            max_connections=self.settings.max_connections,
+            max_keepalive_connections=self.settings.max_connections,
+        )
+        self._client = httpx.AsyncClient(
+            http2=self.settings.http2,
+            trust_env=True,
+            follow_redirects=False,
+            limits=limits,
+            timeout=httpx.Timeout(self.settings.deadline_s, connect=self.settings.connect_timeout_s, pool=None),
+            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def fetch_many(self, requests: Sequence[FetchRequest]) -> list[FetchResult]:
+        """Fetch all requests concurrently within the limits; one result per request, in input order.
+
+        The batch's bodies are committed to the archive in one transaction before this returns, so
+        every `archive_key` a caller sees is durable, at one fsync per batch rather than per page.
+        """
+        fetched = await asyncio.gather(*(self._fetch_one(request) for request in requests))
+        await self._archive(fetched)
+        return [result for result, _ in fetched]
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """Fetch one request (a batch of one); never raises for a bad URL or a bad response."""
+        return (await self.fetch_many([request]))[0]
+
+    async def _fetch_one(self, request: FetchRequest) -> tuple[FetchResult, PreparedFetch | None]:
+        """One request's result, with its body hashed and compressed for the archive (not yet stored)."""
+        result = FetchResult(url=request.url)
+        try:
+            await self._fetch_with_retries(request, result)
+        except _Failure as failure:
+            result.error, result.detail = failure.code.value, failure.detail or None
+        except Exception as exc:  # a bug must cost one URL, not the run
+            result.error, result.detail = ErrorCode.INTERNAL.value, f"{type(exc).__name__}: {exc}"[:300]
+        if result.error is not None:
+            result.body = None
+        if result.body is None or self.archive is None:
+            return result, None
+        prepared = await asyncio.to_thread(
+            self.archive.prepare,
+            url=result.url,
+            final_url=result.final_url,
+            status_code=result.status_code,
+            headers=result.headers,
+            body=result.body,
+            fetched_at=datetime.now(UTC),
+        )
+        return result, prepared
+
+    async def _fetch_with_retries(self, request: FetchRequest, result: FetchResult) -> None:
+        url = _checked_url(request.url)
+        while True:
+            result.attempts += 1
+            retry_after = None
+            try:
+                response = await self._follow(url, request, result, self.settings.max_body_bytes)
+            except _Failure as failure:
+                if failure.code not in RETRYABLE_ERRORS:
+                    raise
+                last_failure: _Failure | None = failure
+            else:
+                self._fill(result, response, request)
+                if not is_retryable_status(response.status_code):
+                    return
+                retry_after = response.headers.get("retry-after")
+                last_failure = None
+            wait = retry_wait(result.attempts, retry_after, self.settings, self._rng, datetime.now(UTC))
+            if wait is None:
+                if last_failure is not None:
+                    raise last_failure
+                return
+            if retry_after is not None and result.final_url:
+                self._gate.defer(_host(result.final_url), wait)
+            await asyncio.sleep(wait)
+
+    def _fill(self, result: FetchResult, response: _Response, request: FetchRequest) -> None:
+        """Copy the final response into the result; statuses without a document become `http_<status>`."""
+        headers = response.headers
+        result.final_url = response.url
+        result.status_code = response.status_code
+        result.headers = headers
+        result.content_type = headers.get("content-type")
+        result.body = response.body
+        result.not_modified = response.status_code == 304
+        result.etag = headers.get("etag") or (request.etag if result.not_modified else None)
+        result.last_modified = headers.get("last-modified") or (request.last_modified if result.not_modified else None)
+        status = response.status_code
+        result.error = http_error(status) if status >= 400 or (300 <= status < 400 and status != 304) else None
+
+    async def _follow(
+        self,
+        url: str,
+        request: FetchRequest | None,
+        result: FetchResult,
+        limit: int,
+        *,
+        lenient: bool = False,
+    ) -> _Response:
+        """One attempt: follow up to `max_redirects` hops, all within one network deadline."""
+        seen = {url}
+        remaining = self.settings.deadline_s
+        for _ in range(self.settings.max_redirects + 1):
+            if request is not None:
+                await self._obey_robots(url)
+            async with self._gate.slot(_host(url)):
+                started = time.perf_counter()
+                try:
+                    async with asyncio.timeout(max(remaining, 0.0)):
+                        response = await self._exchange(url, request, result, limit, lenient)
+                except TimeoutError as exc:
+                    detail = f"no complete answer within {self.settings.deadline_s}s"
+                    raise _Failure(ErrorCode.TIMEOUT, detail) from exc
+                finally:
+                    spent = time.perf_counter() - started
+                    remaining -= spent
+                    result.elapsed_ms += round(spent * 1000)
+            if response.location is None:
+                return response
+            target = urljoin(url, response.location)
+            if urlsplit(target).scheme.lower() not in ("http", "https"):
+                raise _Failure(ErrorCode.BAD_SCHEME, f"redirect to {target[:200]}")
+            target = _checked_url(target)
+            if target in seen:
+                raise _Failure(ErrorCode.REDIRECT_LOOP, f"{url} -> {target}")
+            seen.add(target)
+            url = target
+        raise _Failure(ErrorCode.TOO_MANY_REDIRECTS, f"more than {self.settings.max_redirects} redirects")
+
+    async def _obey_robots(self, url: str) -> None:
+        if not self.settings.respect_robots:
+            return
+        policy = await self._robots.policy(url)
+        delay = policy.crawl_delay(self.settings.user_agent)
+        if delay is not None:
+            self._gate.set_delay(_host(url), min(delay, self.settings.crawl_delay_cap_s))
+        if not policy.can_fetch(url, self.settings.user_agent):
+            raise _Failure(ErrorCode.ROBOTS_DISALLOWED, url[:200])
+
+    async def _fetch_robots(self, robots_url: str) -> tuple[int | None, bytes | None]:
+        """robots.txt itself: no retries, redirects followed, body truncated to `robots_max_bytes`.
+
+        Per RFC 9309 a redirect chain that goes wrong means "unavailable" (like a 4xx: no rules);
+        anything else that fails means "unreachable" (disallow for now).
+        """
+        scratch = FetchResult(url=robots_url)
+        try:
+            response = await self._follow(robots_url, None, scratch, self.settings.robots_max_bytes, lenient=True)
+        except _Failure as failure:
+            return (_UNAVAILABLE, None) if failure.code in _REDIRECT_FAILURES else (None, None)
+        return response.status_code, response.body
+
+    async def _exchange(
+        self, url: str, request: FetchRequest | None, result: FetchResult, limit: int, lenient: bool
+    ) -> _Response:
+        if self._client is None:
+            raise RuntimeError("Fetcher used outside `async with`")
+        headers = {}
+        if request is not None and request.etag:
+            headers["If-None-Match"] = request.etag
+        if request is not None and request.last_modified:
+            headers["If-Modified-Since"] = request.last_modified
+        try:
+            async with self._client.stream("GET", url, headers=headers) as http_response:
+                response = _Response(url, http_response.status_code, dict(http_response.headers.items()))
+                if 200 <= response.status_code < 300:
+                    response.body = await self._read_body(http_response, result, limit, lenient)
+                    return response
+                if response.status_code in _REDIRECTS and "location" in response.headers:
+                    response.location = response.headers["location"]
+                await self._discard_body(http_response, result)
+                return response
+        except httpx.HTTPError as exc:
+            raise _transport_failure(exc) from exc
+
+    @staticmethod
+    async def _discard_body(http_response: httpx.Response, result: FetchResult) -> None:
+        """Read and drop a small body (304, redirect, error page) so the connection can be reused.
+
+        A body over `_DISCARD_BYTES` is abandoned instead: the connection is closed, which costs
+        a reconnect but never reading a hostile error page in full.
+        """
+        discarded = 0
+        async for chunk in http_response.aiter_raw():
+            discarded += len(chunk)
+            if discarded > _DISCARD_BYTES:
+                break
+        result.bytes += discarded
+
+    async def _read_body(self, http_response: httpx.Response, result: FetchResult, limit: int, lenient: bool) -> bytes:
+        """Stream raw bytes through a bounded decoder; refuse binary and oversize bodies early.
+
+        `lenient` (robots.txt) keeps the first `limit` bytes of an oversize body and skips the
+        binary checks: robots files are often served as application/octet-stream.
+        """
+        content_type = http_response.headers.get("content-type")
+        if not lenient and is_binary_type(content_type):
+            raise _Failure(ErrorCode.BINARY_CONTENT, media_type(content_type))
+        coding = http_response.headers.get("content-encoding")
+        if coding is None and media_type(content_type) in GZIP_FILE_TYPES:
+            coding = "gzip"
+        declared = http_response.headers.get("content-length", "")
+        if coding is None and not lenient and declared.isdigit() and int(declared) > limit:
+            raise _Failure(ErrorCode.TOO_LARGE, f"Content-Length {declared} over {limit}")
+        parts: list[bytes] = []
+        size = 0
+        sniffed = lenient
+        try:
+            decoder = make_decoder(coding, limit, self.settings.bomb_ratio)
+            async for chunk in http_response.aiter_raw():
+                result.bytes += len(chunk)
+                out = decoder.feed(chunk)
+                parts.append(out)
+                size += len(out)
+                if not sniffed and size >= _SNIFF_BYTES:
+                    self._sniff(parts)
+                    sniffed = True
+            parts.append(decoder.finish())
+        except BodyError as exc:
+            if lenient and exc.code is ErrorCode.TOO_LARGE:
+                return b"".join(parts)
+            raise _Failure(exc.code, exc.detail) from exc
+        if not sniffed:
+            self._sniff(parts)
+        return b"".join(parts)
+
+    @staticmethod
+    def _sniff(parts: list[bytes]) -> None:
+        if looks_binary(b"".join(parts)[:_SNIFF_BYTES]):
+            raise _Failure(ErrorCode.BINARY_CONTENT, "binary signature in body")
+
+    async def _archive(self, fetched: Sequence[tuple[FetchResult, PreparedFetch | None]]) -> None:
+        """Store a batch's bodies and only then hand out their keys; a full disk costs the archive copies,
+        not the fetched documents."""
+        kept = [(result, prepared) for result, prepared in fetched if prepared is not None]
+        if not kept:
+            return
+        assert self.archive is not None
+        try:
+            await asyncio.to_thread(self.archive.store, [prepared for _, prepared in kept])
+        except ArchiveUnavailable as exc:
+            for result, _ in kept:
+                result.detail = f"archive failed: {exc}"[:300]
+            return
+        for result, prepared in kept:
+            result.archive_key = prepared.key

@@ -1,0 +1,52 @@
+"""One polite HTTP client for a whole run, usable from Prefect's synchronous tasks.
+
+The fetcher is async (one shared `httpx.AsyncClient`, so connection reuse and per-host limits
+hold across every stage of the run), while the flow's tasks are plain functions. This owns an
+event loop on a background thread for the run's lifetime and hands fetches to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from types import TracebackType
+
+from flows.sources.fetching import Fetcher, FetchRequest, FetchResult, FetchSettings, RawArchive
+
+
+class FetchSession:
+    """Context manager: `with FetchSession(settings, archive) as s: s.fetch_many([...])`."""
+
+    def __init__(self, settings: FetchSettings, archive: RawArchive | None = None) -> None:
+        self._settings = settings
+        self._archive = archive
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="dateline-fetch", daemon=True)
+        self._fetcher: Fetcher | None = None
+
+    def _run(self, coroutine) -> Future:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+    def __enter__(self) -> FetchSession:
+        self._thread.start()
+        self._fetcher = Fetcher(self._settings, archive=self._archive)
+        self._run(self._fetcher.__aenter__()).result()
+        return self
+
+    def fetch_many(self, requests: Sequence[FetchRequest]) -> list[FetchResult]:
+        """Fetch concurrently (within the fetcher's limits); results come back in request order."""
+        if not requests:
+            return []
+        assert self._fetcher is not None, "FetchSession used outside its `with` block"
+        return self._run(self._fetcher.fetch_many(requests)).result()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            if self._fetcher is not None:
+                self._run(self._fetcher.__aexit__(kind, error, tb)).result()
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()

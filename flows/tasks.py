@@ -1,0 +1,78 @@
+"""The Prefect tasks of a run: a handful per chunk of documents, never one per story.
+
+Each task is a thin wrapper over its stage in `flows/pipeline/` (which holds the logic, free of
+Prefect), so the Prefect UI shows a run as discover → fetch-chunk → parse-chunk → normalise-chunk →
+load-chunk, with the retries each stage deserves.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from flows.pipeline.enrich import enrich_parallel, signature_window
+from flows.pipeline.fetch import ChunkInput, gather_chunk
+from flows.pipeline.parse import parse_chunk_documents
+from flows.sources.config import SourcesConfig
+from flows.sources.discover import Discoverer, Discovery, WorkItem
+from flows.sources.fetching import FetchResult
+from flows.sources.fetching.session import FetchSession
+from transforms.etl_rows import fetch_rows
+from transforms.normalise import NormalisedChunk, normalise_chunk
+from transforms.record import StoryRecord
+from transforms.star import Reject
+from warehouse.protocol import LoadResult
+from warehouse.staging import LoadSink
+
+
+@task(name="discover", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
+def discover_task(config: SourcesConfig, session: FetchSession | None, sink: LoadSink) -> Discovery:
+    """Expand sources into work items, remembering what the warehouse already holds."""
+    url_sources = [s.url or "" for s in config.sources if s.kind != "file"]
+    validators = sink.http_validators(url_sources) if url_sources else {}
+    return Discoverer(session, sink.known_stories, validators).discover(list(config.sources), config.base_dir)
+
+
+@task(name="fetch-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def fetch_chunk(items: list[WorkItem], session: FetchSession | None) -> ChunkInput:
+    """Bytes for every item of the chunk: files read from disk, URLs fetched concurrently and politely."""
+    return gather_chunk(items, session)
+
+
+@task(name="parse-chunk", cache_policy=NO_CACHE)
+def parse_chunk(chunk: ChunkInput) -> tuple[list[StoryRecord], list[Reject]]:
+    """Every story in the chunk's documents; runs on all cores."""
+    return parse_chunk_documents(chunk)
+
+
+@task(name="normalise-chunk", cache_policy=NO_CACHE)
+def normalise_task(records: list[StoryRecord], seen_at: datetime, sink: LoadSink) -> NormalisedChunk:
+    """Enrich, link wire copies against stored stories of nearby days, and build the star frames."""
+    stored = sink.signatures_between(*signature_window(records, seen_at))
+    return normalise_chunk(records, seen_at, stored, enrich_parallel)
+
+
+@task(name="load-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def load_task(
+    normalised: NormalisedChunk,
+    sink: LoadSink,
+    run_id: str,
+    seen_at: datetime,
+    fetches: list[FetchResult],
+    rejects: list[Reject],
+    validators: list[dict] | None,
+) -> LoadResult | None:
+    """Merge the chunk (with its fetch log, rejects and, last, the HTTP validators) in one transaction;
+    None when the warehouse was locked and the chunk was staged for the next run."""
+    return sink.load(
+        normalised.batch,
+        run_id=run_id,
+        seen_at=seen_at,
+        fetches=fetch_rows(fetches, datetime.now(UTC)),
+        rejects=rejects,
+        http_state=pl.DataFrame(validators) if validators else None,
+        signatures=normalised.signatures,
+    )

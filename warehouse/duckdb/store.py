@@ -1,0 +1,435 @@
+"""The DuckDB-file warehouse: short-lived connections, one transaction per load, idempotent merge.
+
+A DuckDB file open for writing cannot be opened by any other process, not even read-only,
+so this backend holds the file only while it migrates or merges a batch, and retries with
+backoff when someone else (an analyst's notebook, the DuckDB CLI) holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import polars as pl
+
+from transforms.star import SIGNATURE_COLUMNS, Reject, StarBatch
+from warehouse.duckdb import summaries
+from warehouse.duckdb.migrations import apply_migrations
+from warehouse.protocol import KnownStory, LoadResult, WarehouseError, WarehouseLocked
+
+T = TypeVar("T")
+
+# Bridges and detail facts whose rows belong to one story and are replaced as a set when it changes.
+_STORY_CHILDREN = (
+    "bridge_story_topic",
+    "bridge_story_entity",
+    "bridge_story_author",
+    "fact_quote",
+    "fact_date_mention",
+)
+_REJECT_COLUMNS = {c: pl.String() for c in ("source", "locator", "stage", "reason", "detail")}
+_DIMENSIONS = ("dim_date", "dim_author", "dim_topic", "dim_entity")
+_STORY_COLUMNS = (
+    "story_key, story_id, source_key, date_key, date_basis, published_at, published_day, published_precision, "
+    "updated_at, updated_day, updated_precision, url, headline, summary, dateline, section, language, "
+    "image_caption, body, word_count, content_hash, duplicate_of"
+)
+_LOCK_HINT = re.compile(r"Conflicting lock is held in (?P<holder>.+?)(?: \(PID (?P<pid>\d+)\))?(?:\.|$| by)")
+
+
+def _lock_message(path: Path, error: duckdb.Error) -> str:
+    match = _LOCK_HINT.search(str(error))
+    holder = f" by {match['holder'].strip()}" + (f" (PID {match['pid']})" if match["pid"] else "") if match else ""
+    return f"warehouse {path} is locked{holder}; close that session or wait, then retry"
+
+
+_HOST = socket.gethostname()
+
+
+def _process_alive(pid: int | None) -> bool:
+    """Whether a process of this machine still exists (runs recorded before pids were kept count as gone)."""
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+def _is_lock_error(error: duckdb.Error) -> bool:
+    return "lock" in str(error).lower()
+
+
+def _is_storage_error(error: duckdb.Error) -> bool:
+    """A write the disk refused (full, file too large, I/O error): DuckDB reports a failed COMMIT as a
+    TransactionException, other writes as an IOException."""
+    return isinstance(error, (duckdb.IOException, duckdb.TransactionException)) and not _is_lock_error(error)
+
+
+class DuckDBWarehouse:
+    """Warehouse backend over one DuckDB database file."""
+
+    def __init__(self, path: Path, *, lock_timeout_s: float = 30.0) -> None:
+        self.path = path
+        self.location = str(path)
+        self.lock_timeout_s = lock_timeout_s
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _connect(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        if not read_only:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise WarehouseError(
+                    f"warehouse folder {self.path.parent} cannot be created: {error.strerror}"
+                ) from None
+        elif not self.path.exists():
+            raise WarehouseError(f"warehouse {self.path} does not exist yet; run `dateline run` first")
+        return duckdb.connect(str(self.path), read_only=read_only)
+
+    def _with_retry(self, action: Callable[[], T], timeout_s: float) -> T:
+        """Run `action`, retrying lock conflicts with jittered backoff for up to `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        delay = 0.05
+        while True:
+            try:
+                return action()
+            except duckdb.IOException as error:
+                if not _is_lock_error(error):
+                    raise WarehouseError(f"warehouse {self.path}: {str(error).splitlines()[0]}") from None
+                if time.monotonic() + delay > deadline:
+                    raise WarehouseLocked(_lock_message(self.path, error)) from None
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 2.0)
+
+    @contextmanager
+    def _writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = self._with_retry(lambda: self._connect(read_only=False), self.lock_timeout_s)
+        try:
+            yield con
+        except duckdb.Error as error:
+            if _is_storage_error(error):  # a full disk is a one-line WarehouseError, not a traceback
+                raise WarehouseError(f"warehouse {self.path}: {str(error).splitlines()[0]}") from None
+            raise
+        finally:
+            con.close()
+
+    @contextmanager
+    def read_only(self, timeout_s: float = 5.0) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection; retries briefly when a load holds the file, then explains the lock."""
+        con = self._with_retry(lambda: self._connect(read_only=True), timeout_s)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def query(self, sql: str) -> tuple[list[str], Iterator[tuple]]:
+        with self.read_only() as con:
+            cursor = con.execute(sql)
+            columns = [d[0] for d in cursor.description or []]
+            return columns, iter(cursor.fetchall())
+
+    def refresh_search_index(self, *, force: bool = False) -> bool:
+        """Rebuild the full-text index if stories changed; a lock held by someone else skips it (the
+        stories are safe, only search lags until the next run or the daily maintenance)."""
+        from warehouse.duckdb.search import refresh_search_index
+
+        try:
+            with self._writer() as con:
+                return refresh_search_index(con, force=force)
+        except WarehouseLocked:
+            return False
+
+    def maintain(self, action: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run a housekeeping action (CHECKPOINT, an export) on a writable connection, with the same
+        lock retry as a load, so scheduled maintenance waits for a load instead of failing."""
+        with self._writer() as con:
+            return action(con)
+
+    # -- schema and runs -------------------------------------------------------------------------
+
+    def migrate(self) -> list[int]:
+        with self._writer() as con:
+            try:
+                return apply_migrations(con)
+            except duckdb.IOException as error:
+                raise WarehouseError(f"warehouse {self.path}: {str(error).splitlines()[0]}") from None
+
+    def start_run(self, run_id: str, flow_run_id: str | None, started_at: datetime) -> None:
+        """Record the run. A run still 'running' whose process is gone was killed, and says so from now on;
+        one whose process lives (a concurrent run on this machine) is left alone. Runs recorded by
+        another machine cannot be checked and are left to finish or to be marked there."""
+        with self._writer() as con:
+            running = con.execute("SELECT run_id, host, pid FROM etl_run WHERE status = 'running'").fetchall()
+            dead = [rid for rid, host, pid in running if host in (None, _HOST) and not _process_alive(pid)]
+            if dead:
+                con.execute(
+                    "UPDATE etl_run SET status = 'abandoned', "
+                    "message = 'the process stopped before the run finished' WHERE list_contains(?, run_id)",
+                    [dead],
+                )
+            con.execute(
+                "INSERT INTO etl_run (run_id, flow_run_id, started_at, status, host, pid) "
+                "VALUES (?, ?, ?, 'running', ?, ?)",
+                [run_id, flow_run_id, started_at, _HOST, os.getpid()],
+            )
+
+    def finish_run(self, run_id: str, status: str, counts: dict[str, int], message: str | None) -> None:
+        columns = ("found", "fetched", "parsed", "new", "updated", "unchanged", "duplicates", "rejected")
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        with self._writer() as con:
+            con.execute(
+                f"UPDATE etl_run SET finished_at = now(), status = ?, message = ?, {assignments} WHERE run_id = ?",
+                [status, message, *(counts.get(c, 0) for c in columns), run_id],
+            )
+
+    def upsert_sources(self, sources: pl.DataFrame) -> None:
+        with self._writer() as con:
+            con.register("stage_source", sources.to_arrow())
+            con.execute(
+                "INSERT INTO dim_source SELECT source_key, name, kind, url, domain FROM stage_source "
+                "ON CONFLICT (source_key) DO UPDATE SET kind = excluded.kind, url = excluded.url, "
+                "domain = excluded.domain"
+            )
+
+    # -- the merge ------------------------------------------------------------------------------
+
+    def load(
+        self,
+        batch: StarBatch,
+        *,
+        run_id: str,
+        seen_at: datetime,
+        fetches: pl.DataFrame | None = None,
+        rejects: list[Reject] | None = None,
+        http_state: pl.DataFrame | None = None,
+        signatures: pl.DataFrame | None = None,
+        staged_name: str | None = None,
+    ) -> LoadResult:
+        """Merge one batch in one transaction: new stories inserted, changed ones updated with a new
+        version, unchanged ones untouched; the batch's fetch log, rejects and HTTP validators commit
+        with it so a crash can never leave them out of step with the stories."""
+        with self._writer() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                if staged_name is not None and self._already_merged(con, staged_name, run_id):
+                    con.execute("ROLLBACK")
+                    return LoadResult()
+                result = self._merge(con, batch, seen_at)
+                self._append_log(con, run_id, seen_at, fetches, [*batch.rejects, *(rejects or [])])
+                if http_state is not None and http_state.height:
+                    con.register("stage_http", http_state.to_arrow())
+                    con.execute(
+                        "INSERT INTO etl_http_state SELECT url, etag, last_modified, checked_at FROM stage_http "
+                        "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, "
+                        "last_modified = excluded.last_modified, checked_at = excluded.checked_at"
+                    )
+                if signatures is not None and signatures.height:
+                    con.register("stage_signature", signatures.to_arrow())
+                    con.execute(
+                        "INSERT INTO etl_story_signature SELECT story_key, source_key, signature "
+                        "FROM stage_signature ON CONFLICT (story_key) DO UPDATE SET signature = excluded.signature"
+                    )
+                con.execute("COMMIT")
+            except duckdb.Error:
+                with suppress(duckdb.Error):  # a COMMIT that failed to write has already ended the transaction
+                    con.execute("ROLLBACK")
+                raise
+            return result
+
+    @staticmethod
+    def _already_merged(con: duckdb.DuckDBPyConnection, name: str, run_id: str) -> bool:
+        """Claim a staged batch inside the merge transaction; True when an earlier merge already did."""
+        if con.execute("SELECT 1 FROM etl_staged_batch WHERE name = ?", [name]).fetchone():
+            return True
+        con.execute("INSERT INTO etl_staged_batch VALUES (?, ?, now())", [name, run_id])
+        con.execute(
+            "INSERT INTO etl_run (run_id, started_at, status, message) VALUES (?, now(), 'staged', "
+            "'loaded from staging: the warehouse was locked during this run') ON CONFLICT DO NOTHING",
+            [run_id],
+        )
+        return False
+
+    def _merge(self, con: duckdb.DuckDBPyConnection, batch: StarBatch, seen_at: datetime) -> LoadResult:
+        if batch.stories.is_empty():
+            return LoadResult()
+        con.register("stage_story", batch.stories.to_arrow())
+        # A stored copy newer than the incoming one (an old feed item arriving late) is kept as it is.
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE story_status AS
+            SELECT s.story_key,
+                   CASE
+                     WHEN f.story_key IS NULL THEN 'new'
+                     WHEN f.content_hash = s.content_hash
+                          AND f.updated_at IS NOT DISTINCT FROM s.updated_at
+                          AND f.updated_day IS NOT DISTINCT FROM s.updated_day THEN 'unchanged'
+                     -- the same text from a copy that knows no update time (a feed item) adds nothing
+                     WHEN f.content_hash = s.content_hash
+                          AND s.updated_at IS NULL AND s.updated_day IS NULL THEN 'unchanged'
+                     WHEN coalesce(s.updated_at, s.updated_day::TIMESTAMPTZ)
+                          < coalesce(f.updated_at, f.updated_day::TIMESTAMPTZ) THEN 'unchanged'
+                     ELSE 'updated'
+                   END AS status,
+                   coalesce(f.version, 0) + 1 AS next_version
+            FROM stage_story s LEFT JOIN fact_story f USING (story_key)
+            """
+        )
+        counts = dict(con.execute("SELECT status, count(*) FROM story_status GROUP BY status").fetchall())
+        changed = "SELECT story_key FROM story_status WHERE status <> 'unchanged'"
+        if batch.relinks.height:
+            con.register("stage_relink", batch.relinks.to_arrow())
+            changed += " UNION SELECT story_key FROM stage_relink"
+        summaries.track(con, changed)
+        con.execute(
+            f"""
+            INSERT INTO fact_story ({_STORY_COLUMNS}, first_seen_at, version)
+            SELECT {_STORY_COLUMNS}, first_seen_at, 1
+            FROM stage_story JOIN story_status USING (story_key) WHERE status = 'new'
+            """
+        )
+        updates = ", ".join(
+            f"{c} = s.{c}"
+            for c in _STORY_COLUMNS.replace(" ", "").split(",")
+            if c not in ("story_key", "story_id", "duplicate_of")
+        )
+        con.execute(
+            f"""
+            UPDATE fact_story f SET {updates}, version = st.next_version,
+                   duplicate_of = coalesce(s.duplicate_of, f.duplicate_of)
+            FROM stage_story s JOIN story_status st USING (story_key)
+            WHERE f.story_key = s.story_key AND st.status = 'updated'
+            """
+        )
+        con.execute(
+            """
+            INSERT INTO fact_story_version
+            SELECT s.story_key, st.next_version, s.content_hash, s.updated_at, s.updated_day, s.headline, ?
+            FROM stage_story s JOIN story_status st USING (story_key) WHERE st.status <> 'unchanged'
+            """,
+            [seen_at],
+        )
+        if batch.relinks.height:
+            con.execute(
+                "UPDATE fact_story f SET duplicate_of = r.duplicate_of FROM stage_relink r "
+                "WHERE f.story_key = r.story_key AND f.duplicate_of IS DISTINCT FROM r.duplicate_of"
+            )
+        self._merge_dimensions(con, batch)
+        self._replace_children(con, batch)
+        summaries.refresh(con)
+        return LoadResult(
+            new=counts.get("new", 0), updated=counts.get("updated", 0), unchanged=counts.get("unchanged", 0)
+        )
+
+    @staticmethod
+    def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, tail: str) -> None:
+        """INSERT a batch frame into the table of the same columns; `tail` is a WHERE or ON CONFLICT clause."""
+        if frame.is_empty():
+            return
+        con.register(f"stage_{table}", frame.to_arrow())
+        columns = ", ".join(frame.columns)
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM stage_{table} {tail}")
+
+    @classmethod
+    def _merge_dimensions(cls, con: duckdb.DuckDBPyConnection, batch: StarBatch) -> None:
+        for table in _DIMENSIONS:
+            cls._insert_frame(con, table, getattr(batch, table), "ON CONFLICT DO NOTHING")
+
+    @classmethod
+    def _replace_children(cls, con: duckdb.DuckDBPyConnection, batch: StarBatch) -> None:
+        """Replace the bridge and detail rows of new and changed stories (unchanged ones keep theirs)."""
+        changed = "SELECT story_key FROM story_status WHERE status <> 'unchanged'"
+        for table in _STORY_CHILDREN:
+            con.execute(f"DELETE FROM {table} WHERE story_key IN ({changed})")
+            cls._insert_frame(con, table, getattr(batch, table), f"WHERE story_key IN ({changed})")
+
+    @staticmethod
+    def _append_log(
+        con: duckdb.DuckDBPyConnection,
+        run_id: str,
+        seen_at: datetime,
+        fetches: pl.DataFrame | None,
+        rejects: list[Reject],
+    ) -> None:
+        if fetches is not None and fetches.height:
+            con.register("stage_fetch", fetches.with_columns(run_id=pl.lit(run_id)).to_arrow())
+            columns = ", ".join(fetches.columns)
+            con.execute(f"INSERT INTO etl_fetch (run_id, {columns}) SELECT run_id, {columns} FROM stage_fetch")
+        if rejects:
+            frame = pl.DataFrame([asdict(r) for r in rejects], schema=_REJECT_COLUMNS)
+            con.register("stage_reject", frame.to_arrow())
+            con.execute(
+                "INSERT INTO etl_reject SELECT ?, source, locator, stage, reason, detail, ? FROM stage_reject",
+                [run_id, seen_at],
+            )
+
+    # -- lookups for incremental runs -------------------------------------------------------------
+
+    def _lookup(self, sql: str, values: list[str]) -> list[tuple]:
+        if not values or not self.path.exists():
+            return []
+        with self._writer() as con:
+            con.register("lookup", pl.DataFrame({"value": values}).to_arrow())
+            return con.execute(sql).fetchall()
+
+    def known_stories(self, urls: list[str]) -> dict[str, KnownStory]:
+        rows = self._lookup(
+            "SELECT url, updated_at, published_at FROM fact_story JOIN lookup ON url = lookup.value", urls
+        )
+        return {url: KnownStory(url, updated, published) for url, updated, published in rows}
+
+    def http_validators(self, urls: list[str]) -> dict[str, tuple[str | None, str | None]]:
+        rows = self._lookup(
+            "SELECT url, etag, last_modified FROM etl_http_state JOIN lookup ON url = lookup.value", urls
+        )
+        return {url: (etag, modified) for url, etag, modified in rows}
+
+    def url_owners(self, urls: list[str]) -> dict[str, str]:
+        """Which source each URL belongs to: from its stored story, else from an earlier reject of it."""
+        rows = self._lookup(
+            "SELECT lookup.value, coalesce(any_value(s.name), any_value(r.source)) FROM lookup "
+            "LEFT JOIN fact_story f ON f.url = lookup.value LEFT JOIN dim_source s ON s.source_key = f.source_key "
+            "LEFT JOIN etl_reject r ON r.locator = lookup.value GROUP BY lookup.value",
+            urls,
+        )
+        return {url: owner for url, owner in rows if owner}
+
+    def signatures_between(self, first_day: int, last_day: int) -> pl.DataFrame:
+        """MinHash signatures of stored stories in a day range, for wire-copy detection across runs."""
+        schema = SIGNATURE_COLUMNS
+        if not self.path.exists():
+            return pl.DataFrame(schema=schema)
+        with self._writer() as con:
+            found = con.execute(
+                "SELECT f.story_id, s.name, strptime(f.date_key::VARCHAR, '%Y%m%d')::DATE, g.signature "
+                "FROM etl_story_signature g JOIN fact_story f USING (story_key) JOIN dim_source s "
+                "ON s.source_key = f.source_key WHERE f.date_key BETWEEN ? AND ?",
+                [first_day, last_day],
+            ).pl()
+        return found.rename(dict(zip(found.columns, schema, strict=True))).cast(schema)
+
+
+def ensure_writable(path: Path) -> None:
+    """Fail early, in one line, when the warehouse folder cannot be written."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".dateline-write-probe-{random.getrandbits(32):08x}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise WarehouseError(f"warehouse folder {folder} is not writable: {error.strerror or error}") from None
