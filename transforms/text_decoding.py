@@ -1,11 +1,15 @@
 """Bytes to text for web documents, getting mislabelled pages right.
 
+This is the one decoder for every document kind (HTML pages, feeds, story dumps), so the HTTP
+`Content-Type` charset counts wherever a document came from the web.
+
 Order of evidence (WHATWG-style): a byte-order mark wins; then the HTTP charset; then a
 `<meta charset>` / `http-equiv` / XML declaration in the first bytes; each is only trusted if the
 body strictly decodes with it. Two frequent lies are corrected: a page declared UTF-8 that is
 really windows-1252 fails strict UTF-8 and falls through to the next evidence or detection; a
-page declared latin-1/windows-1252 that is valid multi-byte UTF-8 is read as UTF-8 (real
-latin-1 text almost never forms valid UTF-8 sequences). Detection is charset-normalizer.
+page declared in any other charset that is valid multi-byte UTF-8 is read as UTF-8 (real text in
+a legacy code page almost never forms valid UTF-8 sequences, while templates that keep a stale
+`<meta charset>` over UTF-8 output are common). Detection is charset-normalizer.
 The returned encoding is Python's canonical codec name (e.g. 'utf-8', 'cp1252').
 """
 
@@ -88,7 +92,7 @@ def decode_text(body: bytes, content_type: str | None) -> tuple[str, str]:
             return body[len(bom) :].decode(codec, "replace"), codec
     declared = [_codec(http_charset(content_type)), _codec(_declared_in_document(body))]
     for codec in filter(None, declared):
-        if codec == "cp1252" and not body.isascii() and (as_utf8 := _try(body, "utf-8")) is not None:
+        if not codec.startswith("utf") and not body.isascii() and (as_utf8 := _try(body, "utf-8")) is not None:
             return as_utf8, "utf-8"
         text = _try(body, codec)
         if text is not None:
