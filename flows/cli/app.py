@@ -122,7 +122,10 @@ def reparse(
 def extract(
     inputs: Annotated[list[str], typer.Argument(help="HTML pages (.html, .html.gz), feeds, story dumps, or URLs")],
     format: Annotated[str, typer.Option("--format", help="jsonl (one JSON object per story)")] = "jsonl",
-    workers: Annotated[int | None, typer.Option(help="processes for a directory of pages (default: cores)")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="processes for a directory of pages (default: DATELINE_WORKERS, else cores; 1 = in-process)"),
+    ] = None,
 ) -> None:
     """Parse documents into story records without touching the warehouse."""
     import itertools
