@@ -34,6 +34,7 @@ T = TypeVar("T")
 
 SCHEME = "ducklake:"
 _LAKE = "lake"  # the lake's alias on every connection, and its default catalog
+_LOCAL = "memory"  # the in-memory DuckDB's own catalog, where search builds its index
 _LOCK_DB = "dateline_lock"  # the catalog database attached a second time, as a plain PostgreSQL client
 # One advisory lock per catalog database for all of Dateline's writes (advisory keys are per database);
 # the number is "dateline" in ASCII, so another application's keys are unlikely to collide with it.
@@ -62,6 +63,8 @@ class DuckLakeWarehouse(DuckDBWarehouse):
         self.lock_timeout_s = lock_timeout_s
         self._databases: dict[bool, duckdb.DuckDBPyConnection] = {}
         self._guard = threading.Lock()
+        self._search_guard = threading.Lock()
+        self._indexed: str | None = None  # the stories' fingerprint the in-memory search index was built from
 
     # -- connections: one in-memory DuckDB per mode with the lake attached once; a cursor per use ------
 
@@ -206,15 +209,27 @@ class DuckLakeWarehouse(DuckDBWarehouse):
     def checkpoint(self) -> None:
         """Every lake commit is complete on its own (catalog row + Parquet files): nothing to fold."""
 
-    # -- search: DuckDB's fts index lives in a DuckDB file, and the lake has none -------------------------
+    # -- search: an index in the searching process, over the lake's snapshot (`warehouse.ducklake.search`) --
 
     def refresh_search_index(self, *, force: bool = False) -> bool:
+        """Nothing to refresh: the lake holds no index; each searching process builds its own when needed."""
         return False
 
     def search(
         self, terms: str, *, since: date | None, until: date | None, topic: str | None, limit: int
     ) -> tuple[list[SearchHit], int]:
-        raise WarehouseError(
-            f"warehouse {self.location}: full-text search needs DuckDB's fts index, which a lake does not hold yet; "
-            "query v_story with `dateline sql` (ILIKE on headline) instead"
-        )
+        """Search the lake's current snapshot; the index always covers it, so no story is left unindexed."""
+        from warehouse.duckdb.search import search
+        from warehouse.ducklake.search import build_local_index, lake_fingerprint
+
+        with self._search_guard:
+            con = self._database(read_only=True).cursor()
+            try:
+                fingerprint = lake_fingerprint(con, _LAKE)
+                if fingerprint != self._indexed:
+                    build_local_index(con, _LAKE, _LOCAL)
+                    self._indexed = fingerprint
+                con.execute(f"USE {_LOCAL}")
+                return search(con, terms, since=since, until=until, topic=topic, limit=limit), 0
+            finally:
+                con.close()
