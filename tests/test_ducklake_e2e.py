@@ -54,3 +54,6 @@ def test_a_run_into_the_lake_matches_an_embedded_run(catalog: str, tmp_path: Pat
     )
     assert answer == [{"n": len(expected["v_story"]) - 1}]
     assert lake.search("brazil energy", **ANY_DAY) == embedded.search("brazil energy", **ANY_DAY)
+
+    dateline(tmp_path, "report", "--warehouse", catalog, "--out", str(tmp_path / "report"))
+    assert "meridian-daily" in (tmp_path / "report" / "index.html").read_text(encoding="utf-8")

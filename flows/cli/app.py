@@ -28,7 +28,10 @@ errors = Console(stderr=True)
 
 WarehouseOption = Annotated[
     str | None,
-    typer.Option("--warehouse", help="DuckDB file (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)"),
+    typer.Option(
+        "--warehouse",
+        help="DuckDB file, or ducklake:postgres:<dsn> (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)",
+    ),
 ]
 
 
