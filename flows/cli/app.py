@@ -28,7 +28,10 @@ errors = Console(stderr=True)
 
 WarehouseOption = Annotated[
     str | None,
-    typer.Option("--warehouse", help="DuckDB file (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)"),
+    typer.Option(
+        "--warehouse",
+        help="DuckDB file, or ducklake:postgres:<dsn> (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)",
+    ),
 ]
 
 
@@ -58,7 +61,7 @@ def run(
     from flows.ingest import ingest
     from flows.pipeline.run import resolve_config
     from flows.pipeline.summary import RunSummary
-    from flows.runtime.settings import warehouse_location
+    from flows.runtime.settings import lake_data_path, warehouse_location
     from flows.sources.config import ConfigError
     from warehouse import open_warehouse
     from warehouse.protocol import WarehouseError
@@ -66,7 +69,7 @@ def run(
     try:  # check what the user can fix before Prefect starts, so the error is one line, not a failed run
         if not resolve_config(sources, source).sources:
             raise ConfigError(f"{sources or 'sources.toml'}: no [[source]] configured")
-        open_warehouse(warehouse_location(warehouse)).check_writable()
+        open_warehouse(warehouse_location(warehouse), data_path=lake_data_path()).check_writable()
         result = ingest(sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size)
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
