@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 import time
 from datetime import date
-from pathlib import Path
 
 import duckdb
 
+from warehouse.duckdb.extensions import load_extension
 from warehouse.protocol import SearchHit
 
 INDEX_SCHEMA = "fts_main_fact_story"
@@ -41,20 +41,8 @@ class SearchIndexMissing(RuntimeError):
     """The warehouse has no search index yet (it was built before search existed, or never loaded)."""
 
 
-def fts_extension_file() -> Path:
-    """The fts extension shipped in the `duckdb-extension-fts` wheel for this DuckDB version."""
-    import duckdb_extension_fts
-
-    return Path(duckdb_extension_fts.__file__).parent / "extensions" / f"v{duckdb.__version__}" / "fts.duckdb_extension"
-
-
 def load_fts(con: duckdb.DuckDBPyConnection) -> None:
-    """Load fts on this connection: from DuckDB's own extension folder if installed there, else the wheel."""
-    try:
-        con.execute("LOAD fts")
-    except duckdb.Error:
-        path = str(fts_extension_file()).replace("'", "''")
-        con.execute(f"LOAD '{path}'")
+    load_extension(con, "fts")
 
 
 def has_search_index(con: duckdb.DuckDBPyConnection) -> bool:

@@ -25,8 +25,8 @@ from typing import TypeVar
 import duckdb
 import polars as pl
 
+from warehouse.duckdb.extensions import LAKE_EXTENSIONS, load_extension
 from warehouse.duckdb.store import DuckDBWarehouse
-from warehouse.ducklake.extensions import load_lake_extensions
 from warehouse.ducklake.schema import apply_lake_migrations
 from warehouse.protocol import LoadBatch, LoadResult, SearchHit, WarehouseError, WarehouseLocked
 
@@ -77,7 +77,8 @@ class DuckLakeWarehouse(DuckDBWarehouse):
     def _attach(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         db = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
         try:
-            load_lake_extensions(db)
+            for name in LAKE_EXTENSIONS:
+                load_extension(db, name)
             options = ["READ_ONLY"] if read_only else []
             if self.data_path and not read_only:
                 options.append(f"DATA_PATH {_sql_string(self.data_path)}")

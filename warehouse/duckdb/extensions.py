@@ -1,4 +1,5 @@
-"""The DuckDB extensions the lake needs, loaded from their pinned registry wheels by file path.
+"""DuckDB extensions loaded from their pinned registry wheels by file path: fts for search, postgres and
+ducklake for the lake backend.
 
 Loading by path works offline and keeps DuckDB's signature check on (unsigned loading stays off).
 The `duckdb-extension-postgres` wheel's file does not load; its twin `duckdb-extension-postgres-scanner`
@@ -13,7 +14,12 @@ from pathlib import Path
 import duckdb
 
 # extension name -> the wheel's Python package that ships it
-_WHEELS = {"postgres_scanner": "duckdb_extension_postgres_scanner", "ducklake": "duckdb_extension_ducklake"}
+_WHEELS = {
+    "fts": "duckdb_extension_fts",
+    "postgres_scanner": "duckdb_extension_postgres_scanner",
+    "ducklake": "duckdb_extension_ducklake",
+}
+LAKE_EXTENSIONS = ("postgres_scanner", "ducklake")
 
 
 def extension_file(name: str) -> Path:
@@ -22,8 +28,10 @@ def extension_file(name: str) -> Path:
     return Path(package.__file__).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
 
 
-def load_lake_extensions(con: duckdb.DuckDBPyConnection) -> None:
-    """Load postgres (the catalog's client) and ducklake on this database."""
-    for name in _WHEELS:
+def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Load `name` on this connection: from DuckDB's own extension folder if installed there, else the wheel."""
+    try:
+        con.execute(f"LOAD {name}")
+    except duckdb.Error:
         path = str(extension_file(name)).replace("'", "''")
         con.execute(f"LOAD '{path}'")
