@@ -32,6 +32,12 @@ WarehouseOption = Annotated[
 ]
 
 
+PRIVATE_NETWORKS_HELP = (
+    "let these fetches reach loopback, private and link-local addresses (an intranet feed, the demo site); "
+    "by default only public addresses are fetched, on every redirect too"
+)
+
+
 class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
@@ -52,21 +58,33 @@ def run(
     ] = None,
     warehouse: WarehouseOption = None,
     chunk_size: Annotated[int, typer.Option(help="documents per fetch/parse/load chunk")] = 500,
+    allow_private_networks: Annotated[bool, typer.Option(help=PRIVATE_NETWORKS_HELP + " (--source URLs)")] = False,
 ) -> None:
     """Run the ingest flow once (on Prefect's ephemeral API) and print a summary."""
     quiet_prefect()
     from flows.ingest import ingest, resolve_config
     from flows.pipeline.summary import RunSummary
-    from flows.runtime.settings import warehouse_location
+    from flows.runtime.settings import add_credential_url, warehouse_location
     from flows.sources.config import ConfigError
+    from transforms.urls import split_userinfo
     from warehouse.duckdb.store import ensure_writable
     from warehouse.protocol import WarehouseError
 
+    if source:  # credentials go by the environment, never as a flow parameter Prefect would store
+        for given in [s for s in source if split_userinfo(s)[1] is not None]:
+            add_credential_url(given)
+        source = [split_userinfo(s)[0] for s in source]
     try:  # check what the user can fix before Prefect starts, so the error is one line, not a failed run
         if not resolve_config(sources, source).sources:
             raise ConfigError(f"{sources or 'sources.toml'}: no [[source]] configured")
         ensure_writable(Path(warehouse_location(warehouse)))
-        result = ingest(sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size)
+        result = ingest(
+            sources_file=sources,
+            adhoc_sources=source,
+            warehouse_path=warehouse,
+            chunk_size=chunk_size,
+            allow_private_networks=allow_private_networks,
+        )
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
     RunSummary(**result).print(console)
@@ -124,6 +142,7 @@ def extract(
     inputs: Annotated[list[str], typer.Argument(help="HTML pages (.html, .html.gz), feeds, story dumps, or URLs")],
     format: Annotated[str, typer.Option("--format", help="jsonl (one JSON object per story)")] = "jsonl",
     workers: Annotated[int | None, typer.Option(help="processes for a directory of pages (default: cores)")] = None,
+    allow_private_networks: Annotated[bool, typer.Option(help=PRIVATE_NETWORKS_HELP)] = False,
 ) -> None:
     """Parse documents into story records without touching the warehouse."""
     import itertools
@@ -138,7 +157,9 @@ def extract(
     paths = [i for i in inputs if i not in urls]
     failed = written = 0
     out = sys.stdout.buffer
-    for outcome in itertools.chain(extract_paths(paths, workers=workers), extract_urls(urls) if urls else ()):
+    for outcome in itertools.chain(
+        extract_paths(paths, workers=workers), extract_urls(urls, allow_private_networks) if urls else ()
+    ):
         if isinstance(outcome, tuple):
             locator, error = outcome
             failed += 1

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from flows.sources.fetching.guard import PUBLIC_ONLY, NetworkAccess
+
 
 class ErrorCode(StrEnum):
     """Why a fetch produced no usable body.
@@ -31,6 +33,8 @@ class ErrorCode(StrEnum):
     BAD_URL = "bad_url"
     BINARY_CONTENT = "binary_content"
     ROBOTS_DISALLOWED = "robots_disallowed"
+    PRIVATE_ADDRESS = "private_address"
+    HOST_NOT_ALLOWED = "host_not_allowed"
     INTERNAL = "internal"
 
 
@@ -41,11 +45,13 @@ def http_error(status_code: int) -> str:
 
 @dataclass(slots=True)
 class FetchRequest:
-    """One URL to fetch, with the validators stored from its previous fetch (for a conditional GET)."""
+    """One URL to fetch, with the validators stored from its previous fetch (for a conditional GET), and
+    where its source lets it go (`access`: public hosts only unless the source says otherwise)."""
 
     url: str
     etag: str | None = None
     last_modified: str | None = None
+    access: NetworkAccess = PUBLIC_ONLY
 
 
 @dataclass(slots=True)
