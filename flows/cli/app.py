@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from flows.cli.prefect_env import quiet_prefect
+from flows.cli.prefect_env import quiet_prefect, start_ephemeral_api
 
 app = typer.Typer(
     name="dateline",
@@ -78,6 +78,7 @@ def run(
         if not resolve_config(sources, source).sources:
             raise ConfigError(f"{sources or 'sources.toml'}: no [[source]] configured")
         ensure_writable(Path(warehouse_location(warehouse)))
+        start_ephemeral_api()
         result = ingest(
             sources_file=sources,
             adhoc_sources=source,
@@ -131,6 +132,7 @@ def reparse(
     from warehouse.protocol import WarehouseError
 
     try:
+        start_ephemeral_api()
         result = reparse_flow(warehouse_path=warehouse, since=since, sources_file=sources)
     except WarehouseError as error:
         raise fail(str(error)) from None
