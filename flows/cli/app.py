@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from flows.cli.prefect_env import quiet_prefect, start_ephemeral_api
 
@@ -45,8 +46,11 @@ class OutputFormat(StrEnum):
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one line naming the problem and leave with a non-zero status."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print one line naming the problem and leave with a non-zero status. The message may quote stored
+    text or the user's query (DuckDB's errors do), so it is printed as text, not markup."""
+    from flows.cli.output import as_text
+
+    errors.print(Text.assemble(("error:", "bold red"), " ", as_text(message)), highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -151,6 +155,7 @@ def extract(
 
     import orjson
 
+    from flows.cli.output import as_text
     from flows.pipeline.extract import extract_paths, extract_urls
 
     if format != "jsonl":
@@ -165,7 +170,7 @@ def extract(
         if isinstance(outcome, tuple):
             locator, error = outcome
             failed += 1
-            errors.print(f"rejected {locator}: {error}", highlight=False, soft_wrap=True)
+            errors.print(Text.assemble("rejected ", as_text(f"{locator}: {error}")), highlight=False, soft_wrap=True)
             continue
         written += 1
         out.write(orjson.dumps(outcome.to_dict()) + b"\n")
