@@ -91,3 +91,35 @@ def test_a_run_loads_the_story_without_its_future_date(tmp_path: Path, prefect_a
     assert basis == "first_seen" and published is None and day.year < 2099
     assert [(stage, reason) for stage, reason, _ in rejects] == [("dates", "date_in_future")]
     assert "2099-12-31" in rejects[0][2]
+
+
+def test_unusable_dates_leave_a_record_of_why(tmp_path: Path, prefect_api: None) -> None:
+    """Years 0001/9999 and offsets like +25:00 used to fall back to first sight silently."""
+    text = "The harbour authority signed the port deal on Monday after a long night of talks in the city."
+    items = "".join(
+        f"<item><title>Story {n}</title><link>https://news.example/{n}</link><pubDate>{when}</pubDate>"
+        f"<description>{text}</description></item>"
+        for n, when in enumerate(["Fri, 31 Dec 9999 10:00:00 GMT", "Mon, 01 Dec 2025 10:00:00 +2500"])
+    )
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "feed.xml").write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>{items}</channel></rss>', encoding="utf-8"
+    )
+    (inputs / "page.html").write_text(
+        '<html><head><title>Old news</title><script type="application/ld+json">'
+        '{"@type": "NewsArticle", "headline": "Old news", "datePublished": "0001-01-01T00:00:00Z"}</script>'
+        f"</head><body><article><h1>Old news</h1><p>{text}</p><p>{text}</p></article></body></html>",
+        encoding="utf-8",
+    )
+    warehouse = tmp_path / "w.duckdb"
+    summary = ingest(adhoc_sources=[str(inputs / "*")], warehouse_path=str(warehouse))
+    assert summary["new"] == 3
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        bases = {b for (b,) in con.execute("select date_basis from fact_story").fetchall()}
+        rejects = con.execute("select stage, reason, detail from etl_reject order by detail").fetchall()
+    assert bases == {"first_seen"}
+    assert [(stage, reason) for stage, reason, _ in rejects] == [("dates", "date_unusable")] * 3
+    details = " | ".join(detail for _, _, detail in rejects)
+    assert "year 9999 is outside" in details and "year 1 is outside" in details
+    assert "offset +2500 is not one any clock shows" in details

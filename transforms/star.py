@@ -127,27 +127,24 @@ def is_future_date(iso: str, seen_at: datetime) -> bool:
 
 
 def checked_dates(record: StoryRecord, seen_at: datetime) -> tuple[StoryRecord, list[Reject]]:
-    """The record without dates from the future, and a `dates` reject naming each one dropped (the story itself
-    goes on, dated by what is left: its other date or when it was first seen)."""
-    dropped = {
+    """The record without dates from the future, and a `dates` reject for each date dropped: from the future
+    here, or unusable where the parser read it (`record.dropped_dates`: year 9999, offset +25:00). The story
+    itself goes on, dated by what is left: its other date or when it was first seen."""
+    future = {
         name: value
         for name in ("published_at", "updated_at")
         if (value := getattr(record, name)) and is_future_date(value, seen_at)
     }
-    if not dropped:
-        return record, []
     seen = seen_at.isoformat(timespec="seconds")
-    rejects = [
-        Reject(
-            record.source or "",
-            record.input,
-            "dates",
-            "date_in_future",
-            f"{name} {value} is more than a day after the story was first seen ({seen}); not used",
-        )
-        for name, value in dropped.items()
+    reasons = [
+        *(("date_unusable", note) for note in record.dropped_dates),
+        *(
+            ("date_in_future", f"{name} {value} is more than a day after the story was first seen ({seen}); not used")
+            for name, value in future.items()
+        ),
     ]
-    return replace(record, **dict.fromkeys(dropped)), rejects
+    rejects = [Reject(record.source or "", record.input, "dates", reason, detail) for reason, detail in reasons]
+    return (replace(record, **dict.fromkeys(future)) if future else record), rejects
 
 
 def _story_row(record: StoryRecord, seen_at: datetime) -> dict:
