@@ -55,10 +55,10 @@ def ingest(
             RawArchive(run.folders.archive) if needs_http else nullcontext() as archive,
             FetchSession(settings, archive) if needs_http else nullcontext() as session,
         ):
-            discovery = discover_task(quote(config), session, run.sink)
+            discovery = discover_task(quote(config), session, run.warehouse)
             run.summary.add_discovery(discovery)
             print(f"discovered {run.summary.found} documents from {len(config.sources)} sources")
             release_free_memory()  # discovery's parsing of every feed and sitemap is over
             chunks = take_chunks(discovery.items, chunk_size)
-            run_chunks(chunks, run.summary.found, discovery, session, run.sink, run.summary, run.seen_at)
+            run_chunks(chunks, run.summary.found, discovery, session, run.warehouse, run.summary, run.seen_at)
     return run.summary.to_dict()

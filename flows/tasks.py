@@ -25,16 +25,16 @@ from transforms.normalise import NormalisedChunk, normalise_chunk
 from transforms.record import StoryRecord
 from transforms.star import Reject
 from transforms.urls import without_userinfo
-from warehouse.protocol import LoadResult
-from warehouse.staging import LoadSink
+from warehouse.protocol import LoadBatch, LoadResult
+from warehouse.staging import StagingWarehouse
 
 
 @task(name="discover", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
-def discover_task(config: SourcesConfig, session: FetchSession | None, sink: LoadSink) -> Discovery:
+def discover_task(config: SourcesConfig, session: FetchSession | None, warehouse: StagingWarehouse) -> Discovery:
     """Expand sources into work items, remembering what the warehouse already holds."""
     url_sources = [without_userinfo(s.url or "") for s in config.sources if s.kind != "file"]
-    validators = sink.http_validators(url_sources) if url_sources else {}
-    return Discoverer(session, sink.known_stories, validators).discover(list(config.sources), config.base_dir)
+    validators = warehouse.http_validators(url_sources) if url_sources else {}
+    return Discoverer(session, warehouse.known_stories, validators).discover(list(config.sources), config.base_dir)
 
 
 @task(name="fetch-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -50,16 +50,16 @@ def parse_chunk(chunk: ChunkInput) -> tuple[list[StoryRecord], list[Reject]]:
 
 
 @task(name="normalise-chunk", cache_policy=NO_CACHE)
-def normalise_task(records: list[StoryRecord], seen_at: datetime, sink: LoadSink) -> NormalisedChunk:
+def normalise_task(records: list[StoryRecord], seen_at: datetime, warehouse: StagingWarehouse) -> NormalisedChunk:
     """Enrich, link wire copies against stored stories of nearby days, and build the star frames."""
-    stored = sink.signatures_between(*signature_window(records, seen_at))
+    stored = warehouse.signatures_between(*signature_window(records, seen_at))
     return normalise_chunk(records, seen_at, stored, enrich_parallel)
 
 
 @task(name="load-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def load_task(
     normalised: NormalisedChunk,
-    sink: LoadSink,
+    warehouse: StagingWarehouse,
     run_id: str,
     seen_at: datetime,
     fetches: list[FetchResult],
@@ -68,12 +68,13 @@ def load_task(
 ) -> LoadResult | None:
     """Merge the chunk (with its fetch log, rejects and, last, the HTTP validators) in one transaction;
     None when the warehouse was locked and the chunk was staged for the next run."""
-    return sink.load(
+    batch = LoadBatch(
         normalised.batch,
-        run_id=run_id,
-        seen_at=seen_at,
+        run_id,
+        seen_at,
         fetches=fetch_rows(fetches, datetime.now(UTC)),
         rejects=rejects,
         http_state=pl.DataFrame(validators) if validators else None,
         signatures=normalised.signatures,
     )
+    return warehouse.load(batch)

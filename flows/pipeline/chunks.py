@@ -29,7 +29,7 @@ from flows.tasks import fetch_chunk, load_task, normalise_task, parse_chunk
 from transforms.etl_rows import http_state_rows
 from transforms.record import StoryRecord
 from transforms.star import Reject
-from warehouse.staging import LoadSink
+from warehouse.staging import StagingWarehouse
 
 CHUNK_SIZE = 500
 
@@ -89,7 +89,7 @@ def run_chunks(
     total: int,
     discovery: Discovery,
     session: FetchSession | None,
-    sink: LoadSink,
+    warehouse: StagingWarehouse,
     summary: RunSummary,
     seen_at: datetime,
 ) -> None:
@@ -99,7 +99,7 @@ def run_chunks(
         for index, (read, last) in enumerate(_read_ahead(chunks, session)):
             validators = http_state_rows(discovery.validators, datetime.now(UTC)) if last else None
             opening = (discovery.fetches, discovery.rejects) if index == 0 else ([], [])
-            advance(_finish_chunk(read, index, opening, validators, sink, summary, seen_at))
+            advance(_finish_chunk(read, index, opening, validators, warehouse, summary, seen_at))
 
 
 def _finish_chunk(
@@ -107,7 +107,7 @@ def _finish_chunk(
     index: int,
     opening: tuple[list[FetchResult], list[Reject]],
     validators: list[dict] | None,
-    sink: LoadSink,
+    warehouse: StagingWarehouse,
     summary: RunSummary,
     seen_at: datetime,
 ) -> int:
@@ -118,10 +118,10 @@ def _finish_chunk(
     fetched = read.fetched
     # Payloads are wrapped in `quote` so Prefect does not walk every record and page body of a chunk
     # looking for futures to resolve (measured: 15 s of a 2,000-story run went to that walk).
-    normalised = normalise_task(quote(read.records), seen_at, sink)
+    normalised = normalise_task(quote(read.records), seen_at, warehouse)
     result = load_task(
         quote(normalised),
-        sink,
+        warehouse,
         summary.run_id,
         seen_at,
         quote([*opening[0], *fetched.fetches]),

@@ -12,10 +12,10 @@ import random
 import re
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,8 +24,18 @@ import polars as pl
 
 from transforms.star import SIGNATURE_COLUMNS, Reject, StarBatch
 from warehouse.duckdb import summaries
+from warehouse.duckdb.maintenance import export_parquet
 from warehouse.duckdb.migrations import apply_migrations
-from warehouse.protocol import KnownStory, LoadResult, WarehouseError, WarehouseLocked
+from warehouse.protocol import (
+    KnownStory,
+    LoadBatch,
+    LoadResult,
+    QueryError,
+    QueryResult,
+    SearchHit,
+    WarehouseError,
+    WarehouseLocked,
+)
 
 T = TypeVar("T")
 
@@ -137,11 +147,36 @@ class DuckDBWarehouse:
         finally:
             con.close()
 
-    def query(self, sql: str) -> tuple[list[str], Iterator[tuple]]:
+    def query(self, sql: str) -> QueryResult:
         with self.read_only() as con:
-            cursor = con.execute(sql)
-            columns = [d[0] for d in cursor.description or []]
-            return columns, iter(cursor.fetchall())
+            try:
+                cursor = con.execute(sql)
+                return QueryResult([d[0] for d in cursor.description or []], cursor.fetchall())
+            except duckdb.Error as error:
+                raise QueryError(str(error)) from None
+
+    def frames(self, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:
+        with self.read_only() as con:
+            return {name: con.execute(sql).pl() for name, sql in queries.items()}
+
+    def search(
+        self, terms: str, *, since: date | None, until: date | None, topic: str | None, limit: int
+    ) -> tuple[list[SearchHit], int]:
+        """Search on a read-only connection (an analyst's session stays undisturbed). A warehouse built
+        before search existed gets its index built once, on a short writable connection."""
+        from warehouse.duckdb.search import SearchIndexMissing, search, unindexed_stories
+
+        filters = {"since": since, "until": until, "topic": topic, "limit": limit}
+        try:
+            with self.read_only() as con:
+                return search(con, terms, **filters), unindexed_stories(con)
+        except SearchIndexMissing:
+            self.refresh_search_index(force=True)
+        with self.read_only() as con:
+            return search(con, terms, **filters), unindexed_stories(con)
+
+    # -- housekeeping: each waits for a load the way a load waits for a lock, so scheduled maintenance
+    # -- does not fail because a run was merging
 
     def refresh_search_index(self, *, force: bool = False) -> bool:
         """Rebuild the full-text index if stories changed; a lock held by someone else skips it (the
@@ -154,13 +189,31 @@ class DuckDBWarehouse:
         except WarehouseLocked:
             return False
 
-    def maintain(self, action: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run a housekeeping action (CHECKPOINT, an export) on a writable connection, with the same
-        lock retry as a load, so scheduled maintenance waits for a load instead of failing."""
+    def repair_summaries(self) -> dict[str, int]:
         with self._writer() as con:
-            return action(con)
+            return summaries.repair(con)
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file, so a copy of the file alone is complete."""
+        with self._writer() as con:
+            con.execute("CHECKPOINT")
+
+    def export_parquet(self, out_dir: Path) -> dict[str, int]:
+        with self._writer() as con:
+            return export_parquet(con, out_dir)
 
     # -- schema and runs -------------------------------------------------------------------------
+
+    def check_writable(self) -> None:
+        """Fail early, in one line, when the warehouse folder cannot be written."""
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".dateline-write-probe-{random.getrandbits(32):08x}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as error:
+            raise WarehouseError(f"warehouse folder {folder} is not writable: {error.strerror or error}") from None
 
     def migrate(self) -> list[int]:
         with self._writer() as con:
@@ -208,29 +261,20 @@ class DuckDBWarehouse:
 
     # -- the merge ------------------------------------------------------------------------------
 
-    def load(
-        self,
-        batch: StarBatch,
-        *,
-        run_id: str,
-        seen_at: datetime,
-        fetches: pl.DataFrame | None = None,
-        rejects: list[Reject] | None = None,
-        http_state: pl.DataFrame | None = None,
-        signatures: pl.DataFrame | None = None,
-        staged_name: str | None = None,
-    ) -> LoadResult:
+    def load(self, batch: LoadBatch, *, staged_name: str | None = None) -> LoadResult:
         """Merge one batch in one transaction: new stories inserted, changed ones updated with a new
         version, unchanged ones untouched; the batch's fetch log, rejects and HTTP validators commit
         with it so a crash can never leave them out of step with the stories."""
         with self._writer() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                if staged_name is not None and self._already_merged(con, staged_name, run_id):
+                if staged_name is not None and self._already_merged(con, staged_name, batch.run_id):
                     con.execute("ROLLBACK")
                     return LoadResult()
-                result = self._merge(con, batch, seen_at)
-                self._append_log(con, run_id, seen_at, fetches, [*batch.rejects, *(rejects or [])])
+                result = self._merge(con, batch.star, batch.seen_at)
+                rejects = [*batch.star.rejects, *batch.rejects]
+                self._append_log(con, batch.run_id, batch.seen_at, batch.fetches, rejects)
+                http_state, signatures = batch.http_state, batch.signatures
                 if http_state is not None and http_state.height:
                     con.register("stage_http", http_state.to_arrow())
                     con.execute(
@@ -421,15 +465,3 @@ class DuckDBWarehouse:
                 [first_day, last_day],
             ).pl()
         return found.rename(dict(zip(found.columns, schema, strict=True))).cast(schema)
-
-
-def ensure_writable(path: Path) -> None:
-    """Fail early, in one line, when the warehouse folder cannot be written."""
-    folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".dateline-write-probe-{random.getrandbits(32):08x}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as error:
-        raise WarehouseError(f"warehouse folder {folder} is not writable: {error.strerror or error}") from None
