@@ -73,7 +73,7 @@ def watch_over(child: int) -> subprocess.Popen | None:
     if started is None:
         return None
     command = [sys.executable, "-m", "flows.runtime.lifeline", str(os.getpid()), str(child), started]
-    return subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=False)
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL)
 
 
 def _end(child: int, started: str) -> None:

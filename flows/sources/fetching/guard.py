@@ -174,7 +174,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 continue
             peer = stream.get_extra_info("server_addr")
             try:
-                _refuse_unless_public(host, [ipaddress.ip_address(peer[0].split("%", 1)[0])])
+                if not peer:
+                    raise AddressRefused(f"cannot tell which address the connection to {host} reached")
+                _refuse_unless_public(host, [ipaddress.ip_address(str(peer[0]).split("%", 1)[0])])
             except AddressRefused:
                 await stream.aclose()
                 raise
@@ -194,7 +196,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         unique = dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos)
         return list(unique)
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         raise AddressRefused("unix sockets are not fetched")
 
     async def sleep(self, seconds: float) -> None:

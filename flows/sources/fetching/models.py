@@ -58,6 +58,7 @@ class FetchRequest:
 class FetchResult:
     """What happened to one request. Never raised: failures are `error` codes.
 
+    `url` is the request's URL without credentials (as every URL a result carries: they are stored and logged).
     `body` is the decoded (decompressed) body, at most `max_body_bytes`, only for 2xx answers.
     `bytes` counts body bytes received on the wire (before decompression): what the fetch
     cost the site. `elapsed_ms` is network time summed over attempts (queueing and backoff
