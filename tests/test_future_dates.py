@@ -15,6 +15,7 @@ from flows.report.page import read_report_data
 from tests.test_views import Story, build_newsroom, newsroom_stories
 from transforms.record import StoryRecord
 from transforms.star import build_stories, is_future_date
+from warehouse import open_warehouse
 
 SEEN = datetime(2025, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -64,9 +65,10 @@ def test_stored_future_days_cannot_move_the_trending_anchor_or_the_report_axis(t
         Story(7001, date(2099, 12, 31), "From the future", topics=[11]),
         Story(7002, today - timedelta(days=2), "This week", topics=[11]),
     ]
-    with duckdb.connect(str(build_newsroom(tmp_path / "w.duckdb", stories)), read_only=True) as con:
+    path = build_newsroom(tmp_path / "w.duckdb", stories)
+    with duckdb.connect(str(path), read_only=True) as con:
         trending = con.execute("select anchor_day, label, recent_stories from v_trending_topics").fetchall()
-        data = read_report_data(con)
+    data = read_report_data(open_warehouse(str(path)))
     assert trending == [(today, "sport", 1)]
     assert data.totals[4] == int(today.strftime("%Y%m%d"))
 
