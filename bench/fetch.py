@@ -31,7 +31,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.sources.fetching import Fetcher, FetchRequest, FetchResult, FetchSettings
-from tests.http_fixtures import Reply, ScriptedServer, SeenRequest
+from tests.http_fixtures import LOCAL, Reply, ScriptedServer, SeenRequest
 
 PARAGRAPH = b"<p>" + b"The minister said the flood defences would be reviewed before the monsoon. " * 6 + b"</p>\n"
 PAGE = b"<html><head><title>Story</title></head><body>" + PARAGRAPH * 60 + b"</body></html>"
@@ -126,7 +126,10 @@ def main() -> None:
         for concurrency in (1, 2, 8, 32):
             settings = FetchSettings(state_dir=state, per_host=concurrency, max_connections=concurrency)
             cpu_before = time.process_time()
-            runs = [timed_fetcher(settings, [FetchRequest(url) for url in page_urls])[0] for _ in range(args.repeat)]
+            runs = [
+                timed_fetcher(settings, [FetchRequest(url, access=LOCAL) for url in page_urls])[0]
+                for _ in range(args.repeat)
+            ]
             cpu_ms = (time.process_time() - cpu_before) * 1000 / (args.pages * args.repeat)
             rate = args.pages / min(runs)
             print(
@@ -138,8 +141,8 @@ def main() -> None:
 
         feed_urls = [f"{base}/feed?n={n}" for n in range(args.feeds)]
         settings = FetchSettings(state_dir=state)
-        _, first = timed_fetcher(settings, [FetchRequest(url) for url in feed_urls])
-        revalidate = [FetchRequest(r.url, r.etag, r.last_modified) for r in first]
+        _, first = timed_fetcher(settings, [FetchRequest(url, access=LOCAL) for url in feed_urls])
+        revalidate = [FetchRequest(r.url, r.etag, r.last_modified, LOCAL) for r in first]
         before = requests_so_far(base)
         rerun_s, rerun = timed_fetcher(settings, revalidate)
         sent = requests_so_far(base) - before - 1

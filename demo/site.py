@@ -184,6 +184,7 @@ class DemoSite(RunningServer):
                 f'name = "{site.slug}"',
                 'kind = "sitemap"',
                 f'url = "{base}/sitemap-index.xml"',
+                LOCAL_SITE,
             ]
             if include_feeds:
                 lines += [
@@ -192,8 +193,13 @@ class DemoSite(RunningServer):
                     f'name = "{site.slug}-feed"',
                     'kind = "feed"',
                     f'url = "{base}{feed_path(site)}"',
+                    LOCAL_SITE,
                 ]
         return "\n".join(lines) + "\n"
+
+
+# the site runs on 127.0.0.1, which the network guard refuses unless a source allows private networks
+LOCAL_SITE = "allow_private_networks = true"
 
 
 def _demo_resolver(cfg: CorpusConfig) -> Resolver:

@@ -8,6 +8,7 @@ run, discovery, then the shared chunk loop.
 from __future__ import annotations
 
 from contextlib import nullcontext
+from dataclasses import replace
 
 from prefect import flow
 from prefect.utilities.annotations import quote
@@ -15,10 +16,9 @@ from prefect.utilities.annotations import quote
 from flows.pipeline.chunks import CHUNK_SIZE, run_chunks, take_chunks
 from flows.pipeline.run import resolve_config, warehouse_run
 from flows.runtime.memory import cap_malloc_arenas, release_free_memory
-from flows.runtime.settings import user_agent
 from flows.sources.config import ConfigError, SourcesConfig
-from flows.sources.fetching import FetchSettings, RawArchive
-from flows.sources.fetching.session import FetchSession
+from flows.sources.fetching import RawArchive
+from flows.sources.fetching.session import FetchSession, run_fetch_settings
 from flows.tasks import discover_task
 
 # At import, before Prefect's engine, the fetch loop, DuckDB and Polars start their threads: a thread takes its
@@ -33,18 +33,24 @@ def ingest(
     warehouse_path: str | None = None,
     chunk_size: int = CHUNK_SIZE,
     only_sources: list[str] | None = None,
+    allow_private_networks: bool = False,
 ) -> dict:
     """One ingest run over the configured sources (or the named ones: `dateline serve` gives a source
-    with its own schedule its own deployment); returns the run summary as a dict."""
+    with its own schedule its own deployment); returns the run summary as a dict.
+
+    `allow_private_networks` applies to `adhoc_sources` only (a sources file says it per source): like
+    any source, an ad-hoc URL may reach public addresses alone unless the operator allows more.
+    """
     config = resolve_config(sources_file, adhoc_sources)
+    if adhoc_sources and allow_private_networks:
+        config = SourcesConfig(tuple(replace(s, allow_private_networks=True) for s in config.sources), config.base_dir)
     if only_sources is not None:
         config = SourcesConfig(tuple(s for s in config.sources if s.name in only_sources), config.base_dir)
     if not config.sources:
         raise ConfigError("no sources configured")
     with warehouse_run(warehouse_path, config) as run:
         needs_http = any(s.kind != "file" for s in config.sources)
-        settings = FetchSettings(state_dir=run.folders.state)
-        settings.user_agent = user_agent() or settings.user_agent
+        settings = run_fetch_settings(run.folders.state)
         with (
             RawArchive(run.folders.archive) if needs_http else nullcontext() as archive,
             FetchSession(settings, archive) if needs_http else nullcontext() as session,

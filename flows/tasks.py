@@ -24,6 +24,7 @@ from transforms.etl_rows import fetch_rows
 from transforms.normalise import NormalisedChunk, normalise_chunk
 from transforms.record import StoryRecord
 from transforms.star import Reject
+from transforms.urls import without_userinfo
 from warehouse.protocol import LoadBatch, LoadResult
 from warehouse.staging import StagingWarehouse
 
@@ -31,7 +32,7 @@ from warehouse.staging import StagingWarehouse
 @task(name="discover", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
 def discover_task(config: SourcesConfig, session: FetchSession | None, warehouse: StagingWarehouse) -> Discovery:
     """Expand sources into work items, remembering what the warehouse already holds."""
-    url_sources = [s.url or "" for s in config.sources if s.kind != "file"]
+    url_sources = [without_userinfo(s.url or "") for s in config.sources if s.kind != "file"]
     validators = warehouse.http_validators(url_sources) if url_sources else {}
     return Discoverer(session, warehouse.known_stories, validators).discover(list(config.sources), config.base_dir)
 

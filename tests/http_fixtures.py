@@ -19,6 +19,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from flows.sources.fetching import Fetcher, FetchRequest, FetchResult, FetchSettings, RawArchive
+from flows.sources.fetching.guard import NetworkAccess
+
+# what a source with `allow_private_networks = true` gets: these servers listen on 127.0.0.1
+LOCAL = NetworkAccess(allow_private_networks=True)
 
 
 class _Server(ThreadingHTTPServer):
@@ -172,10 +176,13 @@ class ScriptedServer:
 
 
 def fetch_all(
-    settings: FetchSettings, *requests: FetchRequest | str, archive: RawArchive | None = None
+    settings: FetchSettings,
+    *requests: FetchRequest | str,
+    archive: RawArchive | None = None,
+    access: NetworkAccess = LOCAL,
 ) -> list[FetchResult]:
-    """Run one Fetcher over `requests` (URLs or FetchRequests) and return the results."""
-    wanted = [FetchRequest(r) if isinstance(r, str) else r for r in requests]
+    """Run one Fetcher over `requests` (URLs, fetched with `access`, or FetchRequests) and return the results."""
+    wanted = [FetchRequest(r, access=access) if isinstance(r, str) else r for r in requests]
 
     async def run() -> list[FetchResult]:
         async with Fetcher(settings, archive) as fetcher:

@@ -15,6 +15,7 @@ from demo.site import serve_static_hosts
 from flows.cli import app
 from flows.ingest import ingest
 from tests.conftest import REPO
+from tests.http_fixtures import Reply, ScriptedServer
 from tests.test_ingest_flow import DUMP
 
 runner = CliRunner()
@@ -129,3 +130,16 @@ def test_dateline_run_as_users_run_it(tmp_path: Path, dump_file: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "new" in done.stdout and "rejected" in done.stdout
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_extract_sends_the_operators_user_agent_and_refuses_private_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = "<html><head><title>Port deal</title></head><body><article><h1>Port deal</h1><p>Signed today.</p></article>"
+    monkeypatch.setenv("DATELINE_USER_AGENT", "ExampleBot/2.0 (+https://bot.example)")
+    with ScriptedServer() as server:
+        server.route("/story", Reply(body=body.encode()))
+        refused = runner.invoke(app, ["extract", server.url("/story")])
+        allowed = runner.invoke(app, ["extract", server.url("/story"), "--allow-private-networks"])
+    assert refused.exit_code == 1 and "private_address" in refused.output
+    assert allowed.exit_code == 0, allowed.output
+    assert {seen.headers["user-agent"] for seen in server.requests} == {"ExampleBot/2.0 (+https://bot.example)"}
+    assert server.hits("/story")

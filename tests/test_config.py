@@ -44,6 +44,9 @@ def test_valid_file_gives_sources_in_order() -> None:
         ('[[source]]\nname = "a"\nkind = "feed"\nurl = "ftp://x"', "url must be http(s)"),
         ('[[source]]\nname = "a"\nkind = "feed"\nurl = "https://x"\ncolour = 1', "unknown key(s) colour"),
         ('[[source]]\nname = "a"\nkind = "feed"\nurl = "https://x"\nmax_items = 0', "max_items must be a positive"),
+        ('[[source]]\nname = "a"\nkind = "feed"\nurl = "https://x"\nallowed_hosts = "x"', "allowed_hosts must be"),
+        ('[[source]]\nname = "a"\nkind = "feed"\nurl = "https://x"\nallowed_hosts = ["https://x/"]', "host names"),
+        ('[[source]]\nname = "a"\nkind = "feed"\nurl = "https://x"\nallow_private_networks = "yes"', "true or false"),
     ],
 )
 def test_broken_files_name_the_problem(text: str, message: str) -> None:
@@ -61,3 +64,13 @@ def test_empty_file_is_not_an_error() -> None:
 def test_adhoc_sources_tell_urls_from_paths() -> None:
     assert adhoc_source("https://news.example/feed").kind == "page"
     assert adhoc_source("dumps/today.txt").kind == "file"
+
+
+def test_network_settings_default_to_public_hosts_and_are_read() -> None:
+    default, strict = parse_sources(
+        '[[source]]\nname = "a"\nkind = "feed"\nurl = "https://a.example/rss"\n'
+        '[[source]]\nname = "b"\nkind = "feed"\nurl = "http://10.0.0.5/rss"\n'
+        'allowed_hosts = ["*.CDN.example.", "b.example"]\nallow_private_networks = true\n'
+    ).sources
+    assert (default.allowed_hosts, default.allow_private_networks) == ((), False)
+    assert (strict.allowed_hosts, strict.allow_private_networks) == (("cdn.example", "b.example"), True)

@@ -26,7 +26,7 @@ def stories_in(warehouse: Path) -> list[tuple[str, str]]:
 
 def test_a_front_page_source_follows_the_feed_it_advertises(site, tmp_path: Path) -> None:
     front = site.outlet_urls()[0] + "/"
-    summary = ingest(adhoc_sources=[front], warehouse_path=str(tmp_path / "w.duckdb"))
+    summary = ingest(adhoc_sources=[front], warehouse_path=str(tmp_path / "w.duckdb"), allow_private_networks=True)
     stored = stories_in(tmp_path / "w.duckdb")
     assert summary["rejected"] == 0
     assert len(stored) == summary["new"] > 1
@@ -35,9 +35,9 @@ def test_a_front_page_source_follows_the_feed_it_advertises(site, tmp_path: Path
 
 def test_an_article_page_source_is_that_one_story(site, tmp_path: Path) -> None:
     front = site.outlet_urls()[0] + "/"
-    ingest(adhoc_sources=[front], warehouse_path=str(tmp_path / "all.duckdb"))
+    ingest(adhoc_sources=[front], warehouse_path=str(tmp_path / "all.duckdb"), allow_private_networks=True)
     url, headline = stories_in(tmp_path / "all.duckdb")[0]
-    summary = ingest(adhoc_sources=[url], warehouse_path=str(tmp_path / "one.duckdb"))
+    summary = ingest(adhoc_sources=[url], warehouse_path=str(tmp_path / "one.duckdb"), allow_private_networks=True)
     assert summary["new"] == 1
     assert stories_in(tmp_path / "one.duckdb") == [(url, headline)]
 
@@ -45,7 +45,9 @@ def test_an_article_page_source_is_that_one_story(site, tmp_path: Path) -> None:
 def test_pages_that_lead_nowhere_are_rejected_with_reasons(site, tmp_path: Path) -> None:
     missing = site.base_url + "/no-such-outlet/"
     not_a_page = site.outlet_urls()[0] + "/robots.txt"
-    summary = ingest(adhoc_sources=[missing, not_a_page], warehouse_path=str(tmp_path / "w.duckdb"))
+    summary = ingest(
+        adhoc_sources=[missing, not_a_page], warehouse_path=str(tmp_path / "w.duckdb"), allow_private_networks=True
+    )
     assert (summary["new"], summary["rejected"]) == (0, 2)
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         rejects = con.execute("select locator, stage, reason from etl_reject order by reason").fetchall()

@@ -22,6 +22,7 @@ import zstandard
 
 from flows.sources.fetching import FetchRequest, RawArchive
 from tests.http_fixtures import (
+    LOCAL,
     Reply,
     ScriptedServer,
     SeenRequest,
@@ -257,7 +258,7 @@ def test_conditional_get_answered_304_costs_no_body(server: ScriptedServer, tmp_
     server.route("/feed.xml", feed)
     settings = fast_settings(tmp_path)
     (first,) = fetch_all(settings, server.url("/feed.xml"))
-    again = FetchRequest(server.url("/feed.xml"), etag=first.etag, last_modified=first.last_modified)
+    again = FetchRequest(server.url("/feed.xml"), etag=first.etag, last_modified=first.last_modified, access=LOCAL)
     (second,) = fetch_all(settings, again)
     assert (first.body, first.etag, first.not_modified) == (PAGE, '"v1"', False)
     assert (second.status_code, second.not_modified, second.body, second.error) == (304, True, None, None)

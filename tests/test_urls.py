@@ -22,7 +22,7 @@ from transforms.urls import canonical_url, normalise_url
         ("https://e.com/a?b=2&a=1&b=1", "https://e.com/a?b=2&a=1&b=1"),  # order kept
         ("https://e.com/a?q=caf%C3%A9+bar&utm_term=z", "https://e.com/a?q=caf%C3%A9+bar"),  # encoding kept
         ("  https://e.com/a/b/  ", "https://e.com/a/b/"),
-        ("https://user:pw@E.com/x", "https://user:pw@e.com/x"),
+        ("https://user:pw@E.com/x", "https://e.com/x"),  # credentials are never kept
         ("http://[2001:DB8::1]:80/x", "http://[2001:db8::1]/x"),
     ],
 )

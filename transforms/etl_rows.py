@@ -14,6 +14,7 @@ from typing import Protocol
 import polars as pl
 
 from transforms.star import source_key
+from transforms.urls import without_userinfo
 
 FETCH_COLUMNS = {
     "url": pl.String(),
@@ -69,13 +70,13 @@ def fetch_rows(results: Sequence[FetchLike], fetched_at: datetime) -> pl.DataFra
 
 
 def sources_frame(sources: Sequence[SourceLike]) -> pl.DataFrame:
-    """`dim_source` rows for the configured sources."""
+    """`dim_source` rows for the configured sources (URLs without their credentials)."""
     return pl.DataFrame(
         {
             "source_key": [source_key(s.name) for s in sources],
             "name": [s.name for s in sources],
             "kind": [s.kind for s in sources],
-            "url": [s.location for s in sources],
+            "url": [without_userinfo(s.location) for s in sources],
             "domain": [s.domain for s in sources],
         },
         schema=SOURCE_COLUMNS,

@@ -34,16 +34,21 @@ class StoryRecord:
     body: str = ""
     image_caption: str | None = None
     source: str | None = None
+    # dates the document declared but that could not be used ("published_at '9999-12-31': year 9999 is
+    # outside 1990-2100"): a run records each as an etl_reject row, so no date is dropped without a trace
+    dropped_dates: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The record as plain JSON-ready data (the `dateline extract` line)."""
-        return asdict(self)
+        """The record as plain JSON-ready data (the `dateline extract` line: the contract's fields)."""
+        data = asdict(self)
+        del data["dropped_dates"]
+        return data
 
     def fill_gaps(self, other: StoryRecord) -> None:
         """Take what this record lacks from `other`, the feed item or sitemap entry announcing the
         same page (a page without a date still gets the feed's pubDate, for example)."""
         for item in fields(self):
-            if item.name in ("input", "source"):
+            if item.name in ("input", "source", "dropped_dates"):
                 continue
             if not getattr(self, item.name) and getattr(other, item.name):
                 setattr(self, item.name, getattr(other, item.name))

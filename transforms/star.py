@@ -7,8 +7,8 @@ which is what makes a rerun a no-op in the warehouse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 import polars as pl
 
@@ -110,6 +110,43 @@ def _precision(iso: str | None) -> str | None:
     return "day" if len(iso) <= 10 else "instant"
 
 
+# How far past the moment a story was first seen its published/updated date may lie: time zones and clocks
+# that run a little fast, not more. A later date (2099-12-31) is a typo or a template bug, and kept would
+# become the story's day and drag every "newest day" anchor (trending, the report's axis) with it.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def is_future_date(iso: str, seen_at: datetime) -> bool:
+    """Whether an ISO date or instant lies more than `FUTURE_TOLERANCE` after `seen_at` (a day counts whole)."""
+    limit = seen_at + FUTURE_TOLERANCE
+    instant = to_utc(iso)
+    if instant is not None:
+        return instant > limit
+    day = day_of(iso)
+    return day is not None and day > limit.date()
+
+
+def checked_dates(record: StoryRecord, seen_at: datetime) -> tuple[StoryRecord, list[Reject]]:
+    """The record without dates from the future, and a `dates` reject for each date dropped: from the future
+    here, or unusable where the parser read it (`record.dropped_dates`: year 9999, offset +25:00). The story
+    itself goes on, dated by what is left: its other date or when it was first seen."""
+    future = {
+        name: value
+        for name in ("published_at", "updated_at")
+        if (value := getattr(record, name)) and is_future_date(value, seen_at)
+    }
+    seen = seen_at.isoformat(timespec="seconds")
+    reasons = [
+        *(("date_unusable", note) for note in record.dropped_dates),
+        *(
+            ("date_in_future", f"{name} {value} is more than a day after the story was first seen ({seen}); not used")
+            for name, value in future.items()
+        ),
+    ]
+    rejects = [Reject(record.source or "", record.input, "dates", reason, detail) for reason, detail in reasons]
+    return (replace(record, **dict.fromkeys(future)) if future else record), rejects
+
+
 def _story_row(record: StoryRecord, seen_at: datetime) -> dict:
     """Flatten one record into the story frame's columns (dates resolved, keys derived)."""
     url = normalise_url(record.url) if record.url else None
@@ -202,10 +239,16 @@ class StoryFrame:
 
 
 def build_stories(records: list[StoryRecord], seen_at: datetime) -> StoryFrame:
-    """Flatten, collapse and validate records into the story frame."""
-    frame = pl.DataFrame([_story_row(r, seen_at) for r in records], schema=STORY_SCHEMA)
+    """Flatten, collapse and validate records into the story frame; dates from the future are dropped first."""
+    rejects: list[Reject] = []
+    checked = []
+    for record in records:
+        kept, dropped = checked_dates(record, seen_at)
+        checked.append(kept)
+        rejects.extend(dropped)
+    frame = pl.DataFrame([_story_row(r, seen_at) for r in checked], schema=STORY_SCHEMA)
     collapsed = _collapse(frame) if frame.height else frame
-    rejects, keep = [], []
+    keep = []
     for row in collapsed.select("source", "locator", "headline", "body", "summary").iter_rows(named=True):
         problem = _problem(row)
         keep.append(problem is None)

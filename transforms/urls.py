@@ -1,14 +1,15 @@
 """One story, one URL: normalisation that drops tracking noise, and the page's own canonical URL.
 
 `normalise_url` changes only what never changes the resource: scheme and host case, default
-ports, the fragment, an empty path, and known tracking parameters (`utm_*`, click ids, mailing
+ports, the fragment, an empty path, credentials (`user:password@`, which must never be stored),
+and known tracking parameters (`utm_*`, click ids, mailing
 list ids, ...). Everything else is kept byte for byte and in order: sorting or re-encoding a
 query can change what a server returns, so "sort nothing else".
 """
 
 from __future__ import annotations
 
-from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -56,6 +57,45 @@ def _is_tracking(pair: str) -> bool:
     return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
 
 
+def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL without its `user:password@` part, and that part (percent-decoded), or None.
+
+    Never raises: a URL that cannot be parsed comes back unchanged with no credentials.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, None
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=hostport)), (unquote(username), unquote(password))
+
+
+def without_userinfo(url: str) -> str:
+    """The URL as it may be stored, logged or shown: credentials removed, nothing else touched."""
+    return split_userinfo(url)[0]
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` (lower case, default port dropped, no credentials): what robots.txt and
+    configured credentials apply to."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.scheme.lower()}://{_host_port(parts.scheme.lower(), parts.hostname, parts.port)}"
+    except ValueError:
+        return ""
+
+
+def _host_port(scheme: str, hostname: str | None, port: int | None) -> str:
+    """Lower-case host (IPv6 in brackets), with the port unless it is the scheme's default."""
+    host = (hostname or "").lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    return host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+
+
 def normalise_url(url: str) -> str:
     """The URL with tracking parameters, fragment, default port and host case removed.
 
@@ -70,13 +110,7 @@ def normalise_url(url: str) -> str:
     if not parts.scheme or not parts.netloc:
         return url
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    netloc = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
-    if parts.username is not None:
-        userinfo = parts.netloc.rsplit("@", 1)[0]
-        netloc = f"{userinfo}@{netloc}"
+    netloc = _host_port(scheme, parts.hostname, port)
     query = "&".join(pair for pair in parts.query.split("&") if pair and not _is_tracking(pair))
     path = parts.path or ("/" if scheme in _DEFAULT_PORTS else "")
     return urlunsplit((scheme, netloc, path, query, ""))

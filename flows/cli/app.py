@@ -14,8 +14,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-from flows.cli.prefect_env import quiet_prefect
+from flows.cli.prefect_env import quiet_prefect, start_ephemeral_api
 
 app = typer.Typer(
     name="dateline",
@@ -35,6 +36,12 @@ WarehouseOption = Annotated[
 ]
 
 
+PRIVATE_NETWORKS_HELP = (
+    "let these fetches reach loopback, private and link-local addresses (an intranet feed, the demo site); "
+    "by default only public addresses are fetched, on every redirect too"
+)
+
+
 class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
@@ -42,8 +49,11 @@ class OutputFormat(StrEnum):
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one line naming the problem and leave with a non-zero status."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print one line naming the problem and leave with a non-zero status. The message may quote stored
+    text or the user's query (DuckDB's errors do), so it is printed as text, not markup."""
+    from flows.cli.output import as_text
+
+    errors.print(Text.assemble(("error:", "bold red"), " ", as_text(message)), highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -55,22 +65,35 @@ def run(
     ] = None,
     warehouse: WarehouseOption = None,
     chunk_size: Annotated[int, typer.Option(help="documents per fetch/parse/load chunk")] = 500,
+    allow_private_networks: Annotated[bool, typer.Option(help=PRIVATE_NETWORKS_HELP + " (--source URLs)")] = False,
 ) -> None:
     """Run the ingest flow once (on Prefect's ephemeral API) and print a summary."""
     quiet_prefect()
     from flows.ingest import ingest
     from flows.pipeline.run import resolve_config
     from flows.pipeline.summary import RunSummary
-    from flows.runtime.settings import lake_data_path, warehouse_location
+    from flows.runtime.settings import add_credential_url, lake_data_path, warehouse_location
     from flows.sources.config import ConfigError
+    from transforms.urls import split_userinfo
     from warehouse import open_warehouse
     from warehouse.protocol import WarehouseError
 
+    if source:  # credentials go by the environment, never as a flow parameter Prefect would store
+        for given in [s for s in source if split_userinfo(s)[1] is not None]:
+            add_credential_url(given)
+        source = [split_userinfo(s)[0] for s in source]
     try:  # check what the user can fix before Prefect starts, so the error is one line, not a failed run
         if not resolve_config(sources, source).sources:
             raise ConfigError(f"{sources or 'sources.toml'}: no [[source]] configured")
         open_warehouse(warehouse_location(warehouse), data_path=lake_data_path()).check_writable()
-        result = ingest(sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size)
+        start_ephemeral_api()
+        result = ingest(
+            sources_file=sources,
+            adhoc_sources=source,
+            warehouse_path=warehouse,
+            chunk_size=chunk_size,
+            allow_private_networks=allow_private_networks,
+        )
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
     RunSummary(**result).print(console)
@@ -115,6 +138,7 @@ def reparse(
     from warehouse.protocol import WarehouseError
 
     try:
+        start_ephemeral_api()
         result = reparse_flow(warehouse_path=warehouse, since=since, sources_file=sources)
     except WarehouseError as error:
         raise fail(str(error)) from None
@@ -129,12 +153,14 @@ def extract(
         int | None,
         typer.Option(help="processes for a directory of pages (default: DATELINE_WORKERS, else cores; 1 = in-process)"),
     ] = None,
+    allow_private_networks: Annotated[bool, typer.Option(help=PRIVATE_NETWORKS_HELP)] = False,
 ) -> None:
     """Parse documents into story records without touching the warehouse."""
     import itertools
 
     import orjson
 
+    from flows.cli.output import as_text
     from flows.pipeline.extract import extract_paths, extract_urls
 
     if format != "jsonl":
@@ -143,11 +169,13 @@ def extract(
     paths = [i for i in inputs if i not in urls]
     failed = written = 0
     out = sys.stdout.buffer
-    for outcome in itertools.chain(extract_paths(paths, workers=workers), extract_urls(urls) if urls else ()):
+    for outcome in itertools.chain(
+        extract_paths(paths, workers=workers), extract_urls(urls, allow_private_networks) if urls else ()
+    ):
         if isinstance(outcome, tuple):
             locator, error = outcome
             failed += 1
-            errors.print(f"rejected {locator}: {error}", highlight=False, soft_wrap=True)
+            errors.print(Text.assemble("rejected ", as_text(f"{locator}: {error}")), highlight=False, soft_wrap=True)
             continue
         written += 1
         out.write(orjson.dumps(outcome.to_dict()) + b"\n")

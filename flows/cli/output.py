@@ -1,8 +1,16 @@
-"""Print query results as a terminal table, CSV or JSON (the `--format` of `dateline sql` and friends)."""
+"""Print query results as a terminal table, CSV or JSON (the `--format` of `dateline sql` and friends).
+
+Stored text comes from feeds and pages anyone can write, so in a terminal it is shown as text, never
+interpreted: never as Rich markup (a headline `[/]` or `[link=…]` prints as written), and control,
+bidirectional and invisible formatting characters print as escapes (`\x1b`, `\u202e`), so a value cannot
+recolour the screen, fake a hyperlink, reverse what follows it or hide text. CSV and JSON are data
+for programs and keep the values exactly (JSON escapes control characters itself).
+"""
 
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -11,6 +19,25 @@ from decimal import Decimal
 import orjson
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+# C0 and C1 controls (newline and tab stay), DEL, zero-width and joiner marks, bidi embeddings, overrides
+# and isolates, the Arabic letter mark, word joiner and invisible operators, line/paragraph separators,
+# byte order mark, interlinear annotation marks, and the tag characters used to smuggle hidden ASCII
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069"
+    "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+
+
+def terminal_safe(value: str) -> str:
+    """`value` with every character that would act on the terminal, or hide, shown as its escape."""
+    return _HIDDEN.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), value)
+
+
+def as_text(value: object) -> Text:
+    """A stored value as a Rich `Text`: printed literally (no markup), with `terminal_safe` escapes."""
+    return Text("" if value is None else terminal_safe(str(value)))
 
 
 def _jsonable(value: object) -> object:
@@ -35,7 +62,7 @@ def print_rows(columns: list[str], rows: Iterable[tuple], fmt: str, console: Con
         return
     table = Table(show_edge=False, header_style="bold")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(as_text(column), overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(as_text(v) for v in row))
     console.print(table)

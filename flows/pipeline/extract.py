@@ -18,8 +18,9 @@ from pathlib import Path
 
 from flows.runtime.workers import map_slices
 from flows.runtime.workers import workers as _default_workers
-from flows.sources.fetching import FetchRequest, FetchSettings
-from flows.sources.fetching.session import FetchSession
+from flows.sources.access import access_for_url
+from flows.sources.fetching import FetchRequest
+from flows.sources.fetching.session import FetchSession, run_fetch_settings
 from transforms.decompress import BoundedInflater, OutputLimitExceeded
 from transforms.errors import ParseError
 from transforms.parsers.document import MAX_DOCUMENT_BYTES, parse_document
@@ -93,14 +94,21 @@ def page_paths(root: str | Path) -> list[str]:
     return sorted(str(p) for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(_SUFFIXES))
 
 
-def extract_urls(urls: list[str]) -> Iterator[StoryRecord | tuple[str, ParseError]]:
-    """Records (or the reason there are none) for each URL, in order."""
+def extract_urls(
+    urls: list[str], allow_private_networks: bool = False
+) -> Iterator[StoryRecord | tuple[str, ParseError]]:
+    """Records (or the reason there are none) for each URL, in order. Each URL is fetched with the network
+    guard (public addresses only unless allowed) and its own credentials, which go to its host alone and
+    never appear in the records."""
+    requests = [
+        FetchRequest(url, access=access_for_url(url, allow_private_networks=allow_private_networks)) for url in urls
+    ]
     with (
         tempfile.TemporaryDirectory(prefix="dateline-extract-") as state,
-        FetchSession(FetchSettings(state_dir=Path(state))) as session,
+        FetchSession(run_fetch_settings(Path(state))) as session,
     ):
-        results = session.fetch_many([FetchRequest(url) for url in urls])
-    for url, result in zip(urls, results, strict=True):
+        results = session.fetch_many(requests)
+    for url, result in zip((r.url for r in results), results, strict=True):
         if result.error or result.body is None:
             yield url, ParseError(result.error or "no_body", f"HTTP {result.status_code}")
             continue

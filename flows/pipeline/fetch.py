@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flows.sources.access import access_for
 from flows.sources.discover import WorkItem
 from flows.sources.fetching import FetchRequest, FetchResult
 from flows.sources.fetching.session import FetchSession
@@ -58,7 +59,8 @@ def gather_chunk(items: list[WorkItem], session: FetchSession | None) -> ChunkIn
     """Bytes for every item of the chunk; what cannot be had becomes a reject with its reason."""
     chunk = ChunkInput(items=len(items))
     to_fetch = [i for i in items if i.is_url and i.prefetched is None]
-    results = session.fetch_many([FetchRequest(i.locator) for i in to_fetch]) if session and to_fetch else []
+    requests = [FetchRequest(i.locator, access=access_for(i.source)) for i in to_fetch]
+    results = session.fetch_many(requests) if session and to_fetch else []
     fetched = dict(zip((id(i) for i in to_fetch), results, strict=True))
     chunk.fetches.extend(r.log_entry() for r in results)
     for item in items:

@@ -40,7 +40,8 @@ QUERIES = {
 _TOTALS = (
     "SELECT count(*) FILTER (WHERE duplicate_of IS NULL), count(*) FILTER (WHERE duplicate_of IS NOT NULL), "
     "count(DISTINCT source_key), min(date_key) FILTER (WHERE date_basis <> 'first_seen'), "
-    "max(date_key) FILTER (WHERE date_basis <> 'first_seen'), "
+    # the axis ends today at the latest, as v_trending_topics' anchor does: a future date cannot stretch it
+    "least(max(date_key) FILTER (WHERE date_basis <> 'first_seen'), strftime(current_date, '%Y%m%d')::INTEGER), "
     "count(*) FILTER (WHERE date_basis = 'first_seen') FROM fact_story"
 )
 _LAST_RUN = (

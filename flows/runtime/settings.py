@@ -9,7 +9,11 @@ the warehouse file's location, because a warehouse given as a URI has no folder 
 | `DATELINE_WAREHOUSE` | `warehouse/dateline.duckdb` | a DuckDB file, or `ducklake:postgres:<libpq dsn>` |
 | `DATELINE_DATA_PATH` | none | where a new lake keeps its Parquet files (shared folder, `s3://…`) |
 | `DATELINE_DATA_DIR` | `data/` beside a warehouse file, else `warehouse/data/` | run folders |
-| `DATELINE_USER_AGENT` | `FetchSettings`' own | the User-Agent every fetch sends |
+| `DATELINE_USER_AGENT` | `FetchSettings`' own | the User-Agent every fetch sends (runs and `dateline extract`) |
+| `DATELINE_CREDENTIALS` | none | HTTP Basic credentials: space-separated `https://user:password@host[:port]` |
+
+`DATELINE_CREDENTIALS` entries are URLs whose `user:password@` (percent-encoded) is sent only to their
+own origin, and only by sources whose URL is on that origin (flows/sources/access.py).
 | `DATELINE_WORKERS` | the cores this process may use | processes for parsing and enrichment |
 | `DATELINE_SCHEDULE` | every 15 minutes | the `ingest` deployment's cron |
 """
@@ -24,6 +28,7 @@ from warehouse import DEFAULT_WAREHOUSE, is_file_location
 
 DEFAULT_DATA_DIR = DEFAULT_WAREHOUSE.parent / "data"
 DEFAULT_SCHEDULE = "*/15 * * * *"
+_CREDENTIALS = "DATELINE_CREDENTIALS"
 
 
 def _env(name: str) -> str | None:
@@ -79,6 +84,17 @@ def lake_data_path() -> str | None:
 def user_agent() -> str | None:
     """`DATELINE_USER_AGENT`, when the operator sets one."""
     return _env("DATELINE_USER_AGENT")
+
+
+def credential_urls() -> list[str]:
+    """`DATELINE_CREDENTIALS`: URLs whose `user:password@` is sent to their origin (see the table above)."""
+    return (_env(_CREDENTIALS) or "").split()
+
+
+def add_credential_url(url: str) -> None:
+    """Hand credentials to this process's runs through `DATELINE_CREDENTIALS` rather than a flow parameter,
+    which Prefect would store in its database (`dateline run --source https://user:pw@host/feed`)."""
+    os.environ[_CREDENTIALS] = " ".join([*credential_urls(), url])
 
 
 def configured_workers() -> int | None:

@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
 from typing import TypeVar
 
+from flows.runtime.lifeline import die_with_parent
 from flows.runtime.settings import configured_workers
 
 T = TypeVar("T")
@@ -31,6 +32,7 @@ _PRELOAD = [
     "transforms.parsers.preload",
     "transforms.enrich.preload",
     "polars",
+    "flows.runtime.forkserver_lifeline",  # the forkserver ends when the run does, even a killed one
     "flows.runtime.worker_freeze",  # last: freezes what the others built
 ]
 _pool: ProcessPoolExecutor | None = None
@@ -83,7 +85,9 @@ def _get_pool(size: int) -> ProcessPoolExecutor:
         if _pool is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(_PRELOAD)
-            _pool, _pool_size = ProcessPoolExecutor(max_workers=size, mp_context=context), size
+            # a worker dies with the forkserver, which dies with the run (flows/runtime/lifeline.py)
+            pool = ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=die_with_parent)
+            _pool, _pool_size = pool, size
         return _pool
 
 

@@ -23,6 +23,8 @@ _KNOWN_KEYS = {
     "schedule",
     "max_items",
     "timezone",
+    "allowed_hosts",
+    "allow_private_networks",
 }
 
 
@@ -44,6 +46,10 @@ class Source:
     schedule: str | None = None
     max_items: int | None = None
     timezone: str | None = None
+    # the network guard (flows/sources/fetching/guard.py): hosts this source may reach besides its own
+    # (empty: any public host), and whether loopback, private and link-local addresses are allowed
+    allowed_hosts: tuple[str, ...] = ()
+    allow_private_networks: bool = False
 
     @property
     def location(self) -> str:
@@ -90,6 +96,14 @@ def _source_from_table(table: dict, index: int, where: str) -> Source:
     tags = table.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ConfigError(f"{label}: tags must be a list of strings")
+    allowed_hosts = table.get("allowed_hosts", [])
+    if not isinstance(allowed_hosts, list) or not all(
+        isinstance(h, str) and h.strip(" .*") and not any(c in h for c in "/:@ ") for h in allowed_hosts
+    ):
+        raise ConfigError(f'{label}: allowed_hosts must be a list of host names (e.g. "cdn.example.com")')
+    allow_private = table.get("allow_private_networks", False)
+    if not isinstance(allow_private, bool):
+        raise ConfigError(f"{label}: allow_private_networks must be true or false")
     return Source(
         name=name.strip(),
         kind=kind,
@@ -101,6 +115,8 @@ def _source_from_table(table: dict, index: int, where: str) -> Source:
         schedule=table.get("schedule"),
         max_items=max_items,
         timezone=table.get("timezone"),
+        allowed_hosts=tuple(h.strip().lstrip("*.").rstrip(".").lower() for h in allowed_hosts),
+        allow_private_networks=allow_private,
     )
 
 

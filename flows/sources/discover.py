@@ -15,6 +15,7 @@ from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser
 
+from flows.sources.access import access_for
 from flows.sources.config import Source
 from flows.sources.fetching import FetchRequest, FetchResult
 from flows.sources.fetching.session import FetchSession
@@ -26,7 +27,7 @@ from transforms.parsers.feed_links import discover_feed_links
 from transforms.parsers.sitemap import parse_sitemap
 from transforms.record import StoryRecord
 from transforms.star import Reject
-from transforms.urls import normalise_url
+from transforms.urls import normalise_url, without_userinfo
 from warehouse.protocol import KnownStory
 
 MAX_SITEMAP_DEPTH = 3
@@ -119,9 +120,11 @@ class Discoverer:
         # kept here, not in the Discovery, so the run does not hold it once discovery is over
         self._announced: dict[str, WorkItem] = {}
 
-    def _fetch(self, urls: list[str], discovery: Discovery) -> list[FetchResult]:
+    def _fetch(self, source: Source, urls: list[str], discovery: Discovery) -> list[FetchResult]:
         assert self.session is not None
-        requests = [FetchRequest(url, *self.validators.get(url, (None, None))) for url in urls]
+        access = access_for(source)  # the source's guard and credentials, for its URL and all it leads to
+        clean = [without_userinfo(url) for url in urls]
+        requests = [FetchRequest(url, *self.validators.get(url, (None, None)), access=access) for url in clean]
         results = self.session.fetch_many(requests)
         discovery.fetches.extend(r.log_entry() for r in results)  # the bodies go once read (52 MB at 100k stories)
         return results
@@ -182,7 +185,7 @@ class Discoverer:
                 self._walk(source, feeds[:3], discovery, depth + 1)
 
     def _walk(self, source: Source, urls: list[str], discovery: Discovery, depth: int) -> None:
-        for result in self._fetch(urls, discovery):
+        for result in self._fetch(source, urls, discovery):
             if result.not_modified:
                 discovery.not_modified += 1
                 discovery.validators.append((result.url, result.etag, result.last_modified))

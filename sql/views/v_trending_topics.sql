@@ -1,7 +1,9 @@
 -- v_trending_topics: one row per topic with stories in the last 35 days before the anchor: its last 7
 -- days against the 28 days before them. The anchor is the newest publication (or update) day in the
 -- warehouse, not the wall clock, so an archive or the bundled samples trend too; a story dated only by
--- when the pipeline first saw it (date_basis = 'first_seen') cannot move the anchor. Wire copies are
+-- when the pipeline first saw it (date_basis = 'first_seen') cannot move the anchor, and neither can a
+-- date in the future: the anchor is never later than today (least(max(day), current_date)), so one story
+-- stored as 2099-12-31 (before the loader dropped such dates) cannot empty the window. Wire copies are
 -- not counted.
 --   recent_stories    stories in [anchor_day - 6, anchor_day]
 --   baseline_stories  stories in [anchor_day - 34, anchor_day - 7]
@@ -12,7 +14,7 @@
 --                     steady 40-a-week topic scores 0. Rank by score; `trend_rank` does (1 = hottest).
 CREATE OR REPLACE VIEW v_trending_topics AS
 WITH anchor AS (
-    SELECT max(strptime(date_key::VARCHAR, '%Y%m%d')::DATE) AS anchor_day
+    SELECT least(max(strptime(date_key::VARCHAR, '%Y%m%d')::DATE), current_date) AS anchor_day
     FROM fact_story WHERE duplicate_of IS NULL AND date_basis <> 'first_seen'
 ),
 windowed AS (

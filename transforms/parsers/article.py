@@ -47,7 +47,7 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
     page_url = canonical_url(tree, meta, url)
     sites = site_names(meta, page_url or url)
     title = extract_title(tree, meta, page_url or url)
-    published, updated = extract_dates(tree, meta, page_url or url, default_tz)
+    published, updated, dropped = extract_dates(tree, meta, page_url or url, default_tz)
     lead = standfirst(tree)
     record = StoryRecord(
         input=locator,
@@ -60,6 +60,7 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
         section=extract_section(meta),
         tags=extract_tags(meta),
         image_caption=image_caption(tree),
+        dropped_dates=dropped,
     )
     article_body = next((v for v in meta.article_values("articleBody") if isinstance(v, str)), None)
     paragraphs = _without_standfirst(extract_paragraphs(tree, page_url or url, title, article_body), lead)

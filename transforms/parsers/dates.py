@@ -175,6 +175,32 @@ def normalise_date(
         return None
 
 
+_TRAILING_OFFSET = re.compile(r"(?P<tz>[+-](?P<h>\d{2}):?(?P<m>\d{2}))\s*$")
+
+
+def impossible_offset(value: str) -> str | None:
+    """The UTC offset `value` ends with when no clock shows it ("+25:00", "-0060"), else None. Such a date is
+    wrong, not just oddly written: no other reader may turn it into a time (feedparser reads +2500 as 25 h)."""
+    offset = _TRAILING_OFFSET.search(value.strip())
+    return offset["tz"] if offset and (int(offset["h"]) > 23 or int(offset["m"]) > 59) else None
+
+
+def why_unusable(value: str) -> str:
+    """Why `normalise_date` gave nothing for `value`: the record a dropped date leaves (`etl_reject`)."""
+    text = value.strip()
+    offset = impossible_offset(text)
+    if offset:
+        return f"offset {offset} is not one any clock shows"
+    match = _ISO.match(text)
+    try:
+        year = int(match["y"]) if match else parsedate_to_datetime(text).year
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return "not a date Dateline can read"
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        return f"year {year} is outside {EARLIEST_YEAR}-{LATEST_YEAR}"
+    return "not a real calendar date or time"
+
+
 def _from_text(text: str, zone: tzinfo | None) -> str | None:
     match = _ISO.match(text)
     if match:

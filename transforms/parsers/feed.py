@@ -23,7 +23,7 @@ import pycountry
 from selectolax.lexbor import LexborHTMLParser
 
 from transforms.errors import ParseError
-from transforms.parsers.dates import normalise_date
+from transforms.parsers.dates import impossible_offset, normalise_date, why_unusable
 from transforms.parsers.html.dateline import split_dateline
 from transforms.parsers.xml_guard import MAX_XML_BYTES, check_xml
 from transforms.record import StoryRecord
@@ -184,8 +184,8 @@ def _parse_xml_feed(content: bytes, *, locator: str, url: str | None, headers: d
         link=_http_url(_raw(feed, "link"), url),
         self_url=next((_http_url(link.get("href"), url) for link in links if link.get("rel") == "self"), None),
         language=language,
-        published_at=_date(feed, "published") or _date(feed, "created"),
-        updated_at=_date(feed, "updated"),
+        published_at=_date(feed, "published", []) or _date(feed, "created", []),
+        updated_at=_date(feed, "updated", []),
         alternates=[
             FeedLink(href, link.get("type"), link.get("title"))
             for link in links
@@ -213,14 +213,16 @@ def _entry_record(
     if not (title or link or body or summary):
         return None  # an item with nothing to read is not a story
     tags = _unique(tag.get("term") or tag.get("label") for tag in _raw(entry, "tags") or [])
+    dropped: list[str] = []
     return StoryRecord(
         input=locator,
         url=link,
         title=title,
         summary=summary,
         authors=_authors(_raw(entry, "authors") or [], _raw(entry, "author")),
-        published_at=_date(entry, "published") or _date(entry, "created"),
-        updated_at=_date(entry, "updated"),
+        published_at=_date(entry, "published", dropped) or _date(entry, "created", dropped),
+        updated_at=_date(entry, "updated", dropped),
+        dropped_dates=dropped,
         dateline=dateline,
         section=tags[0] if len(tags) == 1 else None,
         tags=tags,
@@ -234,12 +236,18 @@ def _raw(mapping: Mapping[str, Any], key: str) -> Any:
     return dict.get(mapping, key) if isinstance(mapping, dict) else None
 
 
-def _date(mapping: Mapping[str, Any], key: str) -> str | None:
-    """The raw date text keeps its offset and precision; feedparser's UTC struct is the fallback."""
+def _date(mapping: Mapping[str, Any], key: str, dropped: list[str]) -> str | None:
+    """The raw date text keeps its offset and precision; feedparser's UTC struct is the fallback. A date
+    given but unusable (year 9999, offset +25:00) is noted in `dropped`, with why."""
     raw = _raw(mapping, key)
     if not isinstance(raw, str):
         return normalise_date(_raw(mapping, f"{key}_parsed"))
-    return normalise_date(raw) or normalise_date(_raw(mapping, f"{key}_parsed")) or normalise_date(_english_rfc822(raw))
+    value = normalise_date(raw)
+    if value is None and not impossible_offset(raw):
+        value = normalise_date(_raw(mapping, f"{key}_parsed")) or normalise_date(_english_rfc822(raw))
+    if value is None and raw.strip():
+        dropped.append(f"{key} {raw.strip()[:80]!r}: {why_unusable(raw)}")
+    return value
 
 
 def _english_rfc822(text: str) -> str | None:

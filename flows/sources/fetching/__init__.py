@@ -36,6 +36,11 @@ in flight, so about 320 MiB in the very worst case; finished results keep their 
 the caller drops them, and their compressed archive copies until their batch is stored. Per
 host: 2 in flight, starts spaced by `max(min_delay_s, Crawl-delay)`.
 robots.txt per RFC 9309, cached 24 h under `state_dir/robots/`.
+
+Where a request may go is its `FetchRequest.access` (`guard.NetworkAccess`, built per source by
+`flows.sources.access.access_for`): public addresses only unless `allow_private_networks`, an optional
+host allow-list, and Basic credentials bound to one origin. Checked on every hop and on the
+connection itself; see `guard` and docs/security.md. URLs never carry credentials past the fetcher.
 """
 
 from flows.sources.fetching.archive import ArchiveCorrupt, ArchiveEntry, ArchiveUnavailable, PreparedFetch, RawArchive

@@ -1,9 +1,15 @@
-"""The fetcher: one shared httpx client per run, polite per host, bounded per request, never raising.
+"""The fetcher: shared httpx clients for a run, polite per host, bounded per request, never raising.
 
-Each request goes through the same steps: URL check (http/https only), robots.txt (cached,
-RFC 9309), a per-host slot and start time (`HostGate`), a global slot, then one streamed GET
-per redirect hop under a total network deadline. Bodies are read as raw bytes and decoded by
-`decompress.make_decoder` with an output cap, because httpx's own decoding has no limit.
+Each request goes through the same steps: URL check (http/https only, credentials taken out),
+the network guard (`guard`: allowed hosts, no private addresses unless the source allows them),
+robots.txt (cached, RFC 9309, fetched through the same guard), a per-host slot and start time
+(`HostGate`), a global slot, then one streamed GET per redirect hop under a total network
+deadline; every hop is checked again, and the connection itself is opened only to a vetted address.
+Credentials travel only as the request's `access.credentials`, and only to the origin they were
+configured for: never to another host a redirect or a feed item names, never from a URL's own
+`user:password@` (httpx would send those as Basic auth to whatever host the URL names).
+Bodies are read as raw bytes and decoded by `decompress.make_decoder` with an output cap,
+because httpx's own decoding has no limit.
 Failures end as a stable `FetchResult.error` code; only connect errors, timeouts, 429 and 5xx
 are retried (see `retries`).
 """
@@ -23,18 +29,21 @@ import httpx
 
 from flows.sources.fetching.archive import ArchiveUnavailable, PreparedFetch, RawArchive
 from flows.sources.fetching.decompress import ACCEPT_ENCODING, BodyError, make_decoder
+from flows.sources.fetching.guard import AddressRefused, GuardedTransport, NetworkAccess, proxy_mounts
 from flows.sources.fetching.models import ErrorCode, FetchRequest, FetchResult, http_error
 from flows.sources.fetching.politeness import HostGate
 from flows.sources.fetching.retries import RETRYABLE_ERRORS, is_retryable_status, retry_wait
 from flows.sources.fetching.robots import RobotsCache
 from flows.sources.fetching.settings import FetchSettings
 from flows.sources.fetching.sniffing import GZIP_FILE_TYPES, is_binary_type, looks_binary, media_type
+from transforms.urls import without_userinfo
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SNIFF_BYTES = 1024
 _DISCARD_BYTES = 64 * 1024
 _UNAVAILABLE = 404
 _REDIRECT_FAILURES = frozenset({ErrorCode.TOO_MANY_REDIRECTS, ErrorCode.REDIRECT_LOOP, ErrorCode.BAD_SCHEME})
+_GUARD_FAILURES = frozenset({ErrorCode.PRIVATE_ADDRESS, ErrorCode.HOST_NOT_ALLOWED})
 
 
 class _Failure(Exception):
@@ -58,9 +67,10 @@ class _Response:
 
 
 def _checked_url(url: str) -> str:
-    """The URL to request, or a `bad_url`/`bad_scheme` failure."""
+    """The URL to request, without credentials or fragment, or a `bad_url`/`bad_scheme` failure."""
+    url = without_userinfo(url.strip())
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
     except ValueError as exc:
         raise _Failure(ErrorCode.BAD_URL, str(exc)) from exc
     if parts.scheme.lower() not in ("http", "https"):
@@ -68,6 +78,14 @@ def _checked_url(url: str) -> str:
     if not parts.hostname:
         raise _Failure(ErrorCode.BAD_URL, url[:200])
     return parts._replace(fragment="").geturl()
+
+
+def _guard(url: str, access: NetworkAccess) -> None:
+    """Refuse a hop the source may not make, before robots.txt or a connection is attempted."""
+    refusal = access.refusal(urlsplit(url).hostname or "")
+    if refusal is not None:
+        code, detail = refusal
+        raise _Failure(ErrorCode(code), detail)
 
 
 def _host(url: str) -> str:
@@ -95,7 +113,9 @@ class Fetcher:
     def __init__(self, settings: FetchSettings, archive: RawArchive | None = None) -> None:
         self.settings = settings
         self.archive = archive
-        self._client: httpx.AsyncClient | None = None
+        # two pools, so a connection opened for a source allowed on private networks never serves another source
+        self._guarded: httpx.AsyncClient | None = None
+        self._open: httpx.AsyncClient | None = None
         self._gate = HostGate(settings.per_host, settings.max_connections, settings.min_delay_s)
         self._robots = RobotsCache(settings.state_dir, settings.robots_ttl_s, self._fetch_robots)
         self._rng = random.Random()
@@ -105,22 +125,29 @@ class Fetcher:
             max_connections=self.settings.max_connections,
             max_keepalive_connections=self.settings.max_connections,
         )
-        self._client = httpx.AsyncClient(
-            http2=self.settings.http2,
-            trust_env=True,
-            follow_redirects=False,
-            limits=limits,
-            timeout=httpx.Timeout(self.settings.deadline_s, connect=self.settings.connect_timeout_s, pool=None),
-            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+        common = {
+            "http2": self.settings.http2,
+            "trust_env": True,
+            "follow_redirects": False,
+            "limits": limits,
+            "timeout": httpx.Timeout(self.settings.deadline_s, connect=self.settings.connect_timeout_s, pool=None),
+            "headers": {"User-Agent": self.settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+        }
+        self._guarded = httpx.AsyncClient(
+            transport=GuardedTransport(http2=self.settings.http2, limits=limits),
+            mounts=proxy_mounts(self.settings.http2, limits),
+            **common,
         )
+        self._open = httpx.AsyncClient(**common)
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        for client in (self._guarded, self._open):
+            if client is not None:
+                await client.aclose()
+        self._guarded = self._open = None
 
     async def fetch_many(self, requests: Sequence[FetchRequest]) -> list[FetchResult]:
         """Fetch all requests concurrently within the limits; one result per request, in input order.
@@ -138,7 +165,7 @@ class Fetcher:
 
     async def _fetch_one(self, request: FetchRequest) -> tuple[FetchResult, PreparedFetch | None]:
         """One request's result, with its body hashed and compressed for the archive (not yet stored)."""
-        result = FetchResult(url=request.url)
+        result = FetchResult(url=without_userinfo(request.url))
         try:
             await self._fetch_with_retries(request, result)
         except _Failure as failure:
@@ -166,7 +193,7 @@ class Fetcher:
             result.attempts += 1
             retry_after = None
             try:
-                response = await self._follow(url, request, result, self.settings.max_body_bytes)
+                response = await self._follow(url, request, request.access, result, self.settings.max_body_bytes)
             except _Failure as failure:
                 if failure.code not in RETRYABLE_ERRORS:
                     raise
@@ -204,22 +231,24 @@ class Fetcher:
         self,
         url: str,
         request: FetchRequest | None,
+        access: NetworkAccess,
         result: FetchResult,
         limit: int,
         *,
         lenient: bool = False,
     ) -> _Response:
-        """One attempt: follow up to `max_redirects` hops, all within one network deadline."""
+        """One attempt: follow up to `max_redirects` hops, all within one network deadline, each one guarded."""
         seen = {url}
         remaining = self.settings.deadline_s
         for _ in range(self.settings.max_redirects + 1):
+            _guard(url, access)
             if request is not None:
-                await self._obey_robots(url)
+                await self._obey_robots(url, access)
             async with self._gate.slot(_host(url)):
                 started = time.perf_counter()
                 try:
                     async with asyncio.timeout(max(remaining, 0.0)):
-                        response = await self._exchange(url, request, result, limit, lenient)
+                        response = await self._exchange(url, request, access, result, limit, lenient)
                 except TimeoutError as exc:
                     detail = f"no complete answer within {self.settings.deadline_s}s"
                     raise _Failure(ErrorCode.TIMEOUT, detail) from exc
@@ -231,7 +260,7 @@ class Fetcher:
                 return response
             target = urljoin(url, response.location)
             if urlsplit(target).scheme.lower() not in ("http", "https"):
-                raise _Failure(ErrorCode.BAD_SCHEME, f"redirect to {target[:200]}")
+                raise _Failure(ErrorCode.BAD_SCHEME, f"redirect to {without_userinfo(target)[:200]}")
             target = _checked_url(target)
             if target in seen:
                 raise _Failure(ErrorCode.REDIRECT_LOOP, f"{url} -> {target}")
@@ -239,41 +268,55 @@ class Fetcher:
             url = target
         raise _Failure(ErrorCode.TOO_MANY_REDIRECTS, f"more than {self.settings.max_redirects} redirects")
 
-    async def _obey_robots(self, url: str) -> None:
+    async def _obey_robots(self, url: str, access: NetworkAccess) -> None:
         if not self.settings.respect_robots:
             return
-        policy = await self._robots.policy(url)
+        policy = await self._robots.policy(url, access)
         delay = policy.crawl_delay(self.settings.user_agent)
         if delay is not None:
             self._gate.set_delay(_host(url), min(delay, self.settings.crawl_delay_cap_s))
         if not policy.can_fetch(url, self.settings.user_agent):
             raise _Failure(ErrorCode.ROBOTS_DISALLOWED, url[:200])
 
-    async def _fetch_robots(self, robots_url: str) -> tuple[int | None, bytes | None]:
+    async def _fetch_robots(self, robots_url: str, access: NetworkAccess) -> tuple[int | None, bytes | None]:
         """robots.txt itself: no retries, redirects followed, body truncated to `robots_max_bytes`.
 
         Per RFC 9309 a redirect chain that goes wrong means "unavailable" (like a 4xx: no rules);
-        anything else that fails means "unreachable" (disallow for now).
+        anything else that fails means "unreachable" (disallow for now). A hop the network guard
+        refuses is neither: it is raised, so the page is refused for that reason and nothing is cached.
         """
         scratch = FetchResult(url=robots_url)
+        limit = self.settings.robots_max_bytes
         try:
-            response = await self._follow(robots_url, None, scratch, self.settings.robots_max_bytes, lenient=True)
+            response = await self._follow(robots_url, None, access, scratch, limit, lenient=True)
         except _Failure as failure:
+            if failure.code in _GUARD_FAILURES:
+                raise _Failure(failure.code, f"robots.txt: {failure.detail}") from None
             return (_UNAVAILABLE, None) if failure.code in _REDIRECT_FAILURES else (None, None)
         return response.status_code, response.body
 
     async def _exchange(
-        self, url: str, request: FetchRequest | None, result: FetchResult, limit: int, lenient: bool
+        self,
+        url: str,
+        request: FetchRequest | None,
+        access: NetworkAccess,
+        result: FetchResult,
+        limit: int,
+        lenient: bool,
     ) -> _Response:
-        if self._client is None:
+        client = self._open if access.allow_private_networks else self._guarded
+        if client is None:
             raise RuntimeError("Fetcher used outside `async with`")
         headers = {}
+        authorization = access.credentials.header_for(url) if access.credentials else None
+        if authorization is not None:
+            headers["Authorization"] = authorization
         if request is not None and request.etag:
             headers["If-None-Match"] = request.etag
         if request is not None and request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
         try:
-            async with self._client.stream("GET", url, headers=headers) as http_response:
+            async with client.stream("GET", url, headers=headers) as http_response:
                 response = _Response(url, http_response.status_code, dict(http_response.headers.items()))
                 if 200 <= response.status_code < 300:
                     response.body = await self._read_body(http_response, result, limit, lenient)
@@ -282,6 +325,8 @@ class Fetcher:
                     response.location = response.headers["location"]
                 await self._discard_body(http_response, result)
                 return response
+        except AddressRefused as exc:
+            raise _Failure(ErrorCode.PRIVATE_ADDRESS, str(exc)[:300]) from exc
         except httpx.HTTPError as exc:
             raise _transport_failure(exc) from exc
 

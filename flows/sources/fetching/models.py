@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from flows.sources.fetching.guard import PUBLIC_ONLY, NetworkAccess
+
 
 class ErrorCode(StrEnum):
     """Why a fetch produced no usable body.
@@ -31,6 +33,8 @@ class ErrorCode(StrEnum):
     BAD_URL = "bad_url"
     BINARY_CONTENT = "binary_content"
     ROBOTS_DISALLOWED = "robots_disallowed"
+    PRIVATE_ADDRESS = "private_address"
+    HOST_NOT_ALLOWED = "host_not_allowed"
     INTERNAL = "internal"
 
 
@@ -41,17 +45,20 @@ def http_error(status_code: int) -> str:
 
 @dataclass(slots=True)
 class FetchRequest:
-    """One URL to fetch, with the validators stored from its previous fetch (for a conditional GET)."""
+    """One URL to fetch, with the validators stored from its previous fetch (for a conditional GET), and
+    where its source lets it go (`access`: public hosts only unless the source says otherwise)."""
 
     url: str
     etag: str | None = None
     last_modified: str | None = None
+    access: NetworkAccess = PUBLIC_ONLY
 
 
 @dataclass(slots=True)
 class FetchResult:
     """What happened to one request. Never raised: failures are `error` codes.
 
+    `url` is the request's URL without credentials (as every URL a result carries: they are stored and logged).
     `body` is the decoded (decompressed) body, at most `max_body_bytes`, only for 2xx answers.
     `bytes` counts body bytes received on the wire (before decompression): what the fetch
     cost the site. `elapsed_ms` is network time summed over attempts (queueing and backoff

@@ -16,12 +16,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import orjson
 from protego import Protego
 
-RobotsFetch = Callable[[str], Awaitable[tuple[int | None, bytes | None]]]
+from flows.sources.fetching.guard import NetworkAccess
+from transforms.urls import origin_of
+
+# robots.txt is fetched with the access of the request that needs it: the same guard, the same credentials
+RobotsFetch = Callable[[str, NetworkAccess], Awaitable[tuple[int | None, bytes | None]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +44,6 @@ class RobotsPolicy:
             return None
         delay = self.parser.crawl_delay(user_agent)
         return float(delay) if delay is not None else None
-
-
-def origin_of(url: str) -> str:
-    """`scheme://host[:port]`, the unit robots.txt applies to."""
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 def policy_from(status: int | None, body: bytes | None) -> RobotsPolicy | None:
@@ -74,20 +71,22 @@ class RobotsCache:
         self._policies: dict[str, RobotsPolicy] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def policy(self, url: str) -> RobotsPolicy:
+    async def policy(self, url: str, access: NetworkAccess) -> RobotsPolicy:
+        """The rules for `url`'s origin (`scheme://host[:port]`, credentials never part of it); a fetch the
+        network guard refuses raises its failure and is not cached, so the page is refused for that reason."""
         origin = origin_of(url)
         if origin in self._policies:
             return self._policies[origin]
         async with self._locks.setdefault(origin, asyncio.Lock()):
             if origin not in self._policies:
-                self._policies[origin] = await self._load(origin)
+                self._policies[origin] = await self._load(origin, access)
         return self._policies[origin]
 
-    async def _load(self, origin: str) -> RobotsPolicy:
+    async def _load(self, origin: str, access: NetworkAccess) -> RobotsPolicy:
         stored = self._read(origin)
         if stored is not None and self._clock() - stored["fetched_at"] < self._ttl_s:
             return policy_from(stored["status"], stored["body"].encode()) or _DISALLOW_ALL
-        status, body = await self._fetch(origin + "/robots.txt")
+        status, body = await self._fetch(origin + "/robots.txt", access)
         fresh = policy_from(status, body)
         if fresh is not None:
             self._write(origin, status, body or b"")

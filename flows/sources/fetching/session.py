@@ -11,9 +11,16 @@ import asyncio
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
+from pathlib import Path
 from types import TracebackType
 
-from flows.sources.fetching import Fetcher, FetchRequest, FetchResult, FetchSettings, RawArchive
+from flows.runtime.settings import user_agent
+from flows.sources.fetching import DEFAULT_USER_AGENT, Fetcher, FetchRequest, FetchResult, FetchSettings, RawArchive
+
+
+def run_fetch_settings(state_dir: Path) -> FetchSettings:
+    """The settings of a run's (or `dateline extract`'s) fetching: defaults, with the operator's User-Agent."""
+    return FetchSettings(state_dir=state_dir, user_agent=user_agent() or DEFAULT_USER_AGENT)
 
 
 class FetchSession:

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta, timezone
 from htmldate import find_date
 from lxml.html import HtmlElement
 
-from transforms.parsers.dates import normalise_date, to_utc
+from transforms.parsers.dates import normalise_date, to_utc, why_unusable
 from transforms.parsers.html.metadata import PageMetadata, as_text
 from transforms.parsers.html.shown import read_shown, shown_dates
 from transforms.parsers.html.site_zone import domain_country, in_site_zone, is_utc_instant, locale_country
@@ -215,10 +215,18 @@ def _htmldate(tree: HtmlElement) -> str | None:
     return normalise_date(found) if found else None
 
 
+def _unusable(name: str, declared: list[str | None], usable: list[str]) -> list[str]:
+    """Notes for declared values (JSON-LD, meta tags) of which none could be used: dropped, never silently."""
+    if usable:
+        return []
+    return [f"{name} {v.strip()[:80]!r}: {why_unusable(v)}" for v in declared if isinstance(v, str) and v.strip()]
+
+
 def extract_dates(
     tree: HtmlElement, meta: PageMetadata, url: str | None, default_tz: str | None
-) -> tuple[str | None, str | None]:
-    """(published_at, updated_at) as ISO strings from the most trusted source that has them."""
+) -> tuple[str | None, str | None, list[str]]:
+    """(published_at, updated_at) as ISO strings from the most trusted source that has them, and notes on the
+    declared dates that could not be used (year 9999, offset +25:00)."""
     declared = [
         *(as_text(v) for v in meta.article_values("datePublished")),
         *(as_text(v) for v in meta.article_values("dateCreated")),
@@ -235,12 +243,16 @@ def extract_dates(
             published = in_site_zone(published, shown_dates(tree), locale_country(meta, tree), domain_country(url))
     else:
         published = _undeclared(url, published_values, next(iter(_normalised(marked, default_tz)), None))
-    raw_updated = [
+    declared_updated = [
         *(as_text(v) for v in meta.article_values("dateModified")),
         *(meta.first_meta(n) for n in _UPDATED_META),
-        *_microdata_values(meta, "dateModified"),
     ]
+    raw_updated = [*declared_updated, *_microdata_values(meta, "dateModified")]
     updated_values = _normalised(raw_updated, default_tz)
+    dropped = [
+        *_unusable("published_at", declared, declared_values),
+        *_unusable("updated_at", declared_updated, updated_values),
+    ]
     updated = _in_page_offset(updated_values[0], raw_updated, updated_values) if updated_values else None
     if not published or not updated:
         # a labelled date in the text ("Published 5 Feb 2025", "Date: December 18, 2023") is a statement
@@ -252,4 +264,4 @@ def extract_dates(
         published = _htmldate(tree)
     if published and updated and updated[:10] < published[:10]:
         updated = None  # an update before publication is a misread, not a fact
-    return published, updated
+    return published, updated, dropped
