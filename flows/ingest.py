@@ -10,10 +10,11 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 from prefect import flow
+from prefect.states import State
 from prefect.utilities.annotations import quote
 
 from flows.pipeline.chunks import CHUNK_SIZE, run_chunks, take_chunks
-from flows.pipeline.run import resolve_config, warehouse_run
+from flows.pipeline.run import outcome, resolve_config, run_name, warehouse_run
 from flows.runtime.memory import cap_malloc_arenas, release_free_memory
 from flows.runtime.settings import user_agent
 from flows.sources.config import ConfigError, SourcesConfig
@@ -26,16 +27,17 @@ from flows.tasks import discover_task
 cap_malloc_arenas()
 
 
-@flow(name="ingest", log_prints=True)
+@flow(name="ingest", flow_run_name=run_name, log_prints=True)
 def ingest(
     sources_file: str | None = None,
     adhoc_sources: list[str] | None = None,
     warehouse_path: str | None = None,
     chunk_size: int = CHUNK_SIZE,
     only_sources: list[str] | None = None,
-) -> dict:
+) -> dict | State:
     """One ingest run over the configured sources (or the named ones: `dateline serve` gives a source
-    with its own schedule its own deployment); returns the run summary as a dict."""
+    with its own schedule its own deployment); returns the run summary as a dict (in a state named for its
+    warnings when it has any; a run where every source failed raises `RunFailed`)."""
     config = resolve_config(sources_file, adhoc_sources)
     if only_sources is not None:
         config = SourcesConfig(tuple(s for s in config.sources if s.name in only_sources), config.base_dir)
@@ -50,9 +52,9 @@ def ingest(
             FetchSession(settings, archive) if needs_http else nullcontext() as session,
         ):
             discovery = discover_task(quote(config), session, run.warehouse)
-            run.summary.add_discovery(discovery)
+            run.summary.add_discovery(discovery, config.sources)
             print(f"discovered {run.summary.found} documents from {len(config.sources)} sources")
             release_free_memory()  # discovery's parsing of every feed and sitemap is over
             chunks = take_chunks(discovery.items, chunk_size)
             run_chunks(chunks, run.summary.found, discovery, session, run.warehouse, run.summary, run.seen_at)
-    return run.summary.to_dict()
+    return outcome(run.summary)

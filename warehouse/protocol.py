@@ -33,11 +33,13 @@ class WarehouseLocked(WarehouseError):
 
 @dataclass(frozen=True, slots=True)
 class LoadResult:
-    """What one merge did, per story."""
+    """What one merge did, per story; `by_source` splits new and updated by source name, for the run's
+    per-source table."""
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    by_source: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,11 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+# `dateline run`'s exit status for scripts and schedulers (README "Exit status"); usage errors are 2.
+EXIT_FAILED = 1
+EXIT_WARNINGS = 3
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one line naming the problem and leave with a non-zero status."""
     errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
@@ -53,10 +58,16 @@ def run(
     warehouse: WarehouseOption = None,
     chunk_size: Annotated[int, typer.Option(help="documents per fetch/parse/load chunk")] = 500,
 ) -> None:
-    """Run the ingest flow once (on Prefect's ephemeral API) and print a summary."""
+    """Run the ingest flow once (on Prefect's ephemeral API) and print a summary.
+
+    Exit status: 0 completed; 3 completed with warnings (a source failed or matched nothing, or too many
+    rejects: each named on a warning line); 1 failed (every source failed, or the load failed); 2 a usage
+    error caught before the run started (bad sources file, unusable warehouse)."""
     quiet_prefect()
+    from prefect import tags
+
     from flows.ingest import ingest
-    from flows.pipeline.run import resolve_config
+    from flows.pipeline.run import RunFailed, resolve_config
     from flows.pipeline.summary import RunSummary
     from flows.runtime.settings import warehouse_location
     from flows.sources.config import ConfigError
@@ -64,13 +75,24 @@ def run(
     from warehouse.protocol import WarehouseError
 
     try:  # check what the user can fix before Prefect starts, so the error is one line, not a failed run
-        if not resolve_config(sources, source).sources:
+        config = resolve_config(sources, source)
+        if not config.sources:
             raise ConfigError(f"{sources or 'sources.toml'}: no [[source]] configured")
         open_warehouse(warehouse_location(warehouse)).check_writable()
-        result = ingest(sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size)
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
-    RunSummary(**result).print(console)
+    try:
+        with tags("dateline", "cli", *(f"source:{s.name}" for s in config.sources[:10])):
+            result = ingest(sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size)
+    except RunFailed as failure:
+        failure.summary.print(console)
+        raise fail(str(failure), code=EXIT_FAILED) from None
+    except (ConfigError, WarehouseError) as error:
+        raise fail(str(error), code=EXIT_FAILED) from None
+    summary = RunSummary(**result)
+    summary.print(console)
+    if summary.status == "completed_with_warnings":
+        raise typer.Exit(EXIT_WARNINGS)
 
 
 @app.command()

@@ -128,7 +128,7 @@ def _finish_chunk(
         quote([*opening[1], *fetched.rejects, *read.parse_rejects]),
         validators,
     )
-    summary.add_chunk(len(fetched.documents), len(read.records), normalised, result)
-    summary.add_rejects([r.reason for r in [*fetched.rejects, *read.parse_rejects, *normalised.batch.rejects]])
+    summary.add_chunk([d.item.source.name for d in fetched.documents], len(read.records), normalised, result)
+    summary.add_rejects([*fetched.rejects, *read.parse_rejects, *normalised.batch.rejects])
     get_run_logger().info("chunk %d: %d stories", index + 1, normalised.batch.stories.height)
     return fetched.items

@@ -333,7 +333,16 @@ class DuckDBWarehouse:
             FROM stage_story s LEFT JOIN fact_story f USING (story_key)
             """
         )
-        counts = dict(con.execute("SELECT status, count(*) FROM story_status GROUP BY status").fetchall())
+        by_status = con.execute(
+            "SELECT coalesce(d.name, s.source_key::VARCHAR), st.status, count(*) FROM stage_story s "
+            "JOIN story_status st USING (story_key) LEFT JOIN dim_source d USING (source_key) GROUP BY ALL"
+        ).fetchall()
+        counts: dict[str, int] = {}
+        by_source: dict[str, tuple[int, int]] = {}
+        for source, status, n in by_status:
+            counts[status] = counts.get(status, 0) + n
+            new, updated = by_source.get(source, (0, 0))
+            by_source[source] = (new + n * (status == "new"), updated + n * (status == "updated"))
         changed = "SELECT story_key FROM story_status WHERE status <> 'unchanged'"
         if batch.relinks.height:
             con.register("stage_relink", batch.relinks.to_arrow())
@@ -376,7 +385,10 @@ class DuckDBWarehouse:
         self._replace_children(con, batch)
         summaries.refresh(con)
         return LoadResult(
-            new=counts.get("new", 0), updated=counts.get("updated", 0), unchanged=counts.get("unchanged", 0)
+            new=counts.get("new", 0),
+            updated=counts.get("updated", 0),
+            unchanged=counts.get("unchanged", 0),
+            by_source=by_source,
         )
 
     @staticmethod
