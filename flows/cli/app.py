@@ -7,6 +7,7 @@ stderr with a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -62,12 +63,13 @@ def run(
 
     Exit status: 0 completed; 3 completed with warnings (a source failed or matched nothing, or too many
     rejects: each named on a warning line); 1 failed (every source failed, or the load failed); 2 a usage
-    error caught before the run started (bad sources file, unusable warehouse)."""
+    error caught before the run started (bad sources file, unusable warehouse); 130 / 143 stopped by
+    SIGINT / SIGTERM (recorded as interrupted)."""
     quiet_prefect()
     from prefect import tags
 
     from flows.ingest import ingest
-    from flows.pipeline.run import RunFailed, resolve_config
+    from flows.pipeline.run import RunFailed, RunInterrupted, resolve_config
     from flows.pipeline.summary import RunSummary
     from flows.runtime.settings import warehouse_location
     from flows.sources.config import ConfigError
@@ -87,6 +89,12 @@ def run(
     except RunFailed as failure:
         failure.summary.print(console)
         raise fail(str(failure), code=EXIT_FAILED) from None
+    except RunInterrupted as stop:
+        errors.print(str(stop), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(128 + signal.Signals[stop.summary.stopped_by]) from None
+    except KeyboardInterrupt:  # before the run's own handler was in place: nothing was recorded yet
+        errors.print("stopped before the run started", highlight=False)
+        raise typer.Exit(128 + signal.SIGINT) from None
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error), code=EXIT_FAILED) from None
     summary = RunSummary(**result)

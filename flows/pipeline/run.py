@@ -15,8 +15,9 @@ from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import get_run_context
 from prefect.runtime import flow_run as prefect_flow_run
-from prefect.states import Completed, Failed, State
+from prefect.states import Cancelled, Completed, Failed, State
 
+from flows.pipeline.stops import StopRequested, stop_on_signals
 from flows.pipeline.summary import RunSummary
 from flows.runtime.collector import settle_garbage_collector
 from flows.runtime.settings import RunFolders, run_folders, warehouse_location
@@ -71,13 +72,23 @@ def _close_run(warehouse: StagingWarehouse, summary: RunSummary, status: str, me
     summary.staged = warehouse.staged_stories
 
 
-class RunFailed(RuntimeError):
-    """Every source failed: the run is recorded `failed`, its flow run ends Failed (`outcome`), and calling
-    the flow raises this. Carries the summary, so the command line can still show what each source did."""
+class RunEnded(RuntimeError):
+    """A run that ended without completing; carries the summary, so the command line can still show what
+    each source did."""
 
-    def __init__(self, summary: RunSummary) -> None:
-        super().__init__("every source failed: " + "; ".join(summary.warnings))
+    def __init__(self, message: str, summary: RunSummary) -> None:
+        super().__init__(message)
         self.summary = summary
+
+
+class RunFailed(RunEnded):
+    """Every source failed: the run is recorded `failed`, its flow run ends Failed (`outcome`), and calling
+    the flow raises this."""
+
+
+class RunInterrupted(RunEnded):
+    """SIGINT or SIGTERM stopped the run: recorded `interrupted` with its counts so far, the flow run ends
+    Cancelled (`outcome`), and calling the flow raises this."""
 
 
 @contextmanager
@@ -96,13 +107,18 @@ def warehouse_run(warehouse_path: str | None, config: SourcesConfig) -> Iterator
     _open_run(warehouse, summary.run_id, seen_at, config)
     status, message = "failed", None
     try:
-        yield RunContext(warehouse, folders, summary, seen_at)
+        with stop_on_signals():
+            yield RunContext(warehouse, folders, summary, seen_at)
         shutdown_workers()
         warehouse.refresh_search_index()  # a full-text index may not follow inserts (DuckDB's does not)
         status = summary.assess()
         message = "; ".join(summary.warnings) or None
         for warning in summary.warnings:
             get_run_logger().warning(warning)
+    except StopRequested as stop:  # recorded, not raised: the flow ends Cancelled (`outcome`)
+        shutdown_workers()
+        summary.stopped_by = stop.signal_name
+        status, message = "interrupted", f"stopped by {stop.signal_name}; counts are those loaded so far"
     except Exception as error:
         status = "failed"
         message = message or (str(error).splitlines()[0] if str(error) else type(error).__name__)
@@ -121,8 +137,15 @@ def outcome(summary: RunSummary) -> dict | State:
     returned, not an exception raised, so Prefect does not print a traceback for a run that went as
     far as it could."""
     if summary.status == "failed":
-        failure = RunFailed(summary)
+        failure = RunFailed("every source failed: " + "; ".join(summary.warnings), summary)
         return Failed(message=str(failure), data=failure)
+    if summary.status == "interrupted":
+        stop = RunInterrupted(
+            f"stopped by {summary.stopped_by}: run {summary.run_id} recorded as interrupted "
+            f"({summary.new} new, {summary.updated} updated so far)",
+            summary,
+        )
+        return Cancelled(message=str(stop), data=stop)
     if summary.status == "completed_with_warnings":
         return Completed(name="Completed with warnings", message="; ".join(summary.warnings), data=summary.to_dict())
     return summary.to_dict()

@@ -61,6 +61,7 @@ class RunSummary:
     file_sources: list[str] = field(default_factory=list)
     status: str = ""
     warnings: list[str] = field(default_factory=list)
+    stopped_by: str = ""  # the signal that stopped an interrupted run
 
     def counts(self) -> dict[str, int]:
         return {stage: getattr(self, stage) for stage in STAGES}
