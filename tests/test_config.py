@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from flows.sources.config import ConfigError, adhoc_source, parse_sources
@@ -61,3 +63,13 @@ def test_empty_file_is_not_an_error() -> None:
 def test_adhoc_sources_tell_urls_from_paths() -> None:
     assert adhoc_source("https://news.example/feed").kind == "page"
     assert adhoc_source("dumps/today.txt").kind == "file"
+
+
+def test_an_adhoc_path_is_keyed_on_its_absolute_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    from_here = adhoc_source("dumps/today.txt")
+    monkeypatch.chdir(tmp_path / "sub")
+    from_below = adhoc_source("../dumps/today.txt")
+    assert from_here.name == from_below.name == f"adhoc:{tmp_path / 'dumps' / 'today.txt'}"
+    assert from_here.path == str(tmp_path / "dumps" / "today.txt")

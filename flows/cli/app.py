@@ -50,6 +50,34 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _refuse_a_missing_folder(location: str) -> None:
+    """A mistyped `--warehouse` would otherwise create a new, empty warehouse in a new folder and load into it."""
+    from warehouse import is_file_location
+    from warehouse.protocol import WarehouseError
+
+    folder = Path(location).parent
+    if is_file_location(location) and not folder.exists():
+        raise WarehouseError(f"warehouse folder {folder} does not exist; check the path, or pass --create to make it")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"dateline {version('dateline')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit"),
+    ] = None,
+) -> None:
+    """Dateline: news feeds, sitemaps, pages and story dumps → a DuckDB star-schema warehouse."""
+
+
 @app.command()
 def run(
     sources: Annotated[str | None, typer.Option("--sources", help="sources file (default: ./sources.toml)")] = None,
@@ -58,6 +86,9 @@ def run(
     ] = None,
     warehouse: WarehouseOption = None,
     chunk_size: Annotated[int, typer.Option(help="documents per fetch/parse/load chunk")] = 500,
+    create: Annotated[
+        bool, typer.Option("--create", help="create the warehouse's folder if it does not exist (else an error)")
+    ] = False,
 ) -> None:
     """Run the ingest flow once (on Prefect's ephemeral API) and print a summary.
 
@@ -80,7 +111,10 @@ def run(
         config = resolve_config(sources, source)
         if not config.sources:
             raise ConfigError(f"{sources or 'sources.toml'}: no [[source]] configured")
-        open_warehouse(warehouse_location(warehouse)).check_writable()
+        location = warehouse_location(warehouse)
+        if not create:
+            _refuse_a_missing_folder(location)
+        open_warehouse(location).check_writable()
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
     try:
