@@ -8,7 +8,7 @@ through a raw connection, so a backend decides how a read is opened (read-only, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -124,8 +124,10 @@ class Warehouse(Protocol):
 
     # -- analysts ----------------------------------------------------------------------------------
 
-    def query(self, sql: str) -> QueryResult:
-        """One analyst statement on a read-only connection."""
+    def query(self, sql: str, *, timeout_s: float | None = 60.0, readable_dirs: Sequence[str] = ()) -> QueryResult:
+        """One analyst statement of a reading kind, on a read-only connection that cannot reach the filesystem
+        (except `readable_dirs`, for reading files), stopped after `timeout_s` seconds (None: no limit).
+        Raises `QueryError` with the engine's whole message."""
         ...
 
     def frames(self, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:

@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
@@ -206,8 +206,8 @@ class StagingWarehouse:
 
     # -- analysts and housekeeping: the backend's own --------------------------------------------------
 
-    def query(self, sql: str) -> QueryResult:
-        return self.backend.query(sql)
+    def query(self, sql: str, *, timeout_s: float | None = 60.0, readable_dirs: Sequence[str] = ()) -> QueryResult:
+        return self.backend.query(sql, timeout_s=timeout_s, readable_dirs=readable_dirs)
 
     def frames(self, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:
         return self.backend.frames(queries)

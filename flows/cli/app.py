@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from flows.cli.prefect_env import quiet_prefect
 
@@ -46,7 +47,7 @@ EXIT_WARNINGS = 3
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one line naming the problem and leave with a non-zero status."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -142,8 +143,20 @@ def sql(
     query: Annotated[str, typer.Argument(help="SQL to run (read-only); '-' reads it from standard input")],
     format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     warehouse: WarehouseOption = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0, help="stop the query after this many seconds (0: never)")
+    ] = 60,
+    read_files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--read-files",
+            help="let the query read files under this folder (read_csv, read_parquet...; repeatable). Off by "
+            "default: analyst SQL cannot read or write anything outside the warehouse.",
+        ),
+    ] = None,
 ) -> None:
-    """Run ad-hoc SQL on a read-only connection to the warehouse.
+    """Run one reading statement (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE) on a read-only, sandboxed
+    connection to the warehouse: no writes, no files, one statement, a time limit.
 
     A query file that starts with a `--` comment reads better through stdin: `dateline sql - < query.sql`.
     """
@@ -155,9 +168,11 @@ def sql(
     if query == "-":
         query = sys.stdin.read()
     try:
-        answer = open_warehouse(warehouse_location(warehouse)).query(query)
-    except QueryError as error:
-        raise fail(str(error).splitlines()[0]) from None
+        answer = open_warehouse(warehouse_location(warehouse)).query(
+            query, timeout_s=timeout or None, readable_dirs=[str(d) for d in read_files or []]
+        )
+    except QueryError as error:  # DuckDB's whole message: its hints ("Did you mean ...") and caret matter
+        raise fail(str(error)) from None
     except WarehouseError as error:
         raise fail(str(error)) from None
     print_rows(answer.columns, answer.rows, format.value, console)

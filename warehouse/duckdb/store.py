@@ -11,8 +11,9 @@ import os
 import random
 import re
 import socket
+import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import date, datetime
@@ -26,6 +27,7 @@ from transforms.star import SIGNATURE_COLUMNS, Reject, StarBatch
 from warehouse.duckdb import summaries
 from warehouse.duckdb.maintenance import export_parquet
 from warehouse.duckdb.migrations import apply_migrations
+from warehouse.duckdb.search import load_fts
 from warehouse.protocol import (
     KnownStory,
     LoadBatch,
@@ -77,6 +79,29 @@ def _process_alive(pid: int | None) -> bool:
     except PermissionError:  # it exists, under another user
         return True
     return True
+
+
+_READING = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
+
+
+def _one_reading_statement(sql: str) -> str:
+    """`sql` when it is exactly one statement of a reading kind, else a one-line `QueryError`: several
+    statements would let a write hide behind a SELECT whose result is the only one shown."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as error:
+        raise QueryError(str(error)) from None
+    if not statements:
+        raise QueryError("empty query: give one SELECT (or WITH, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE) statement")
+    if len(statements) > 1:
+        raise QueryError(f"one statement at a time: this query holds {len(statements)}")
+    if statements[0].type not in _READING:
+        kind = statements[0].type.name
+        raise QueryError(
+            f"{kind} is not a reading statement: analyst SQL is read-only (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW, "
+            "SUMMARIZE)"
+        )
+    return sql
 
 
 def _is_lock_error(error: duckdb.Error) -> bool:
@@ -139,21 +164,47 @@ class DuckDBWarehouse:
             con.close()
 
     @contextmanager
-    def read_only(self, timeout_s: float = 5.0) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection; retries briefly when a load holds the file, then explains the lock."""
+    def read_only(
+        self, timeout_s: float = 5.0, *, readable_dirs: Sequence[str] = ()
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A sandboxed read-only connection; retries briefly when a load holds the file, then explains the lock.
+
+        Read-only protects the warehouse's tables, not the filesystem: `COPY ... TO`, `ATTACH ... (READ_ONLY
+        false)` and `EXPORT DATABASE` would still write anywhere this user can, and `read_csv` read anything.
+        So external access is switched off (only `readable_dirs` stay readable) and the configuration locked,
+        so the query cannot switch it back. The fts extension is loaded first, because loading it is itself
+        file access: analysts' `match_bm25` and `dateline search` need it."""
         con = self._with_retry(lambda: self._connect(read_only=True), timeout_s)
         try:
+            load_fts(con)
+            if readable_dirs:
+                folders = [str(Path(d).expanduser().resolve()) + os.sep for d in readable_dirs]
+                con.execute("SET allowed_directories = ?", [folders])
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
             yield con
         finally:
             con.close()
 
-    def query(self, sql: str) -> QueryResult:
-        with self.read_only() as con:
+    def query(self, sql: str, *, timeout_s: float | None = 60.0, readable_dirs: Sequence[str] = ()) -> QueryResult:
+        """One reading statement (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE, PRAGMA of a reading
+        kind: DuckDB's parser says which), on a sandboxed connection, stopped after `timeout_s` seconds."""
+        statement = _one_reading_statement(sql)
+        with self.read_only(readable_dirs=readable_dirs) as con:
+            timer = threading.Timer(timeout_s, con.interrupt) if timeout_s else None
+            if timer is not None:
+                timer.daemon = True
+                timer.start()
             try:
-                cursor = con.execute(sql)
+                cursor = con.execute(statement)
                 return QueryResult([d[0] for d in cursor.description or []], cursor.fetchall())
+            except duckdb.InterruptException:
+                raise QueryError(f"query stopped after {timeout_s:g} s (raise --timeout to allow longer)") from None
             except duckdb.Error as error:
                 raise QueryError(str(error)) from None
+            finally:
+                if timer is not None:
+                    timer.cancel()
 
     def frames(self, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:
         with self.read_only() as con:
