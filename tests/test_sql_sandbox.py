@@ -24,14 +24,18 @@ from warehouse.protocol import LoadBatch, QueryError
 SEEN = datetime(2025, 2, 6, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def warehouse(tmp_path: Path) -> Path:
-    path = tmp_path / "w.duckdb"
+def small_warehouse(path: Path) -> Path:
+    """A real warehouse file holding one story of one source."""
     store = DuckDBWarehouse(path)
     store.migrate()
     store.upsert_sources(sources_frame([Source("meridian", "feed", url="https://www.meridian-daily.example/rss")]))
     store.load(LoadBatch(build_star(build_stories([page(title="Rates held")], SEEN)), "r", SEEN))
     return path
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    return small_warehouse(tmp_path / "w.duckdb")
 
 
 def sql(warehouse: Path, query: str, *options: str) -> subprocess.CompletedProcess[str]:

@@ -130,6 +130,11 @@ class Warehouse(Protocol):
         Raises `QueryError` with the engine's whole message."""
         ...
 
+    def export(self, relation: str, out: Path, *, timeout_s: float | None = None) -> int:
+        """Write a table, a view (by name) or one reading query to `out` (`.parquet` or `.csv`), read under the
+        same sandbox as `query`; returns the rows written. The file appears whole or not at all."""
+        ...
+
     def frames(self, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:
         """Several read-only queries answered in one session, as Polars frames (the report's data)."""
         ...

@@ -209,6 +209,9 @@ class StagingWarehouse:
     def query(self, sql: str, *, timeout_s: float | None = 60.0, readable_dirs: Sequence[str] = ()) -> QueryResult:
         return self.backend.query(sql, timeout_s=timeout_s, readable_dirs=readable_dirs)
 
+    def export(self, relation: str, out: Path, *, timeout_s: float | None = None) -> int:
+        return self.backend.export(relation, out, timeout_s=timeout_s)
+
     def frames(self, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:
         return self.backend.frames(queries)
 

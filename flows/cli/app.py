@@ -179,6 +179,27 @@ def sql(
 
 
 @app.command()
+def export(
+    relation: Annotated[
+        str, typer.Argument(help="a table or view name, or one reading query", metavar="TABLE_VIEW_OR_QUERY")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="the file to write: .parquet or .csv")],
+    warehouse: WarehouseOption = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0, help="stop after this many seconds (0: never)")] = 0,
+) -> None:
+    """Write a table, view or query to Parquet or CSV, read under the same sandbox as `dateline sql`."""
+    from flows.runtime.settings import warehouse_location
+    from warehouse import open_warehouse
+    from warehouse.protocol import WarehouseError
+
+    try:
+        rows = open_warehouse(warehouse_location(warehouse)).export(relation, out, timeout_s=timeout or None)
+    except WarehouseError as error:
+        raise fail(str(error)) from None
+    console.print(f"wrote {rows} rows to {out}", highlight=False, markup=False)
+
+
+@app.command()
 def reparse(
     since: Annotated[str | None, typer.Option(help="only pages fetched on or after this day (YYYY-MM-DD)")] = None,
     sources: Annotated[str | None, typer.Option("--sources", help="sources file, for per-source settings")] = None,
