@@ -13,6 +13,8 @@ import os
 import signal
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -34,6 +36,17 @@ def feed(server: ScriptedServer) -> bytes:
         for n in range(ARTICLES)
     )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title>{items}</channel></rss>'.encode()
+
+
+@contextmanager
+def slow_site() -> Iterator[ScriptedServer]:
+    """A feed whose article pages never answer in time."""
+    with ScriptedServer() as server:
+        server.route("/robots.txt", Reply(status=404))
+        server.route("/feed.xml", Reply(headers={"Content-Type": "application/rss+xml"}, body=feed(server)))
+        for n in range(ARTICLES):
+            server.route(f"/a/{n}.html", Reply(stall_s=90, body=b"<html>too late</html>"))
+        yield server
 
 
 async def flow_run_state(flow_run_id: str) -> str:
@@ -61,18 +74,17 @@ def loaded_stories(warehouse: Path, timeout_s: float = 120) -> int:
 @pytest.mark.parametrize(
     ("signum", "to_group"),
     [(signal.SIGINT, True), (signal.SIGTERM, False)],
-    ids=["ctrl-c-to-the-process-group", "sigterm-to-the-process"],
+    ids=["ctrl-c-to-the-process-group-own-prefect-server", "sigterm-to-the-process-shared-prefect-server"],
 )
 def test_a_stopped_run_ends_in_seconds_with_one_line_and_is_recorded_interrupted(
     tmp_path: Path, signum: int, to_group: bool
 ) -> None:
+    """Ctrl-C in a terminal signals the whole process group: the run starts its Prefect API in a session of
+    its own, so the server outlives the signal long enough to record the run Cancelled. SIGTERM goes to
+    the process alone (as `kill` sends it) with a shared Prefect server, where the state is checked."""
     from prefect.settings import PREFECT_API_URL
 
-    with ScriptedServer() as server:
-        server.route("/robots.txt", Reply(status=404))
-        server.route("/feed.xml", Reply(headers={"Content-Type": "application/rss+xml"}, body=feed(server)))
-        for n in range(ARTICLES):
-            server.route(f"/a/{n}.html", Reply(stall_s=90, body=b"<html>too late</html>"))
+    with slow_site() as server:
         dump = tmp_path / "dump.txt"
         dump.write_text(DUMP, encoding="utf-8")
         sources = tmp_path / "sources.toml"
@@ -82,7 +94,8 @@ def test_a_stopped_run_ends_in_seconds_with_one_line_and_is_recorded_interrupted
             encoding="utf-8",
         )
         warehouse = tmp_path / "w.duckdb"
-        env = child_env(tmp_path / "prefect-home", PREFECT_API_URL=PREFECT_API_URL.value())
+        shared = {} if to_group else {"PREFECT_API_URL": PREFECT_API_URL.value()}
+        env = child_env(tmp_path / "prefect-home", **shared)
         run = start_run(sources, warehouse, env, chunk_size=1)
         try:
             assert loaded_stories(warehouse) == 1
@@ -111,8 +124,30 @@ def test_a_stopped_run_ends_in_seconds_with_one_line_and_is_recorded_interrupted
                 "SELECT status, message, new, flow_run_id FROM etl_run"
             ).fetchone()
         assert (status, new) == ("interrupted", 1) and signal.Signals(signum).name in message
-        assert asyncio.run(flow_run_state(flow_run_id)) == "CANCELLED", "Prefect and etl_run agree"
+        if not to_group:
+            assert asyncio.run(flow_run_state(flow_run_id)) == "CANCELLED", "Prefect and etl_run agree"
         deadline = time.monotonic() + 10
         while run.survivors() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert run.survivors() == [], "nothing the run started outlives it"
+
+
+def test_a_run_killed_outright_leaves_no_prefect_server_behind(tmp_path: Path) -> None:
+    """SIGKILL gives the run no chance to stop its Prefect API server: the kernel's parent-death signal does."""
+    with slow_site() as server:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\n')
+        run = start_run(sources, tmp_path / "w.duckdb", child_env(tmp_path / "prefect-home"))
+        try:
+            while not server.hits("/a/0.html"):
+                assert run.process.poll() is None, run.output
+                time.sleep(0.1)
+            assert len(run.survivors()) >= 2, "the run and its Prefect server"
+            run.process.send_signal(signal.SIGKILL)  # the process alone, not its group
+            run.process.wait(timeout=10)
+            deadline = time.monotonic() + 10
+            while run.survivors() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert run.survivors() == []
+        finally:
+            run.kill()

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from flows.cli.prefect_env import quiet_prefect
+from flows.cli.prefect_env import prefect_api_of_its_own, quiet_prefect
 
 app = typer.Typer(
     name="dateline",
@@ -119,7 +119,7 @@ def run(
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
     try:
-        with tags("dateline", "cli", *(f"source:{s.name}" for s in config.sources[:10])):
+        with prefect_api_of_its_own(), tags("dateline", "cli", *(f"source:{s.name}" for s in config.sources[:10])):
             result = ingest(sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size)
     except RunFailed as failure:
         failure.summary.print(console)
