@@ -11,10 +11,11 @@ from contextlib import nullcontext
 from dataclasses import replace
 
 from prefect import flow
+from prefect.states import State
 from prefect.utilities.annotations import quote
 
 from flows.pipeline.chunks import CHUNK_SIZE, run_chunks, take_chunks
-from flows.pipeline.run import resolve_config, warehouse_run
+from flows.pipeline.run import outcome, resolve_config, run_name, warehouse_run
 from flows.runtime.memory import cap_malloc_arenas, release_free_memory
 from flows.sources.config import ConfigError, SourcesConfig
 from flows.sources.fetching import RawArchive
@@ -26,7 +27,7 @@ from flows.tasks import discover_task
 cap_malloc_arenas()
 
 
-@flow(name="ingest", log_prints=True)
+@flow(name="ingest", flow_run_name=run_name, log_prints=True)
 def ingest(
     sources_file: str | None = None,
     adhoc_sources: list[str] | None = None,
@@ -34,9 +35,10 @@ def ingest(
     chunk_size: int = CHUNK_SIZE,
     only_sources: list[str] | None = None,
     allow_private_networks: bool = False,
-) -> dict:
+) -> dict | State:
     """One ingest run over the configured sources (or the named ones: `dateline serve` gives a source
-    with its own schedule its own deployment); returns the run summary as a dict.
+    with its own schedule its own deployment); returns the run summary as a dict (in a state named for its
+    warnings when it has any; a run where every source failed raises `RunFailed`).
 
     `allow_private_networks` applies to `adhoc_sources` only (a sources file says it per source): like
     any source, an ad-hoc URL may reach public addresses alone unless the operator allows more.
@@ -56,9 +58,9 @@ def ingest(
             FetchSession(settings, archive) if needs_http else nullcontext() as session,
         ):
             discovery = discover_task(quote(config), session, run.warehouse)
-            run.summary.add_discovery(discovery)
+            run.summary.add_discovery(discovery, config.sources)
             print(f"discovered {run.summary.found} documents from {len(config.sources)} sources")
             release_free_memory()  # discovery's parsing of every feed and sitemap is over
             chunks = take_chunks(discovery.items, chunk_size)
             run_chunks(chunks, run.summary.found, discovery, session, run.warehouse, run.summary, run.seen_at)
-    return run.summary.to_dict()
+    return outcome(run.summary)

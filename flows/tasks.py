@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 
 from flows.pipeline.enrich import enrich_parallel, signature_window
 from flows.pipeline.fetch import ChunkInput, gather_chunk
@@ -19,7 +20,7 @@ from flows.pipeline.parse import parse_chunk_documents
 from flows.sources.config import SourcesConfig
 from flows.sources.discover import Discoverer, Discovery, WorkItem
 from flows.sources.fetching import FetchResult
-from flows.sources.fetching.session import FetchSession
+from flows.sources.fetching.session import FetchSession, SessionCancelled
 from transforms.etl_rows import fetch_rows
 from transforms.normalise import NormalisedChunk, normalise_chunk
 from transforms.record import StoryRecord
@@ -37,7 +38,18 @@ def discover_task(config: SourcesConfig, session: FetchSession | None, warehouse
     return Discoverer(session, warehouse.known_stories, validators).discover(list(config.sources), config.base_dir)
 
 
-@task(name="fetch-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def _worth_retrying(_task: object, _task_run: object, state: State) -> bool:
+    """Retry a failed fetch, unless the run is stopping (its session was cancelled)."""
+    return not isinstance(state.result(raise_on_failure=False), SessionCancelled)
+
+
+@task(
+    name="fetch-chunk",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[1, 5],
+    retry_condition_fn=_worth_retrying,
+)
 def fetch_chunk(items: list[WorkItem], session: FetchSession | None) -> ChunkInput:
     """Bytes for every item of the chunk: files read from disk, URLs fetched concurrently and politely."""
     return gather_chunk(items, session)

@@ -113,6 +113,7 @@ def start_run(
         str(warehouse),
         "--chunk-size",
         str(chunk_size),
+        "--create",  # each test's warehouse goes into a fresh folder
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from demo.site import serve_static_hosts
 from flows.cli import app
 from flows.ingest import ingest
 from tests.conftest import REPO
+from tests.fault_harness import DATELINE
 from tests.http_fixtures import Reply, ScriptedServer
 from tests.test_ingest_flow import DUMP
 
@@ -112,8 +114,27 @@ def test_extract_fetches_urls_over_http(monkeypatch: pytest.MonkeyPatch) -> None
     assert record["title"] and record["body"]
 
 
+def test_a_warehouse_in_a_folder_that_does_not_exist_is_an_error_unless_created(
+    tmp_path: Path, dump_file: Path
+) -> None:
+    """A mistyped `--warehouse` must not quietly start a new, empty warehouse."""
+    command = [*DATELINE, "run", "--source", str(dump_file), "--warehouse", str(tmp_path / "typo" / "w.duckdb")]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"error: warehouse folder {tmp_path / 'typo'} does not exist; check the path, or pass --create to make it"
+    )
+    assert not (tmp_path / "typo").exists()
+
+
+def test_version_is_printed() -> None:
+    done = subprocess.run([*DATELINE, "--version"], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0 and re.fullmatch(r"dateline \d+\.\d+\.\d+\S*\n", done.stdout), done.stdout
+
+
 def test_dateline_run_as_users_run_it(tmp_path: Path, dump_file: Path) -> None:
-    """A real process on Prefect's ephemeral API: summary printed, exit 0, no traceback at shutdown."""
+    """A real process on Prefect's ephemeral API: summary printed, exit 0, no traceback at shutdown; `--create`
+    makes the warehouse's folder."""
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
     env.pop("PREFECT_API_URL", None)
     command = [
@@ -124,7 +145,8 @@ def test_dateline_run_as_users_run_it(tmp_path: Path, dump_file: Path) -> None:
         "--source",
         str(dump_file),
         "--warehouse",
-        str(tmp_path / "w.duckdb"),
+        str(tmp_path / "new" / "w.duckdb"),
+        "--create",
     ]
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from flows.sources.config import ConfigError, adhoc_source, parse_sources
@@ -74,3 +76,13 @@ def test_network_settings_default_to_public_hosts_and_are_read() -> None:
     ).sources
     assert (default.allowed_hosts, default.allow_private_networks) == ((), False)
     assert (strict.allowed_hosts, strict.allow_private_networks) == (("cdn.example", "b.example"), True)
+
+
+def test_an_adhoc_path_is_keyed_on_its_absolute_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    from_here = adhoc_source("dumps/today.txt")
+    monkeypatch.chdir(tmp_path / "sub")
+    from_below = adhoc_source("../dumps/today.txt")
+    assert from_here.name == from_below.name == f"adhoc:{tmp_path / 'dumps' / 'today.txt'}"
+    assert from_here.path == str(tmp_path / "dumps" / "today.txt")

@@ -9,6 +9,7 @@ import pytest
 
 from demo.site import serve_demo_site
 from flows.ingest import ingest
+from flows.pipeline.run import RunFailed
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -45,10 +46,14 @@ def test_an_article_page_source_is_that_one_story(site, tmp_path: Path) -> None:
 def test_pages_that_lead_nowhere_are_rejected_with_reasons(site, tmp_path: Path) -> None:
     missing = site.base_url + "/no-such-outlet/"
     not_a_page = site.outlet_urls()[0] + "/robots.txt"
-    summary = ingest(
-        adhoc_sources=[missing, not_a_page], warehouse_path=str(tmp_path / "w.duckdb"), allow_private_networks=True
-    )
-    assert (summary["new"], summary["rejected"]) == (0, 2)
+    with pytest.raises(RunFailed) as failed:  # both sources failed entirely: the run is failed, its rejects kept
+        ingest(
+            adhoc_sources=[missing, not_a_page],
+            warehouse_path=str(tmp_path / "w.duckdb"),
+            allow_private_networks=True,
+        )
+    assert (failed.value.summary.new, failed.value.summary.rejected) == (0, 2)
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         rejects = con.execute("select locator, stage, reason from etl_reject order by reason").fetchall()
+        assert con.execute("select status from etl_run").fetchall() == [("failed",)]
     assert rejects == [(missing, "discover", "http_404"), (not_a_page, "discover", "no_story_or_feed")]

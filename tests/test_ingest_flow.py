@@ -118,11 +118,12 @@ def test_bad_documents_are_rejected_with_reasons_and_the_run_goes_on(tmp_path: P
     assert all(reason for _, reason, _ in rejects)
 
 
-def test_an_empty_source_is_not_an_error(tmp_path: Path) -> None:
-    summary = ingest(
-        adhoc_sources=[str(tmp_path / "nothing-here" / "*.txt")], warehouse_path=str(tmp_path / "w.duckdb")
-    )
+def test_an_empty_source_is_not_an_error_but_a_warning(tmp_path: Path) -> None:
+    pattern = str(tmp_path / "nothing-here" / "*.txt")
+    summary = ingest(adhoc_sources=[pattern], warehouse_path=str(tmp_path / "w.duckdb"))
     assert (summary["found"], summary["new"], summary["rejected"]) == (0, 0, 0)
+    assert summary["status"] == "completed_with_warnings"
+    assert summary["warnings"] == [f"source 'adhoc:{pattern}': its path matched no file"]
 
 
 def test_a_wire_copy_loaded_before_its_original_is_linked_when_the_original_arrives(tmp_path: Path) -> None:

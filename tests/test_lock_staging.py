@@ -8,6 +8,7 @@ many stories it staged, and the next run merges them exactly once before its own
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -48,6 +49,11 @@ def hold(path: Path) -> subprocess.Popen[str]:
     return holder
 
 
+def staged_batches(staging: Path) -> list[Path]:
+    """Every staged batch under a staging root, whichever warehouse's folder it is in."""
+    return [p for p in staging.glob("*/*") if p.is_dir() and not p.name.startswith(".")]
+
+
 def test_locked_warehouse_stages_then_next_run_merges_exactly(site: DemoSite, tmp_path: Path) -> None:
     from prefect.settings import PREFECT_API_URL
 
@@ -68,7 +74,7 @@ def test_locked_warehouse_stages_then_next_run_merges_exactly(site: DemoSite, tm
     # Rows staged, not distinct stories: a feed item and its page met in different chunks are two rows
     # until the merge folds them into one story.
     assert int(match[1]) >= STORIES
-    staged = [p for p in (warehouse.parent / "data" / "staging").iterdir() if not p.name.startswith(".")]
+    staged = staged_batches(warehouse.parent / "data" / "staging")
     assert len(staged) >= -(-STORIES // 25), "one staged batch per chunk"
 
     with duckdb.connect(str(warehouse), read_only=True) as con:  # the holder saw none of it
@@ -78,7 +84,7 @@ def test_locked_warehouse_stages_then_next_run_merges_exactly(site: DemoSite, tm
         )
 
     run_to_end(sources, warehouse, env, chunk_size=25)
-    assert list((warehouse.parent / "data" / "staging").iterdir()) == [], "merged batches are removed"
+    assert staged_batches(warehouse.parent / "data" / "staging") == [], "merged batches are removed"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*), count(DISTINCT story_id), max(version) FROM fact_story").fetchone() == (
             STORIES,
@@ -91,3 +97,41 @@ def test_locked_warehouse_stages_then_next_run_merges_exactly(site: DemoSite, tm
         assert sorted(run_statuses(con)) == ["completed", "staged"]
         fetch_runs = con.execute("SELECT count(DISTINCT run_id) FROM etl_fetch").fetchone()[0]
         assert fetch_runs == 2, "the staged run's fetch log is merged with its stories"
+
+
+def test_a_batch_staged_for_one_warehouse_is_never_merged_into_another_in_the_same_folder(
+    site: DemoSite, tmp_path: Path
+) -> None:
+    """Two warehouses share a folder, so they share `data/staging/`: the run of the one not held must leave
+    the held one's batches alone, and the held one merges them once it is free."""
+    from prefect.settings import PREFECT_API_URL
+
+    sources = write_sources(site, tmp_path)
+    held, other = tmp_path / "w" / "hold.duckdb", tmp_path / "w" / "real2.duckdb"
+    held.parent.mkdir()
+    env = child_env(tmp_path / "prefect-home", PREFECT_API_URL=PREFECT_API_URL.value())
+    holder = hold(held)
+    try:
+        run_to_end(sources, held, env, chunk_size=100)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    staging = held.parent / "data" / "staging"
+    [held_batch] = staged_batches(staging)
+    manifest = json.loads((held_batch / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["warehouse"] == str(held.resolve())
+
+    run_to_end(sources, other, env, chunk_size=100)
+    assert staged_batches(staging) == [held_batch], "the other warehouse's run left the batch where it was"
+    with duckdb.connect(str(other), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM etl_staged_batch").fetchone()[0] == 0
+        assert run_statuses(con) == ["completed"]
+        assert integrity_problems(con) == []
+
+    run_to_end(sources, held, env, chunk_size=100)
+    assert staged_batches(staging) == []
+    with duckdb.connect(str(held), read_only=True) as con:
+        assert con.execute("SELECT name FROM etl_staged_batch").fetchall() == [(held_batch.name,)]
+        assert con.execute("SELECT count(*) FROM fact_story").fetchone()[0] == STORIES
+        assert integrity_problems(con) == []

@@ -69,7 +69,7 @@ def test_a_staged_batch_reads_back_as_the_batch_that_was_put(tmp_path: Path) -> 
     star = build_star(build_stories([page(title="Rates held")], SEEN))
     fetches = pl.DataFrame({"url": ["https://a.example/x"], "status_code": [200]})
     reject = Reject("src", "https://a.example/y", "parse", "no_text", "empty")
-    staging = Staging(tmp_path / "staging")
+    staging = Staging(tmp_path / "staging", str(tmp_path / "w.duckdb"))
     staging.put(LoadBatch(star, "run-1", SEEN, fetches=fetches, rejects=[reject]))
     [folder] = staging.pending()
     back = staging.read(folder)

@@ -8,7 +8,7 @@ through a raw connection, so a backend decides how a read is opened (read-only, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -33,11 +33,13 @@ class WarehouseLocked(WarehouseError):
 
 @dataclass(frozen=True, slots=True)
 class LoadResult:
-    """What one merge did, per story."""
+    """What one merge did, per story; `by_source` splits new and updated by source name, for the run's
+    per-source table."""
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    by_source: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +124,15 @@ class Warehouse(Protocol):
 
     # -- analysts ----------------------------------------------------------------------------------
 
-    def query(self, sql: str) -> QueryResult:
-        """One analyst statement on a read-only connection."""
+    def query(self, sql: str, *, timeout_s: float | None = 60.0, readable_dirs: Sequence[str] = ()) -> QueryResult:
+        """One analyst statement of a reading kind, on a read-only connection that cannot reach the filesystem
+        (except `readable_dirs`, for reading files), stopped after `timeout_s` seconds (None: no limit).
+        Raises `QueryError` with the engine's whole message."""
+        ...
+
+    def export(self, relation: str, out: Path, *, timeout_s: float | None = None) -> int:
+        """Write a table, a view (by name) or one reading query to `out` (`.parquet` or `.csv`), read under the
+        same sandbox as `query`; returns the rows written. The file appears whole or not at all."""
         ...
 
     def frames(self, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:

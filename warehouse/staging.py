@@ -5,6 +5,12 @@ fail the run (and lose what it fetched) or wait without bound, the flow writes e
 as Parquet files plus a JSON manifest, atomically (written to a temporary folder, fsynced,
 then renamed), and the next run merges the staged batches, in order, before its own.
 
+Staged batches belong to one warehouse: several warehouses can share a data folder (two files in one
+directory, `DATELINE_DATA_DIR` set for all of them), and a batch merged into the wrong one would put
+stories there whose source is not in its `dim_source`. So each warehouse stages under
+`staging/<hash of its resolved location>/`, each manifest names the location, and a merge takes only
+the batches whose manifest names its own warehouse.
+
 `StagingWarehouse` is what a run loads through: the same `Warehouse` protocol, passed to the
 backend while it can take writes, and to staging once the backend's own bounded lock retry has run
 out. From then on the run stops asking the warehouse what it knows, which costs a full fetch but
@@ -13,10 +19,11 @@ no data.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +31,7 @@ from pathlib import Path
 import polars as pl
 
 from transforms.star import SIGNATURE_COLUMNS, Reject, StarBatch
+from warehouse import is_file_location
 from warehouse.protocol import (
     KnownStory,
     LoadBatch,
@@ -46,11 +54,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class Staging:
-    """The staging folder of a run's folders (`warehouse/data/staging/` by default)."""
+def warehouse_identity(location: str) -> str:
+    """The location a warehouse is known by in staging: a file's resolved absolute path (so `w.duckdb`
+    and `./dir/../w.duckdb` are one warehouse), a URI as given."""
+    return str(Path(location).expanduser().resolve()) if is_file_location(location) else location
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+
+class Staging:
+    """One warehouse's staged batches: `<staging root>/<hash of the warehouse's identity>/`."""
+
+    def __init__(self, staging_root: Path, warehouse: str) -> None:
+        self.warehouse = warehouse_identity(warehouse)
+        self.root = staging_root / hashlib.sha256(self.warehouse.encode()).hexdigest()[:16]
 
     def put(self, batch: LoadBatch) -> Path:
         """Write one batch durably; returns its folder. Names sort in staging order."""
@@ -64,6 +79,7 @@ class Staging:
         for frame_name, frame in frames.items():
             frame.write_parquet(work / f"{frame_name}.parquet")
         manifest = {
+            "warehouse": self.warehouse,
             "run_id": batch.run_id,
             "seen_at": batch.seen_at.isoformat(),
             "duplicates_collapsed": batch.star.duplicates_collapsed,
@@ -79,14 +95,20 @@ class Staging:
         return final
 
     def pending(self) -> list[Path]:
-        """Staged batches waiting for a merge, oldest first (half-written ones are ignored)."""
+        """This warehouse's staged batches waiting for a merge, oldest first. Half-written ones are ignored,
+        and so is a batch whose manifest names another warehouse (a folder copied or moved by hand)."""
         if not self.root.exists():
             return []
-        return sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        folders = sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return [p for p in folders if self._manifest(p).get("warehouse") == self.warehouse]
+
+    @staticmethod
+    def _manifest(folder: Path) -> dict:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
 
     @staticmethod
     def read(folder: Path) -> LoadBatch:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        manifest = Staging._manifest(folder)
         frames = {n: pl.read_parquet(folder / f"{n}.parquet") for n in _FRAMES}
         extras = {
             n: pl.read_parquet(folder / f"{n}.parquet") if (folder / f"{n}.parquet").exists() else None for n in _EXTRAS
@@ -109,13 +131,13 @@ class MergeReport:
 
 
 class StagingWarehouse:
-    """A `Warehouse` that passes everything to `backend`, and stages loads under `staging_dir` once the
-    backend stays locked (`locked_by` says by whom)."""
+    """A `Warehouse` that passes everything to `backend`, and stages loads under `staging_root` (in the
+    backend's own folder there) once the backend stays locked (`locked_by` says by whom)."""
 
-    def __init__(self, backend: Warehouse, staging_dir: Path) -> None:
+    def __init__(self, backend: Warehouse, staging_root: Path) -> None:
         self.backend = backend
         self.location = backend.location
-        self.staging = Staging(staging_dir)
+        self.staging = Staging(staging_root, backend.location)
         self.locked_by: str | None = None
         self.staged_stories = 0
 
@@ -184,8 +206,11 @@ class StagingWarehouse:
 
     # -- analysts and housekeeping: the backend's own --------------------------------------------------
 
-    def query(self, sql: str) -> QueryResult:
-        return self.backend.query(sql)
+    def query(self, sql: str, *, timeout_s: float | None = 60.0, readable_dirs: Sequence[str] = ()) -> QueryResult:
+        return self.backend.query(sql, timeout_s=timeout_s, readable_dirs=readable_dirs)
+
+    def export(self, relation: str, out: Path, *, timeout_s: float | None = None) -> int:
+        return self.backend.export(relation, out, timeout_s=timeout_s)
 
     def frames(self, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:
         return self.backend.frames(queries)

@@ -7,6 +7,7 @@ stderr with a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from flows.cli.prefect_env import quiet_prefect, start_ephemeral_api
+from flows.cli.prefect_env import prefect_api_of_its_own, quiet_prefect
 
 app = typer.Typer(
     name="dateline",
@@ -48,6 +49,11 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+# `dateline run`'s exit status for scripts and schedulers (README "Exit status"); usage errors are 2.
+EXIT_FAILED = 1
+EXIT_WARNINGS = 3
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one line naming the problem and leave with a non-zero status. The message may quote stored
     text or the user's query (DuckDB's errors do), so it is printed as text, not markup."""
@@ -55,6 +61,34 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
     errors.print(Text.assemble(("error:", "bold red"), " ", as_text(message)), highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def _refuse_a_missing_folder(location: str) -> None:
+    """A mistyped `--warehouse` would otherwise create a new, empty warehouse in a new folder and load into it."""
+    from warehouse import is_file_location
+    from warehouse.protocol import WarehouseError
+
+    folder = Path(location).parent
+    if is_file_location(location) and not folder.exists():
+        raise WarehouseError(f"warehouse folder {folder} does not exist; check the path, or pass --create to make it")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"dateline {version('dateline')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit"),
+    ] = None,
+) -> None:
+    """Dateline: news feeds, sitemaps, pages and story dumps → a DuckDB star-schema warehouse."""
 
 
 @app.command()
@@ -66,11 +100,21 @@ def run(
     warehouse: WarehouseOption = None,
     chunk_size: Annotated[int, typer.Option(help="documents per fetch/parse/load chunk")] = 500,
     allow_private_networks: Annotated[bool, typer.Option(help=PRIVATE_NETWORKS_HELP + " (--source URLs)")] = False,
+    create: Annotated[
+        bool, typer.Option("--create", help="create the warehouse's folder if it does not exist (else an error)")
+    ] = False,
 ) -> None:
-    """Run the ingest flow once (on Prefect's ephemeral API) and print a summary."""
+    """Run the ingest flow once (on Prefect's ephemeral API) and print a summary.
+
+    Exit status: 0 completed; 3 completed with warnings (a source failed or matched nothing, or too many
+    rejects: each named on a warning line); 1 failed (every source failed, or the load failed); 2 a usage
+    error caught before the run started (bad sources file, unusable warehouse); 130 / 143 stopped by
+    SIGINT / SIGTERM (recorded as interrupted)."""
     quiet_prefect()
+    from prefect import tags
+
     from flows.ingest import ingest
-    from flows.pipeline.run import resolve_config
+    from flows.pipeline.run import RunFailed, RunInterrupted, resolve_config
     from flows.pipeline.summary import RunSummary
     from flows.runtime.settings import add_credential_url, lake_data_path, warehouse_location
     from flows.sources.config import ConfigError
@@ -83,20 +127,39 @@ def run(
             add_credential_url(given)
         source = [split_userinfo(s)[0] for s in source]
     try:  # check what the user can fix before Prefect starts, so the error is one line, not a failed run
-        if not resolve_config(sources, source).sources:
+        config = resolve_config(sources, source)
+        if not config.sources:
             raise ConfigError(f"{sources or 'sources.toml'}: no [[source]] configured")
-        open_warehouse(warehouse_location(warehouse), data_path=lake_data_path()).check_writable()
-        start_ephemeral_api()
-        result = ingest(
-            sources_file=sources,
-            adhoc_sources=source,
-            warehouse_path=warehouse,
-            chunk_size=chunk_size,
-            allow_private_networks=allow_private_networks,
-        )
+        location = warehouse_location(warehouse)
+        if not create:
+            _refuse_a_missing_folder(location)
+        open_warehouse(location, data_path=lake_data_path()).check_writable()
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
-    RunSummary(**result).print(console)
+    try:
+        with prefect_api_of_its_own(), tags("dateline", "cli", *(f"source:{s.name}" for s in config.sources[:10])):
+            result = ingest(
+                sources_file=sources,
+                adhoc_sources=source,
+                warehouse_path=warehouse,
+                chunk_size=chunk_size,
+                allow_private_networks=allow_private_networks,
+            )
+    except RunFailed as failure:
+        failure.summary.print(console)
+        raise fail(str(failure), code=EXIT_FAILED) from None
+    except RunInterrupted as stop:
+        errors.print(str(stop), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(128 + signal.Signals[stop.summary.stopped_by]) from None
+    except KeyboardInterrupt:  # before the run's own handler was in place: nothing was recorded yet
+        errors.print("stopped before the run started", highlight=False)
+        raise typer.Exit(128 + signal.SIGINT) from None
+    except (ConfigError, WarehouseError) as error:
+        raise fail(str(error), code=EXIT_FAILED) from None
+    summary = RunSummary(**result)
+    summary.print(console)
+    if summary.status == "completed_with_warnings":
+        raise typer.Exit(EXIT_WARNINGS)
 
 
 @app.command()
@@ -104,8 +167,20 @@ def sql(
     query: Annotated[str, typer.Argument(help="SQL to run (read-only); '-' reads it from standard input")],
     format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     warehouse: WarehouseOption = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0, help="stop the query after this many seconds (0: never)")
+    ] = 60,
+    read_files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--read-files",
+            help="let the query read files under this folder (read_csv, read_parquet...; repeatable). Off by "
+            "default: analyst SQL cannot read or write anything outside the warehouse.",
+        ),
+    ] = None,
 ) -> None:
-    """Run ad-hoc SQL on a read-only connection to the warehouse.
+    """Run one reading statement (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE) on a read-only, sandboxed
+    connection to the warehouse: no writes, no files, one statement, a time limit.
 
     A query file that starts with a `--` comment reads better through stdin: `dateline sql - < query.sql`.
     """
@@ -117,12 +192,35 @@ def sql(
     if query == "-":
         query = sys.stdin.read()
     try:
-        answer = open_warehouse(warehouse_location(warehouse)).query(query)
-    except QueryError as error:
-        raise fail(str(error).splitlines()[0]) from None
+        answer = open_warehouse(warehouse_location(warehouse)).query(
+            query, timeout_s=timeout or None, readable_dirs=[str(d) for d in read_files or []]
+        )
+    except QueryError as error:  # DuckDB's whole message: its hints ("Did you mean ...") and caret matter
+        raise fail(str(error)) from None
     except WarehouseError as error:
         raise fail(str(error)) from None
     print_rows(answer.columns, answer.rows, format.value, console)
+
+
+@app.command()
+def export(
+    relation: Annotated[
+        str, typer.Argument(help="a table or view name, or one reading query", metavar="TABLE_VIEW_OR_QUERY")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="the file to write: .parquet or .csv")],
+    warehouse: WarehouseOption = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0, help="stop after this many seconds (0: never)")] = 0,
+) -> None:
+    """Write a table, view or query to Parquet or CSV, read under the same sandbox as `dateline sql`."""
+    from flows.runtime.settings import warehouse_location
+    from warehouse import open_warehouse
+    from warehouse.protocol import WarehouseError
+
+    try:
+        rows = open_warehouse(warehouse_location(warehouse)).export(relation, out, timeout_s=timeout or None)
+    except WarehouseError as error:
+        raise fail(str(error)) from None
+    console.print(f"wrote {rows} rows to {out}", highlight=False, markup=False)
 
 
 @app.command()
@@ -138,8 +236,8 @@ def reparse(
     from warehouse.protocol import WarehouseError
 
     try:
-        start_ephemeral_api()
-        result = reparse_flow(warehouse_path=warehouse, since=since, sources_file=sources)
+        with prefect_api_of_its_own():
+            result = reparse_flow(warehouse_path=warehouse, since=since, sources_file=sources)
     except WarehouseError as error:
         raise fail(str(error)) from None
     RunSummary(**result).print(console)

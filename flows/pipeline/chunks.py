@@ -68,12 +68,13 @@ def _read_ahead(chunks: Iterable[list[WorkItem]], session: FetchSession | None) 
     Normalising and loading stay in chunk order, so wire copies are linked against every earlier
     chunk. One chunk is read ahead: at most two chunks' pages are in memory."""
     iterator = iter(chunks)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dateline-read-ahead") as ahead:
+    ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dateline-read-ahead")
 
-        def submit(items: list[WorkItem]) -> Future[ReadChunk]:
-            # the copied context carries the flow run, so Prefect records the tasks under it
-            return ahead.submit(contextvars.copy_context().run, _read_chunk, items, session)
+    def submit(items: list[WorkItem]) -> Future[ReadChunk]:
+        # the copied context carries the flow run, so Prefect records the tasks under it
+        return ahead.submit(contextvars.copy_context().run, _read_chunk, items, session)
 
+    try:
         items: list[WorkItem] | None = next(iterator, [])
         pending = submit(items)
         while items is not None:
@@ -82,6 +83,14 @@ def _read_ahead(chunks: Iterable[list[WorkItem]], session: FetchSession | None) 
             if items is not None:
                 pending = submit(items)
             yield read, items is None
+    except BaseException:
+        # a stopped run does not wait for the chunk being read: its fetches are abandoned, then the thread ends
+        ahead.shutdown(wait=False, cancel_futures=True)
+        if session is not None:
+            session.cancel()
+        ahead.shutdown()
+        raise
+    ahead.shutdown()
 
 
 def run_chunks(
@@ -128,7 +137,7 @@ def _finish_chunk(
         quote([*opening[1], *fetched.rejects, *read.parse_rejects]),
         validators,
     )
-    summary.add_chunk(len(fetched.documents), len(read.records), normalised, result)
-    summary.add_rejects([r.reason for r in [*fetched.rejects, *read.parse_rejects, *normalised.batch.rejects]])
+    summary.add_chunk([d.item.source.name for d in fetched.documents], len(read.records), normalised, result)
+    summary.add_rejects([*fetched.rejects, *read.parse_rejects, *normalised.batch.rejects])
     get_run_logger().info("chunk %d: %d stories", index + 1, normalised.batch.stories.height)
     return fetched.items

@@ -11,9 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import get_run_context
+from prefect.runtime import flow_run as prefect_flow_run
+from prefect.states import Cancelled, Completed, Failed, State
 
+from flows.pipeline.stops import StopRequested, stop_on_signals
 from flows.pipeline.summary import RunSummary
 from flows.runtime.collector import settle_garbage_collector
 from flows.runtime.settings import RunFolders, lake_data_path, run_folders, warehouse_location
@@ -68,10 +72,30 @@ def _close_run(warehouse: StagingWarehouse, summary: RunSummary, status: str, me
     summary.staged = warehouse.staged_stories
 
 
+class RunEnded(RuntimeError):
+    """A run that ended without completing; carries the summary, so the command line can still show what
+    each source did."""
+
+    def __init__(self, message: str, summary: RunSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+class RunFailed(RunEnded):
+    """Every source failed: the run is recorded `failed`, its flow run ends Failed (`outcome`), and calling
+    the flow raises this."""
+
+
+class RunInterrupted(RunEnded):
+    """SIGINT or SIGTERM stopped the run: recorded `interrupted` with its counts so far, the flow run ends
+    Cancelled (`outcome`), and calling the flow raises this."""
+
+
 @contextmanager
 def warehouse_run(warehouse_path: str | None, config: SourcesConfig) -> Iterator[RunContext]:
-    """The bookkeeping every run shares: migrate, `etl_run` start and finish (failed on an exception),
-    merge staged batches, refresh the search index, publish the summary to Prefect."""
+    """The bookkeeping every run shares: migrate, `etl_run` start and finish with the run's outcome
+    (`RunSummary.assess`; failed on an exception), merge staged batches, refresh the search index, log a
+    WARNING per problem and publish the summary to Prefect."""
     started = time.monotonic()
     settle_garbage_collector()
     backend = open_warehouse(warehouse_location(warehouse_path), data_path=lake_data_path())
@@ -83,17 +107,61 @@ def warehouse_run(warehouse_path: str | None, config: SourcesConfig) -> Iterator
     _open_run(warehouse, summary.run_id, seen_at, config)
     status, message = "failed", None
     try:
-        yield RunContext(warehouse, folders, summary, seen_at)
+        with stop_on_signals():
+            yield RunContext(warehouse, folders, summary, seen_at)
         shutdown_workers()
         warehouse.refresh_search_index()  # a full-text index may not follow inserts (DuckDB's does not)
-        status = "completed"
+        status = summary.assess()
+        message = "; ".join(summary.warnings) or None
+        for warning in summary.warnings:
+            get_run_logger().warning(warning)
+    except StopRequested as stop:  # recorded, not raised: the flow ends Cancelled (`outcome`)
+        shutdown_workers()
+        summary.stopped_by = stop.signal_name
+        status, message = "interrupted", f"stopped by {stop.signal_name}; counts are those loaded so far"
     except Exception as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        status = "failed"
+        message = message or (str(error).splitlines()[0] if str(error) else type(error).__name__)
         raise
     finally:
         summary.elapsed_s = round(time.monotonic() - started, 2)
+        summary.status = status
         _close_run(warehouse, summary, status, message)
-    _publish(summary)
+        _publish(summary)
+
+
+def outcome(summary: RunSummary) -> dict | State:
+    """What the flow returns: the summary, inside a Completed state named for its warnings when it has any,
+    so Prefect's runs list tells a clean run from one that needs a look (calling the flow still returns
+    the summary); a Failed state when every source failed (calling the flow raises `RunFailed`). A state
+    returned, not an exception raised, so Prefect does not print a traceback for a run that went as
+    far as it could."""
+    if summary.status == "failed":
+        failure = RunFailed("every source failed: " + "; ".join(summary.warnings), summary)
+        return Failed(message=str(failure), data=failure)
+    if summary.status == "interrupted":
+        stop = RunInterrupted(
+            f"stopped by {summary.stopped_by}: run {summary.run_id} recorded as interrupted "
+            f"({summary.new} new, {summary.updated} updated so far)",
+            summary,
+        )
+        return Cancelled(message=str(stop), data=stop)
+    if summary.status == "completed_with_warnings":
+        return Completed(name="Completed with warnings", message="; ".join(summary.warnings), data=summary.to_dict())
+    return summary.to_dict()
+
+
+def run_name() -> str:
+    """The flow run's name in Prefect: when it started and what it reads, instead of a generated name."""
+    parameters = prefect_flow_run.parameters
+    names = parameters.get("only_sources") or [Path(a).name or a for a in parameters.get("adhoc_sources") or []]
+    if not names:
+        try:
+            names = [s.name for s in resolve_config(parameters.get("sources_file"), None).sources]
+        except Exception:  # the flow reports a bad sources file itself; a name must not fail the run first
+            names = [Path(parameters.get("sources_file") or "sources.toml").name]
+    shown = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
+    return f"{datetime.now(UTC):%Y-%m-%d %H:%M}Z {shown}"
 
 
 @dataclass(slots=True)
@@ -105,8 +173,13 @@ class RunContext:
 
 
 def _publish(summary: RunSummary) -> None:
-    """Attach the summary to the flow run: a table per stage and a short markdown note."""
+    """Attach the summary to the flow run: a table per stage, a table per source and a short markdown note."""
     create_table_artifact(key="dateline-ingest-counts", table=summary.table_rows(), description="Documents per stage")
+    create_table_artifact(
+        key="dateline-ingest-sources",
+        table=summary.source_rows(),
+        description="Per source: documents found, fetched, new, updated, rejected, unreadable (errors)",
+    )
     create_markdown_artifact(
         key="dateline-ingest-summary",
         markdown=summary.markdown("Report: run `dateline report` and open `reports/index.html`."),

@@ -1,4 +1,13 @@
-"""The run summary: per-stage counts, shown in the terminal and attached to the run in Prefect."""
+"""The run summary: per-stage and per-source counts, the run's outcome, shown in the terminal and attached
+to the run in Prefect.
+
+A run ends in one of three outcomes, so a script or a scheduler can tell them apart:
+- `completed`: every source was read;
+- `completed_with_warnings`: something needs a look, each named on a WARNING line: a source that failed
+  entirely (nothing found, its feed or sitemap could not be read), a `path` glob that matched nothing, a
+  source whose documents were rejected or unreadable above `REJECT_RATE_WARNING`;
+- `failed`: every source failed entirely (or the load itself failed, which raises before any outcome).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +16,22 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
+    from flows.sources.config import Source
     from flows.sources.discover import Discovery
     from transforms.normalise import NormalisedChunk
+    from transforms.star import Reject
     from warehouse.protocol import LoadResult
 
 STAGES = ("found", "fetched", "parsed", "new", "updated", "unchanged", "duplicates", "rejected")
+SOURCE_COUNTS = ("found", "fetched", "new", "updated", "rejected", "errors")
+# Share of a source's documents rejected or unreadable above which the run completes with a warning: a
+# few bad pages are normal on a news site, a fifth of them means a layout change or a failing server.
+REJECT_RATE_WARNING = 0.20
+# Stages whose rejects are documents that could not be read at all (`errors`), as against read and refused.
+_UNREAD_STAGES = ("discover", "fetch")
 
 
 @dataclass(slots=True)
@@ -37,20 +55,45 @@ class RunSummary:
     staged: int = 0
     elapsed_s: float = 0.0
     reject_reasons: dict[str, int] = field(default_factory=dict)
+    # per source name: SOURCE_COUNTS; `listing_errors`: why its feeds and sitemaps could not be read (reason: n)
+    sources: dict[str, dict[str, int]] = field(default_factory=dict)
+    listing_errors: dict[str, dict[str, int]] = field(default_factory=dict)
+    file_sources: list[str] = field(default_factory=list)
+    status: str = ""
+    warnings: list[str] = field(default_factory=list)
+    stopped_by: str = ""  # the signal that stopped an interrupted run
 
     def counts(self) -> dict[str, int]:
         return {stage: getattr(self, stage) for stage in STAGES}
 
-    def add_discovery(self, discovery: Discovery) -> None:
+    def _source(self, name: str) -> dict[str, int]:
+        return self.sources.setdefault(name, dict.fromkeys(SOURCE_COUNTS, 0))
+
+    def add_discovery(self, discovery: Discovery, sources: tuple[Source, ...] = ()) -> None:
+        """What discovery found, in total and per source (every configured source gets a row, found or not)."""
+        for source in sources:
+            self._source(source.name)
+            if source.kind == "file":
+                self.file_sources.append(source.name)
         self.found = len(discovery.items)
+        for item in discovery.items:
+            self._source(item.source.name)["found"] += 1
+        for reject in discovery.rejects:
+            reasons = self.listing_errors.setdefault(reject.source, {})
+            reasons[reject.reason] = reasons.get(reject.reason, 0) + 1
         self.not_modified = discovery.not_modified
         self.skipped_unchanged = discovery.skipped_unchanged
         self.duplicates += discovery.duplicates
-        self.add_rejects([r.reason for r in discovery.rejects])
+        self.add_rejects(discovery.rejects)
 
-    def add_chunk(self, fetched: int, parsed: int, normalised: NormalisedChunk, result: LoadResult | None) -> None:
-        """Fold one chunk's outcome in; a staged chunk (result None) counts in `staged` at the end of the run."""
-        self.fetched += fetched
+    def add_chunk(
+        self, fetched_sources: list[str], parsed: int, normalised: NormalisedChunk, result: LoadResult | None
+    ) -> None:
+        """Fold one chunk's outcome in (`fetched_sources`: the source of each document read); a staged chunk
+        (result None) counts in `staged` at the end of the run."""
+        self.fetched += len(fetched_sources)
+        for name in fetched_sources:
+            self._source(name)["fetched"] += 1
         self.parsed += parsed
         self.duplicates += normalised.batch.duplicates_collapsed
         self.wire_copies += normalised.wire_copies
@@ -58,11 +101,41 @@ class RunSummary:
             self.new += result.new
             self.updated += result.updated
             self.unchanged += result.unchanged
+            for name, (new, updated) in result.by_source.items():
+                counts = self._source(name)
+                counts["new"] += new
+                counts["updated"] += updated
 
-    def add_rejects(self, reasons: list[str]) -> None:
-        self.rejected += len(reasons)
-        for reason in reasons:
-            self.reject_reasons[reason] = self.reject_reasons.get(reason, 0) + 1
+    def add_rejects(self, rejects: list[Reject]) -> None:
+        self.rejected += len(rejects)
+        for reject in rejects:
+            self.reject_reasons[reject.reason] = self.reject_reasons.get(reject.reason, 0) + 1
+            self._source(reject.source)["errors" if reject.stage in _UNREAD_STAGES else "rejected"] += 1
+
+    def assess(self) -> str:
+        """Decide the run's outcome from its counts; sets `status` and `warnings` (one line per problem,
+        naming the source) and returns the status."""
+        failed = [name for name, c in self.sources.items() if c["found"] == 0 and c["errors"] > 0]
+        warnings = []
+        for name in failed:
+            reasons = ", ".join(f"{reason} ×{n}" for reason, n in sorted(self.listing_errors.get(name, {}).items()))
+            warnings.append(f"source {name!r} failed entirely: nothing found ({reasons or 'unreadable'})")
+        for name in self.file_sources:
+            if self.sources[name]["found"] == 0 and name not in failed:
+                warnings.append(f"source {name!r}: its path matched no file")
+        for name, c in self.sources.items():
+            attempted = c["found"] + sum(self.listing_errors.get(name, {}).values())
+            if name not in failed and attempted and (c["rejected"] + c["errors"]) / attempted > REJECT_RATE_WARNING:
+                warnings.append(
+                    f"source {name!r}: {c['rejected'] + c['errors']} of {attempted} documents rejected or unreadable "
+                    f"(over {REJECT_RATE_WARNING:.0%})"
+                )
+        self.warnings = warnings
+        if self.sources and len(failed) == len(self.sources):
+            self.status = "failed"
+        else:
+            self.status = "completed_with_warnings" if warnings else "completed"
+        return self.status
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,10 +144,16 @@ class RunSummary:
         """Rows for Prefect's table artifact: one per stage."""
         return [{"stage": stage, "count": count} for stage, count in self.counts().items()]
 
+    def source_rows(self) -> list[dict[str, object]]:
+        """Rows for the per-source table artifact: one per source, SOURCE_COUNTS as columns."""
+        return [{"source": name, **counts} for name, counts in sorted(self.sources.items())]
+
     def markdown(self, report_hint: str) -> str:
-        lines = [
-            f"# Dateline ingest `{self.run_id}`",
+        lines: list[str | None] = [
+            f"# Dateline ingest `{self.run_id}`: {self.status.replace('_', ' ') or 'unfinished'}",
             "",
+            *(f"- **warning**: {warning}" for warning in self.warnings),
+            "" if self.warnings else None,
             f"Loaded into `{self.warehouse}` in {self.elapsed_s:.1f} s: **{self.new} new**, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.duplicates} duplicates collapsed, {self.wire_copies} wire copies "
             f"linked, **{self.rejected} rejected**.",
@@ -90,7 +169,7 @@ class RunSummary:
             f"Rejects: `dateline sql \"select * from etl_reject where run_id = '{self.run_id}'\"`.",
             report_hint,
         ]
-        return "\n".join(lines)
+        return "\n".join(line for line in lines if line is not None)
 
     def print(self, console: Console) -> None:
         table = Table(title=f"dateline run {self.run_id}", show_edge=False)
@@ -98,6 +177,13 @@ class RunSummary:
             table.add_column(stage, justify="right")
         table.add_row(*(str(v) for v in self.counts().values()))
         console.print(table)
+        if len(self.sources) > 1 or self.warnings:
+            per_source = Table(show_edge=False)
+            for column in ("source", *SOURCE_COUNTS):
+                per_source.add_column(column, justify="left" if column == "source" else "right")
+            for row in self.source_rows():
+                per_source.add_row(*(Text(str(v)) for v in row.values()))  # names are text, never markup
+            console.print(per_source)
         extra = (
             f"{self.elapsed_s:.1f} s · warehouse {self.warehouse} · {self.wire_copies} wire copies linked · "
             f"{self.not_modified} not modified · {self.skipped_unchanged} known articles skipped"
@@ -110,3 +196,7 @@ class RunSummary:
         if self.reject_reasons:
             reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(self.reject_reasons.items()))
             console.print(f"rejected: {reasons} (see table etl_reject)")
+        for warning in self.warnings:
+            console.print(Text(f"warning: {warning}", style="yellow"))
+        if self.status and self.status != "completed":
+            console.print(Text(self.status.replace("_", " "), style="yellow" if self.warnings else "red"))

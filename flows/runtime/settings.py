@@ -53,7 +53,9 @@ class RunFolders:
 
     @property
     def staging(self) -> Path:
-        """Batches staged while another process held the warehouse."""
+        """Batches staged while another process held the warehouse; each warehouse has its own folder
+        below this one (`warehouse.staging.Staging`), so warehouses sharing a data folder never merge
+        each other's batches."""
         return self.root / "staging"
 
     @property

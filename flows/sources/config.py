@@ -6,6 +6,7 @@ start, so every check here raises `ConfigError` before any fetching begins.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,8 +150,11 @@ def load_sources(path: Path) -> SourcesConfig:
 
 def adhoc_source(location: str) -> Source:
     """A source for `dateline run --source URL_OR_PATH`, named after its location (stable across runs,
-    distinct per location). URLs are sniffed at fetch time: feed, sitemap, article or front page."""
+    distinct per location). A path is keyed on its absolute form, so the same file given from another
+    folder (`../shared/x.txt`, `x.txt`) is the same source. URLs are sniffed at fetch time: feed,
+    sitemap, article or front page."""
     scheme = urlsplit(location).scheme
     if scheme in ("http", "https"):
         return Source(name=f"adhoc:{location}", kind="page", url=location)
-    return Source(name=f"adhoc:{location}", kind="file", path=location)
+    path = os.path.abspath(os.path.expanduser(location))
+    return Source(name=f"adhoc:{path}", kind="file", path=path)

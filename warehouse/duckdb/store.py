@@ -11,8 +11,9 @@ import os
 import random
 import re
 import socket
+import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import date, datetime
@@ -26,6 +27,7 @@ from transforms.star import SIGNATURE_COLUMNS, Reject, StarBatch
 from warehouse.duckdb import summaries
 from warehouse.duckdb.maintenance import export_parquet
 from warehouse.duckdb.migrations import apply_migrations
+from warehouse.duckdb.search import load_fts
 from warehouse.protocol import (
     KnownStory,
     LoadBatch,
@@ -78,6 +80,57 @@ def _process_alive(pid: int | None) -> bool:
     except PermissionError:  # it exists, under another user
         return True
     return True
+
+
+_READING = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
+# `dateline export fact_story`: a bare (optionally schema-qualified) name is a table or view, anything else a query
+_RELATION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+_EXPORT_BATCH_ROWS = 100_000
+
+
+def _as_csv_column(name: str, type_id: str) -> str:
+    quoted = '"' + name.replace('"', '""') + '"'
+    return (
+        f"CAST({quoted} AS VARCHAR) AS {quoted}" if type_id in ("list", "array", "struct", "map", "union") else quoted
+    )
+
+
+@contextmanager
+def _time_limit(con: duckdb.DuckDBPyConnection, timeout_s: float | None) -> Iterator[None]:
+    """Interrupt the connection's query after `timeout_s` seconds; DuckDB's errors become `QueryError`s."""
+    timer = threading.Timer(timeout_s, con.interrupt) if timeout_s else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise QueryError(f"query stopped after {timeout_s:g} s (raise --timeout to allow longer)") from None
+    except duckdb.Error as error:
+        raise QueryError(str(error)) from None
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+def _one_reading_statement(sql: str) -> str:
+    """`sql` when it is exactly one statement of a reading kind, else a one-line `QueryError`: several
+    statements would let a write hide behind a SELECT whose result is the only one shown."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as error:
+        raise QueryError(str(error)) from None
+    if not statements:
+        raise QueryError("empty query: give one SELECT (or WITH, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE) statement")
+    if len(statements) > 1:
+        raise QueryError(f"one statement at a time: this query holds {len(statements)}")
+    if statements[0].type not in _READING:
+        kind = statements[0].type.name
+        raise QueryError(
+            f"{kind} is not a reading statement: analyst SQL is read-only (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW, "
+            "SUMMARIZE)"
+        )
+    return sql
 
 
 def _is_lock_error(error: duckdb.Error) -> bool:
@@ -144,21 +197,69 @@ class DuckDBWarehouse:
             con.close()
 
     @contextmanager
-    def read_only(self, timeout_s: float = 5.0) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection; retries briefly when a load holds the file, then explains the lock."""
+    def read_only(
+        self, timeout_s: float = 5.0, *, readable_dirs: Sequence[str] = ()
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A sandboxed read-only connection; retries briefly when a load holds the file, then explains the lock.
+
+        Read-only protects the warehouse's tables, not the filesystem: `COPY ... TO`, `ATTACH ... (READ_ONLY
+        false)` and `EXPORT DATABASE` would still write anywhere this user can, and `read_csv` read anything.
+        So external access is switched off (only `readable_dirs` stay readable) and the configuration locked,
+        so the query cannot switch it back. The fts extension is loaded first, because loading it is itself
+        file access: analysts' `match_bm25` and `dateline search` need it."""
         con = self._with_retry(lambda: self._connect(read_only=True), timeout_s)
         try:
+            load_fts(con)
+            if readable_dirs:
+                folders = [str(Path(d).expanduser().resolve()) + os.sep for d in readable_dirs]
+                con.execute("SET allowed_directories = ?", [folders])
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
             yield con
         finally:
             con.close()
 
-    def query(self, sql: str) -> QueryResult:
-        with self.read_only() as con:
-            try:
-                cursor = con.execute(sql)
-                return QueryResult([d[0] for d in cursor.description or []], cursor.fetchall())
-            except duckdb.Error as error:
-                raise QueryError(str(error)) from None
+    def query(self, sql: str, *, timeout_s: float | None = 60.0, readable_dirs: Sequence[str] = ()) -> QueryResult:
+        """One reading statement (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE, PRAGMA of a reading
+        kind: DuckDB's parser says which), on a sandboxed connection, stopped after `timeout_s` seconds."""
+        statement = _one_reading_statement(sql)
+        with self.read_only(readable_dirs=readable_dirs) as con, _time_limit(con, timeout_s):
+            cursor = con.execute(statement)
+            return QueryResult([d[0] for d in cursor.description or []], cursor.fetchall())
+
+    def export(self, relation: str, out: Path, *, timeout_s: float | None = None) -> int:
+        """Stream the rows in Arrow batches into a temporary file beside `out`, renamed over it when complete:
+        memory stays flat for a table of any size, and the SQL itself never touches the filesystem (the
+        sandbox stays on; Python writes the file)."""
+        import pyarrow.csv
+        import pyarrow.parquet
+
+        kind = out.suffix.lower()
+        if kind not in (".parquet", ".csv"):
+            raise QueryError(f"{out}: export writes .parquet or .csv files")
+        statement = f"SELECT * FROM {relation}" if _RELATION_NAME.fullmatch(relation) else relation
+        statement = _one_reading_statement(statement)
+        partial = out.with_name(f".{out.name}.partial")
+        rows = 0
+        try:
+            with self.read_only() as con, _time_limit(con, timeout_s):
+                result = con.sql(statement)
+                if kind == ".csv":  # CSV has no lists or structs: they are written as DuckDB prints them
+                    result = result.select(
+                        ", ".join(_as_csv_column(c, t.id) for c, t in zip(result.columns, result.types, strict=True))
+                    )
+                batches = result.to_arrow_reader(_EXPORT_BATCH_ROWS)
+                open_writer = pyarrow.parquet.ParquetWriter if kind == ".parquet" else pyarrow.csv.CSVWriter
+                with open_writer(str(partial), batches.schema) as writer:
+                    for batch in batches:
+                        writer.write_batch(batch)
+                        rows += batch.num_rows
+            partial.replace(out)
+        except OSError as error:
+            raise WarehouseError(f"cannot write {out}: {error.strerror or error}") from None
+        finally:
+            partial.unlink(missing_ok=True)
+        return rows
 
     def frames(self, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:
         with self.read_only() as con:
@@ -370,7 +471,16 @@ class DuckDBWarehouse:
             FROM stage_story s LEFT JOIN fact_story f USING (story_key)
             """
         )
-        counts = dict(con.execute("SELECT status, count(*) FROM story_status GROUP BY status").fetchall())
+        by_status = con.execute(
+            "SELECT coalesce(d.name, s.source_key::VARCHAR), st.status, count(*) FROM stage_story s "
+            "JOIN story_status st USING (story_key) LEFT JOIN dim_source d USING (source_key) GROUP BY ALL"
+        ).fetchall()
+        counts: dict[str, int] = {}
+        by_source: dict[str, tuple[int, int]] = {}
+        for source, status, n in by_status:
+            counts[status] = counts.get(status, 0) + n
+            new, updated = by_source.get(source, (0, 0))
+            by_source[source] = (new + n * (status == "new"), updated + n * (status == "updated"))
         changed = "SELECT story_key FROM story_status WHERE status <> 'unchanged'"
         if batch.relinks.height:
             con.register("stage_relink", batch.relinks.to_arrow())
@@ -413,7 +523,10 @@ class DuckDBWarehouse:
         self._replace_children(con, batch)
         summaries.refresh(con)
         return LoadResult(
-            new=counts.get("new", 0), updated=counts.get("updated", 0), unchanged=counts.get("unchanged", 0)
+            new=counts.get("new", 0),
+            updated=counts.get("updated", 0),
+            unchanged=counts.get("unchanged", 0),
+            by_source=by_source,
         )
 
     @staticmethod

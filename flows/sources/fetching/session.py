@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from types import TracebackType
 
@@ -23,6 +23,10 @@ def run_fetch_settings(state_dir: Path) -> FetchSettings:
     return FetchSettings(state_dir=state_dir, user_agent=user_agent() or DEFAULT_USER_AGENT)
 
 
+class SessionCancelled(RuntimeError):
+    """The session was cancelled (the run is stopping); retrying the fetch would be pointless."""
+
+
 class FetchSession:
     """Context manager: `with FetchSession(settings, archive) as s: s.fetch_many([...])`."""
 
@@ -32,9 +36,14 @@ class FetchSession:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="dateline-fetch", daemon=True)
         self._fetcher: Fetcher | None = None
+        self._in_flight: set[Future] = set()
+        self._cancelled = False
 
     def _run(self, coroutine) -> Future:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        self._in_flight.add(future)
+        future.add_done_callback(self._in_flight.discard)
+        return future
 
     def __enter__(self) -> FetchSession:
         self._thread.start()
@@ -43,13 +52,27 @@ class FetchSession:
         return self
 
     def fetch_many(self, requests: Sequence[FetchRequest]) -> list[FetchResult]:
-        """Fetch concurrently (within the fetcher's limits); results come back in request order."""
+        """Fetch concurrently (within the fetcher's limits); results come back in request order. Raises
+        `SessionCancelled` once `cancel` was called."""
         if not requests:
             return []
         assert self._fetcher is not None, "FetchSession used outside its `with` block"
-        return self._run(self._fetcher.fetch_many(requests)).result()
+        if self._cancelled:
+            raise SessionCancelled("the run was stopped")
+        try:
+            return self._run(self._fetcher.fetch_many(requests)).result()
+        except CancelledError:
+            raise SessionCancelled("the run was stopped") from None
+
+    def cancel(self) -> None:
+        """Abandon the fetches in flight and refuse new ones: a stopped run does not wait for slow servers."""
+        self._cancelled = True
+        for future in list(self._in_flight):
+            future.cancel()
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        if error is not None:
+            self.cancel()
         try:
             if self._fetcher is not None:
                 self._run(self._fetcher.__aexit__(kind, error, tb)).result()
