@@ -8,6 +8,7 @@ load-chunk, with the retries each stage deserves.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 from prefect import task
@@ -17,7 +18,7 @@ from flows.pipeline.enrich import enrich_parallel, signature_window
 from flows.pipeline.fetch import ChunkInput, gather_chunk
 from flows.pipeline.parse import parse_chunk_documents
 from flows.sources.config import SourcesConfig
-from flows.sources.discover import Discoverer, Discovery, WorkItem
+from flows.sources.discover import Discovery, ReadContext, WorkItem
 from flows.sources.fetching import FetchResult
 from flows.sources.fetching.session import FetchSession
 from transforms.etl_rows import fetch_rows
@@ -29,11 +30,12 @@ from warehouse.staging import LoadSink
 
 
 @task(name="discover", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
-def discover_task(config: SourcesConfig, session: FetchSession | None, sink: LoadSink) -> Discovery:
-    """Expand sources into work items, remembering what the warehouse already holds."""
-    url_sources = [s.url or "" for s in config.sources if s.kind != "file"]
+def discover_task(config: SourcesConfig, session: FetchSession | None, sink: LoadSink, state_dir: Path) -> ReadContext:
+    """What the readers need from the warehouse before they start (the stored HTTP validators of the source
+    URLs, and its memory of known stories); the sources themselves are read as the chunks ask for them."""
+    url_sources = [s.url for s in config.sources if s.url]
     validators = sink.http_validators(url_sources) if url_sources else {}
-    return Discoverer(session, sink.known_stories, validators).discover(list(config.sources), config.base_dir)
+    return ReadContext(Discovery(), config.base_dir, state_dir, session, sink.known_stories, validators)
 
 
 @task(name="fetch-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])

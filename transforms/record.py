@@ -34,10 +34,15 @@ class StoryRecord:
     body: str = ""
     image_caption: str | None = None
     source: str | None = None
+    # when the page was captured, for a page read from a web archive (its WARC-Date): the story's
+    # first_seen_at instead of the run's clock. Not part of the extract record.
+    first_seen_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record as plain JSON-ready data (the `dateline extract` line)."""
-        return asdict(self)
+        record = asdict(self)
+        del record["first_seen_at"]
+        return record
 
     def fill_gaps(self, other: StoryRecord) -> None:
         """Take what this record lacks from `other`, the feed item or sitemap entry announcing the

@@ -16,8 +16,10 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from flows.sources.config import WARC_SUFFIXES
 from flows.sources.fetching import FetchRequest, FetchSettings
 from flows.sources.fetching.session import FetchSession
+from flows.sources.warc import extract_warc
 from transforms.errors import ParseError
 from transforms.parsers.document import MAX_DOCUMENT_BYTES, parse_document
 from transforms.parsers.html.language import load_language_model
@@ -42,6 +44,8 @@ def extract_file(path: str) -> list[Result]:
     """The stories of one file (a page gives one, a dump several), or [(path, ParseError)]."""
     if path.startswith(("http://", "https://")):
         return [(path, ParseError("url_input", "extract reads files; fetch URLs with `dateline run`"))]
+    if path.lower().endswith(WARC_SUFFIXES):
+        return list(extract_warc(path))
     try:
         data = read_page(path)
     except (OSError, EOFError, zlib.error) as error:

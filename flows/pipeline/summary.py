@@ -35,6 +35,8 @@ class RunSummary:
     skipped_unchanged: int = 0
     wire_copies: int = 0
     staged: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    capped_sources: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     reject_reasons: dict[str, int] = field(default_factory=dict)
 
@@ -42,11 +44,13 @@ class RunSummary:
         return {stage: getattr(self, stage) for stage in STAGES}
 
     def add_discovery(self, discovery: Discovery) -> None:
-        self.found = len(discovery.items)
+        """Discovery's counts, once it is over (its rejects were counted with the chunks that loaded them)."""
+        self.found = discovery.found
         self.not_modified = discovery.not_modified
         self.skipped_unchanged = discovery.skipped_unchanged
         self.duplicates += discovery.duplicates
-        self.add_rejects([r.reason for r in discovery.rejects])
+        self.skipped = dict(discovery.skipped)
+        self.capped_sources = list(discovery.capped)
 
     def add_chunk(self, fetched: int, parsed: int, normalised: NormalisedChunk, result: LoadResult | None) -> None:
         """Fold one chunk's outcome in; a staged chunk (result None) counts in `staged` at the end of the run."""
@@ -82,6 +86,7 @@ class RunSummary:
             f"Incremental: {self.not_modified} feeds/sitemaps not modified (304), "
             f"{self.skipped_unchanged} known articles not fetched again.",
         ]
+        lines += self._discovery_notes()
         if self.reject_reasons:
             lines += ["", "| reject reason | documents |", "|---|---|"]
             lines += [f"| {reason} | {n} |" for reason, n in sorted(self.reject_reasons.items())]
@@ -91,6 +96,14 @@ class RunSummary:
             report_hint,
         ]
         return "\n".join(lines)
+
+    def _discovery_notes(self) -> list[str]:
+        notes = []
+        if self.skipped:
+            notes.append("Skipped: " + ", ".join(f"{reason} {n}" for reason, n in sorted(self.skipped.items())) + ".")
+        if self.capped_sources:
+            notes.append(f"Stopped at max_items: {', '.join(self.capped_sources)} (the rest waits for the next run).")
+        return ["", *notes] if notes else []
 
     def print(self, console: Console) -> None:
         table = Table(title=f"dateline run {self.run_id}", show_edge=False)
@@ -103,6 +116,8 @@ class RunSummary:
             f"{self.not_modified} not modified · {self.skipped_unchanged} known articles skipped"
         )
         console.print(extra)
+        for note in self._discovery_notes()[1:]:
+            console.print(note)
         if self.staged:
             console.print(
                 f"[yellow]{self.staged} stories staged[/]: the warehouse was locked; the next run merges them"

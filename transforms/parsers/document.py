@@ -13,7 +13,7 @@ from transforms.parsers.article import parse_article
 from transforms.parsers.dump import looks_like_dump, parse_dump
 from transforms.parsers.feed import looks_like_feed, parse_feed
 from transforms.record import StoryRecord
-from transforms.text_decoding import decode_text
+from transforms.text_decoding import decode_text, http_charset
 
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -56,7 +56,9 @@ def parse_document(
     if looks_like_feed(content):
         records = parse_feed(content, locator=locator, url=url, headers={"content-type": content_type or ""}).records
     elif _looks_like_html(head) or (content_type or "").startswith(("text/html", "application/xhtml")):
-        records = [parse_article(content, locator=locator, url=url, default_tz=default_tz)]
+        # a charset in the HTTP header outranks the page's own declaration (as browsers decode)
+        page = decode_text(content, content_type)[0] if http_charset(content_type) else content
+        records = [parse_article(page, locator=locator, url=url, default_tz=default_tz)]
     else:
         if b"\x00" in head:
             raise ParseError("not_text", "binary content")
