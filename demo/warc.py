@@ -88,6 +88,11 @@ class WarcWriter:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self._out.close()
 
+    @property
+    def size(self) -> int:
+        """Bytes written so far."""
+        return self._out.tell()
+
     def raw(self, record: bytes) -> int:
         """Write a record's bytes as given (gzipped on its own for a .gz file); returns its offset."""
         offset = self._out.tell()

@@ -1,0 +1,102 @@
+"""A CC-NEWS-shaped WARC through the pipeline, against the same pipeline reading as many pages from the demo site.
+
+Run:
+    .venv/bin/python bench/warc.py                  # a 1 GiB WARC (the issue's target)
+    .venv/bin/python bench/warc.py --size-mb 64     # a quick look
+
+What is measured (every figure from this one run, on this machine):
+
+1. a `.warc.gz` of `--size-mb` built from the pages of ../shared/corpus/naeb, one gzip member per
+   record as CC-NEWS writes them, every repeat of a page under its own URI (its canonical link
+   rewritten, so each is a distinct story); its build time and how fast FastWARC alone reads it;
+2. `dateline run` over a `warc` source of that file (the Prefect API shared, started once);
+3. `dateline run` over the demo site (its own process, as in bench/end_to_end.py) with as many
+   stories as the WARC holds pages;
+each with stories/s (stories in fact_story / wall seconds of the command) and the peak memory of
+the command's whole process tree (main process and workers, sampled every 0.25 s: bench/memory.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.end_to_end import count_stories, dateline_run, demo_site, prefect_api  # noqa: E402
+from demo.warc import WarcWriter, cc_news_records, corpus_pages  # noqa: E402
+
+NAEB = REPO.parent / "shared" / "corpus" / "naeb"
+
+
+def build_warc(path: Path, size_bytes: int) -> int:
+    """Response records of corpus pages until the file reaches `size_bytes`; returns how many."""
+    pages = corpus_pages(NAEB)
+    if not pages:
+        raise SystemExit(f"no corpus pages under {NAEB}")
+    captured = datetime(2025, 3, 4, tzinfo=UTC)
+    count = 0
+    with WarcWriter(path) as out:
+        for uri, html in cc_news_records(pages, sys.maxsize):
+            out.response(uri, html, captured_at=captured)
+            count += 1
+            if out.size >= size_bytes:
+                break
+    return count
+
+
+def scan_seconds(path: Path) -> float:
+    """FastWARC alone: every record read, payload included (what the reader costs before parsing)."""
+    from flows.sources.warc import read_events
+
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        for _ in read_events(handle):
+            pass
+    return time.perf_counter() - started
+
+
+def show(label: str, stories: int, run: dict) -> float:
+    rate = stories / run["wall_s"]
+    print(f"{label}: {stories} stories in {run['wall_s']:.1f} s wall = {rate:.1f} stories/s; {run['memory']}")
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=1024)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; load before: {Path('/proc/loadavg').read_text().strip()}")
+    with tempfile.TemporaryDirectory(prefix="dateline-bench-warc-") as tmp:
+        folder = Path(tmp)
+        crawl = folder / "CC-NEWS-20250304000000-00000.warc.gz"
+        started = time.perf_counter()
+        pages = build_warc(crawl, args.size_mb * 2**20)
+        built = time.perf_counter() - started
+        size = crawl.stat().st_size
+        print(f"built {crawl.name}: {size / 2**20:.0f} MiB, {pages} response records in {built:.1f} s")
+        print(f"FastWARC scan alone: {scan_seconds(crawl):.1f} s")
+        sources = folder / "warc.toml"
+        sources.write_text(f'[[source]]\nname = "cc-news"\nkind = "warc"\npath = "{crawl}"\n')
+        with prefect_api() as api_url:
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            env |= {"PREFECT_API_URL": api_url, "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "ERROR"}
+            warc_db = folder / "warc.duckdb"
+            warc_run = dateline_run(sources, warc_db, env)
+            warc_rate = show("WARC", count_stories(warc_db), warc_run)
+            with demo_site(pages, folder) as site_sources:
+                site_db = folder / "site.duckdb"
+                site_run = dateline_run(site_sources, site_db, env)
+                site_rate = show("demo site", count_stories(site_db), site_run)
+    print(f"WARC / demo site stories/s: {warc_rate / site_rate:.2f}x")
+    print(f"load after: {Path('/proc/loadavg').read_text().strip()}")
+
+
+if __name__ == "__main__":
+    main()
