@@ -205,3 +205,17 @@ def test_a_gzip_member_that_will_not_inflate_costs_one_record(tmp_path: Path) ->
     assert [e.uri for e in events if isinstance(e, Capture)][-1] == "https://news.example/3"
     assert any(isinstance(e, Damage) for e in events)
     assert gzip.decompress(bytes(data[:broken]))  # the records before the damage are untouched
+
+
+@pytest.mark.parametrize("name", ["headers.warc.gz", "headers.warc"])
+def test_a_record_before_an_unreadable_header_is_kept(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    with WarcWriter(path) as out:
+        out.response("https://news.example/1", utf8_page("One"))
+        out.response("https://news.example/2", utf8_page("Two"))
+        garbled = out.raw(b"WARC/1.1\r\nWARC-Type: response\r\nContent-Length: twelve\r\n\r\nnot a record\r\n\r\n")
+        out.response("https://news.example/4", utf8_page("Four"))
+    with path.open("rb") as handle:
+        events = list(read_events(handle))
+    assert [e.uri for e in events if isinstance(e, Capture)] == [f"https://news.example/{n}" for n in (1, 2, 4)]
+    assert [(e.offset, e.reason) for e in events if isinstance(e, Damage)] == [(garbled, "corrupt_record")]

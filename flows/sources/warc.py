@@ -9,7 +9,9 @@ record boundary (the next gzip member of a `.warc.gz`, the next `WARC/1.` header
 
 Damage shows in two ways. A payload shorter than its declared length is a truncated record. A wrong
 `Content-Length` is only visible at the *next* header, which then does not parse; so each record is
-held back until the one after it reads cleanly, and the held one is rejected when it does not.
+held back until the one after it reads cleanly. When it does not, the held record is read again on its
+own, up to the next record boundary: whole there, it was sound and the damage is the next record's;
+otherwise the held record is the damaged one.
 
 Progress is noted per file (its record offset, in the run folder's state) once the records before
 that offset are loaded: an interrupted run resumes where the last loaded batch ended, and a file
@@ -19,6 +21,7 @@ read to its end is not read again (story identity by URL would make it load noth
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from collections.abc import Generator, Iterator
@@ -142,23 +145,44 @@ def _is_gzipped(handle: BinaryIO) -> bool:
     return handle.read(2) == _GZIP_MAGIC[:2]
 
 
+def _records(data: BinaryIO) -> Iterator[WarcRecord]:
+    return iter(ArchiveIterator(data, parse_http=True, auto_decode="transfer"))
+
+
+def _alone(handle: BinaryIO, held: Event, end: int | None) -> Event:
+    """The held record read again between its own start and the next record boundary: whole and alone
+    there, it was sound (the damage is in the record after it); otherwise it is the damaged one."""
+    handle.seek(held.offset)
+    span = handle.read((end - held.offset) if end is not None else MAX_DOCUMENT_BYTES * 2)
+    try:
+        events = [_event(record) for record in _records(io.BytesIO(span))]
+    except Exception:  # same as in read_events: whatever FastWARC raises, this record is the damaged one
+        events = []
+    if len(events) == 1 and not isinstance(events[0], Damage):
+        events[0].offset = held.offset
+        return events[0]
+    return Damage(held.offset, "corrupt_record", f"record at byte {held.offset}: its length does not hold")
+
+
 def read_events(handle: BinaryIO, start: int = 0) -> Iterator[Event]:
     """Every record from offset `start` as a capture, a skip or damage, in file order."""
     gzipped = _is_gzipped(handle)
     position: int | None = start
     while position is not None:
         handle.seek(position)
-        records = iter(ArchiveIterator(handle, parse_http=True, auto_decode="transfer"))
         held: Event | None = None  # shown only once the record after it reads cleanly
         try:
-            for record in records:
+            for record in _records(handle):
                 if held is not None:
                     yield held
                 held = _event(record)
         except Exception as error:  # FastWARC raises OSError (and may raise others) on a header it cannot read
-            damaged = held.offset if held is not None else position
-            yield Damage(damaged, "corrupt_record", f"record at byte {damaged}: {error}".strip())
-            position = _next_boundary(handle, damaged + 1, gzipped)
+            if held is None:
+                yield Damage(position, "corrupt_record", f"record at byte {position}: {error}")
+                position = _next_boundary(handle, position + 1, gzipped)
+            else:
+                position = _next_boundary(handle, held.offset + 1, gzipped)
+                yield _alone(handle, held, position)
             continue
         if held is not None:
             yield held
