@@ -12,6 +12,10 @@ What is measured (every figure from this one run, on this machine):
 2. `dateline run` over a `warc` source of that file (the Prefect API shared, started once);
 3. `dateline run` over the demo site (its own process, as in bench/end_to_end.py) with as many
    stories as the WARC holds pages;
+4. `dateline run` over a WARC of that same demo site (crawled once into a `.warc.gz` before the
+   timing, as `wget --warc-file` would): the same pages as (3), so the ratio (4)/(3) is what reading
+   an archive instead of the network is worth, while (2)/(3) also carries the corpus pages' size
+   (the corpus pages are several times larger than the demo site's);
 each with stories/s (stories in fact_story / wall seconds of the command) and the peak memory of
 the command's whole process tree (main process and workers, sampled every 0.25 s: bench/memory.py).
 """
@@ -48,6 +52,27 @@ def build_warc(path: Path, size_bytes: int) -> int:
             count += 1
             if out.size >= size_bytes:
                 break
+    return count
+
+
+def archive_site(sources: Path, path: Path) -> int:
+    """Crawl the demo site's articles (sitemap index → monthly sitemaps → pages) into a WARC, as a
+    crawler writing WARC would; returns how many pages."""
+    import re
+    import tomllib
+
+    import httpx
+
+    count = 0
+    with httpx.Client(timeout=30) as client, WarcWriter(path) as out:
+        for source in tomllib.loads(sources.read_text())["source"]:
+            if source["kind"] != "sitemap":
+                continue
+            for monthly in re.findall(r"<loc>(.*?)</loc>", client.get(source["url"]).text):
+                for url in re.findall(r"<loc>(.*?)</loc>", client.get(monthly).text):
+                    page = client.get(url)
+                    out.response(url, page.content, page.headers.get("content-type", "text/html"))
+                    count += 1
     return count
 
 
@@ -93,8 +118,16 @@ def main() -> None:
             with demo_site(pages, folder) as site_sources:
                 site_db = folder / "site.duckdb"
                 site_run = dateline_run(site_sources, site_db, env)
-                site_rate = show("demo site", count_stories(site_db), site_run)
-    print(f"WARC / demo site stories/s: {warc_rate / site_rate:.2f}x")
+                site_rate = show("demo site over HTTP", count_stories(site_db), site_run)
+                site_warc = folder / "demo-site.warc.gz"
+                print(f"archived the demo site: {archive_site(site_sources, site_warc)} pages")
+            sources.write_text(f'[[source]]\nname = "demo-archive"\nkind = "warc"\npath = "{site_warc}"\n')
+            archive_db = folder / "archive.duckdb"
+            archive_rate = show(
+                "demo site from its WARC", count_stories(archive_db), dateline_run(sources, archive_db, env)
+            )
+    print(f"corpus WARC / demo site stories/s: {warc_rate / site_rate:.2f}x")
+    print(f"demo site WARC / demo site over HTTP stories/s: {archive_rate / site_rate:.2f}x")
     print(f"load after: {Path('/proc/loadavg').read_text().strip()}")
 
 

@@ -27,6 +27,8 @@ from transforms.record import StoryRecord
 from transforms.star import Reject
 from warehouse.protocol import KnownStory
 
+MAX_CHUNK_BYTES = 32 * 2**20
+
 
 @dataclass(slots=True)
 class WorkItem:
@@ -138,28 +140,41 @@ def _capped(source: Source, batches: Generator[Batch], discovery: Discovery) -> 
         yield batch
 
 
+def _weight(item: WorkItem) -> int:
+    page = item.prefetched
+    return len(page.body) if page is not None and page.body else 0
+
+
 def discover_chunks(sources: Iterable[Source], context: ReadContext, size: int) -> Iterator[WorkChunk]:
     """Chunks of `size` work items from every source in turn, cut as batches arrive; always at least one
-    (possibly empty) chunk, so a run with nothing new still records its fetches and validators."""
+    (possibly empty) chunk, so a run with nothing new still records its fetches and validators. A chunk of
+    pages already in hand (WARC records) is also cut at `MAX_CHUNK_BYTES` of bodies: archived pages can be
+    large, and the run holds two chunks of them (one loading, one read ahead) besides the workers' copies."""
     pending: list[WorkItem] = []
+    pending_bytes = 0
     handed_out = 0
     waiting: deque[tuple[int, Callable[[], None]]] = deque()  # (items needed out before it fires, callback)
 
-    def cut(count: int) -> WorkChunk:
-        nonlocal handed_out
-        chunk = WorkChunk(pending[:count])
-        del pending[:count]
-        handed_out += count
+    def cut() -> WorkChunk:
+        nonlocal handed_out, pending_bytes
+        chunk = WorkChunk(pending[:])
+        pending.clear()
+        handed_out += len(chunk.items)
+        pending_bytes = 0
         while waiting and waiting[0][0] <= handed_out:
             chunk.on_loaded.append(waiting.popleft()[1])
         return chunk
 
     for source in sources:
         for batch in _capped(source, reader_for(source)(source, context), context.discovery):
-            pending.extend(batch.items)
             context.discovery.found += len(batch.items)
-            if batch.on_loaded is not None:
+            for position, item in enumerate(batch.items, start=1):
+                pending.append(item)
+                pending_bytes += _weight(item)
+                if batch.on_loaded is not None and position == len(batch.items):
+                    waiting.append((handed_out + len(pending), batch.on_loaded))
+                if len(pending) >= size or pending_bytes >= MAX_CHUNK_BYTES:
+                    yield cut()
+            if batch.on_loaded is not None and not batch.items:
                 waiting.append((handed_out + len(pending), batch.on_loaded))
-            while len(pending) >= size:
-                yield cut(size)
-    yield cut(len(pending))
+    yield cut()
