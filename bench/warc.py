@@ -123,9 +123,8 @@ def main() -> None:
                 print(f"archived the demo site: {archive_site(site_sources, site_warc)} pages")
             sources.write_text(f'[[source]]\nname = "demo-archive"\nkind = "warc"\npath = "{site_warc}"\n')
             archive_db = folder / "archive.duckdb"
-            archive_rate = show(
-                "demo site from its WARC", count_stories(archive_db), dateline_run(sources, archive_db, env)
-            )
+            archive_run = dateline_run(sources, archive_db, env)
+            archive_rate = show("demo site from its WARC", count_stories(archive_db), archive_run)
     print(f"corpus WARC / demo site stories/s: {warc_rate / site_rate:.2f}x")
     print(f"demo site WARC / demo site over HTTP stories/s: {archive_rate / site_rate:.2f}x")
     print(f"load after: {Path('/proc/loadavg').read_text().strip()}")
