@@ -58,6 +58,9 @@ class ReadChunk:
 def _read_chunk(chunk: WorkChunk, session: FetchSession | None) -> ReadChunk:
     fetched = fetch_chunk(quote(chunk.items), session)
     records, parse_rejects = parse_chunk(quote(fetched))
+    for document in fetched.documents:  # parsed: the pages are not needed to normalise and load
+        document.content = b""
+        document.item.prefetched = None
     return ReadChunk(fetched, records, parse_rejects, chunk.on_loaded)
 
 

@@ -42,7 +42,10 @@ from transforms.parsers.document import MAX_DOCUMENT_BYTES, parse_document
 from transforms.record import StoryRecord
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# A batch of records is handed out at this many pages or bytes of them, whichever comes first: it is
+# also how often progress is noted.
 RECORD_BATCH = 100
+BATCH_BYTES = 8 * 2**20
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_MAGIC = b"WARC/1."
 _SCAN_BYTES = 1 << 20
@@ -244,13 +247,15 @@ def _read_file(source: Source, path: Path, context: ReadContext) -> Generator[Ba
         return lambda: progress.mark(offset, size, done)
 
     items: list[WorkItem] = []
+    held_bytes = 0
     with path.open("rb") as handle:
         for event in read_events(handle, progress.offset):
-            if len(items) >= RECORD_BATCH:
+            if len(items) >= RECORD_BATCH or held_bytes >= BATCH_BYTES:
                 yield Batch(items, checkpoint(event.offset))
-                items = []
+                items, held_bytes = [], 0
             if isinstance(event, Capture):
                 items.append(_work_item(source, event))
+                held_bytes += len(event.body)
             elif isinstance(event, Skip):
                 discovery.skip(f"warc_{event.reason}")
             else:
