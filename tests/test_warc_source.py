@@ -17,6 +17,7 @@ from demo.warc import WarcWriter, corpus_pages, http_response, record_bytes
 from flows.ingest import ingest
 from flows.pipeline.extract import extract_file
 from flows.sources import warc
+from flows.sources.config import ConfigError, adhoc_source, parse_sources
 from flows.sources.warc import Capture, Damage, Skip, read_events
 
 NAEB = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "naeb"
@@ -219,3 +220,10 @@ def test_a_record_before_an_unreadable_header_is_kept(tmp_path: Path, name: str)
         events = list(read_events(handle))
     assert [e.uri for e in events if isinstance(e, Capture)] == [f"https://news.example/{n}" for n in (1, 2, 4)]
     assert [(e.offset, e.reason) for e in events if isinstance(e, Damage)] == [(garbled, "corrupt_record")]
+
+
+def test_warc_sources_are_configured_by_path() -> None:
+    assert adhoc_source("crawl/CC-NEWS-*.warc.gz").kind == "warc"
+    assert adhoc_source("crawl/one.WARC").kind == "warc"
+    with pytest.raises(ConfigError, match="kind 'warc' needs 'path'"):
+        parse_sources('[[source]]\nname = "c"\nkind = "warc"\n')
