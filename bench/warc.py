@@ -33,7 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.end_to_end import count_stories, dateline_run, demo_site, prefect_api  # noqa: E402
+from bench.end_to_end import count_stories, demo_site, prefect_api  # noqa: E402
+from bench.memory import run_sampled  # noqa: E402
 from demo.warc import WarcWriter, cc_news_records, corpus_pages  # noqa: E402
 
 NAEB = REPO.parent / "shared" / "corpus" / "naeb"
@@ -87,9 +88,24 @@ def scan_seconds(path: Path) -> float:
     return time.perf_counter() - started
 
 
+def dateline_run(sources: Path, warehouse: Path, env: dict[str, str]) -> dict:
+    """`dateline run` as a child, its whole process tree's memory sampled, and a sample per loaded chunk."""
+    command = [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources), "--warehouse", str(warehouse)]
+    wall, _, _, memory = run_sampled(command, env)
+    loaded, samples = 0, []
+    for _, stories, sample in memory.chunks:
+        loaded += stories
+        samples.append((loaded, sample))
+    return {"wall_s": wall, "memory": memory.summary(), "samples": samples}
+
+
 def show(label: str, stories: int, run: dict) -> float:
     rate = stories / run["wall_s"]
     print(f"{label}: {stories} stories in {run['wall_s']:.1f} s wall = {rate:.1f} stories/s; {run['memory']}")
+    samples = run["samples"]
+    step = max(1, len(samples) // 8)
+    trail = ", ".join(f"{done}: {s.main_rss / 2**20:.0f}/{s.tree_pss / 2**20:.0f}" for done, s in samples[::step])
+    print(f"  main RSS / tree PSS (MiB) as chunks load, by stories loaded: {trail}")
     return rate
 
 
@@ -111,7 +127,7 @@ def main() -> None:
         sources.write_text(f'[[source]]\nname = "cc-news"\nkind = "warc"\npath = "{crawl}"\n')
         with prefect_api() as api_url:
             env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-            env |= {"PREFECT_API_URL": api_url, "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "ERROR"}
+            env |= {"PREFECT_API_URL": api_url, "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO"}  # chunk lines
             warc_db = folder / "warc.duckdb"
             warc_run = dateline_run(sources, warc_db, env)
             warc_rate = show("WARC", count_stories(warc_db), warc_run)
