@@ -23,6 +23,7 @@ from typing import Protocol
 from flows.sources.config import KINDS, Source
 from flows.sources.fetching import FetchRequest, FetchResult
 from flows.sources.fetching.session import FetchSession
+from transforms.keys import stable_key
 from transforms.record import StoryRecord
 from transforms.star import Reject
 from warehouse.protocol import KnownStory
@@ -100,8 +101,17 @@ class ReadContext:
     session: FetchSession | None = None
     lookup_known: Callable[[list[str]], dict[str, KnownStory]] = lambda urls: {}
     validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
-    # an article announced twice (its outlet's feed and sitemap) is read once, for the first source
-    announced: set[str] = field(default_factory=set)
+    # an article announced twice (its outlet's feed and sitemap) is read once, for the first source; kept as
+    # 64-bit keys of the URLs, a fifth of the strings' memory, since a run may announce millions of them
+    announced: set[int] = field(default_factory=set)
+
+    def first_announcement(self, url: str) -> bool:
+        """Whether `url` is announced for the first time in this run (and note it)."""
+        key = stable_key(url)
+        if key in self.announced:
+            return False
+        self.announced.add(key)
+        return True
 
     def fetch(self, urls: list[str]) -> list[FetchResult]:
         """Fetch conditionally (with stored validators); the log keeps each fetch without its body."""

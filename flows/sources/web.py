@@ -79,15 +79,14 @@ def _new_articles(source: Source, hints: list[StoryRecord], context: ReadContext
         url = urls.get(id(hint))
         if not url:
             continue
-        if url in context.announced:
-            discovery.duplicates += 1
-            continue
         known = known_urls.get(url)
         if known is not None and not _moved_since(hint, known):
             discovery.skipped_unchanged += 1
             continue
+        if not context.first_announcement(url):
+            discovery.duplicates += 1
+            continue
         hint.source = source.name
-        context.announced.add(url)
         items.append(WorkItem(source, url, is_url=True, hint=hint))
     return items
 
