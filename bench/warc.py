@@ -99,9 +99,15 @@ def dateline_run(sources: Path, warehouse: Path, env: dict[str, str]) -> dict:
     return {"wall_s": wall, "memory": memory.summary(), "samples": samples}
 
 
-def show(label: str, stories: int, run: dict) -> float:
+def show(label: str, rows: int, run: dict) -> float:
+    """Stories/s counts the stories each chunk loaded (after collapsing in-chunk duplicates): a corpus page
+    whose canonical link is not its own URL collapses with its repeats into fewer fact_story rows."""
+    stories = run["samples"][-1][0] if run["samples"] else rows
     rate = stories / run["wall_s"]
-    print(f"{label}: {stories} stories in {run['wall_s']:.1f} s wall = {rate:.1f} stories/s; {run['memory']}")
+    print(
+        f"{label}: {stories} stories loaded ({rows} fact_story rows) in {run['wall_s']:.1f} s wall = "
+        f"{rate:.1f} stories/s; {run['memory']}"
+    )
     samples = run["samples"]
     step = max(1, len(samples) // 8)
     trail = ", ".join(f"{done}: {s.main_rss / 2**20:.0f}/{s.tree_pss / 2**20:.0f}" for done, s in samples[::step])
