@@ -5,7 +5,9 @@ ingest runs into a DuckDB file: capture time as first_seen_at, rejects, reruns a
 from __future__ import annotations
 
 import gzip
+import json
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import duckdb
 import pytest
 from fastwarc.warc import WarcRecordType
 
-from demo.warc import WarcWriter, corpus_pages, http_response, record_bytes
+from demo.warc import WarcWriter, cc_news_records, corpus_pages, http_response, record_bytes
 from flows.ingest import ingest
 from flows.pipeline.extract import extract_file
 from flows.sources import warc
@@ -227,3 +229,43 @@ def test_warc_sources_are_configured_by_path() -> None:
     assert adhoc_source("crawl/one.WARC").kind == "warc"
     with pytest.raises(ConfigError, match="kind 'warc' needs 'path'"):
         parse_sources('[[source]]\nname = "c"\nkind = "warc"\n')
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_a_run_killed_mid_file_resumes_without_duplicates(tmp_path: Path) -> None:
+    """SIGKILL `dateline run` (flow and Prefect server) once the first batches of a WARC are loaded and
+    noted; the rerun reads on from the note and the warehouse ends as one clean read of the file."""
+    from prefect.settings import PREFECT_API_URL
+
+    from tests.fault_harness import child_env, run_to_end, start_run
+
+    pages = corpus_pages(NAEB)[:72]  # large pages: a batch is cut at warc.BATCH_BYTES, so the file has several
+    if len(pages) < 72:
+        pytest.skip(f"needs the corpus pages under {NAEB}")
+    crawl = tmp_path / "crawl.warc.gz"
+    with WarcWriter(crawl) as out:
+        for uri, html in cc_news_records(pages, len(pages)):
+            out.response(uri, html, captured_at=CAPTURED)
+    sources = sources_toml(tmp_path, "crawl.warc.gz")
+    env = child_env(tmp_path / "prefect-home", PREFECT_API_URL=PREFECT_API_URL.value())
+    warehouse = tmp_path / "w.duckdb"
+
+    run = start_run(sources, warehouse, env, chunk_size=10)
+    deadline = time.monotonic() + 600
+    while not (notes := _progress_notes(warehouse)) or json.loads(notes[0].read_text())["offset"] == 0:
+        assert run.process.poll() is None, f"the run ended before its first note:\n{run.output[-3000:]}"
+        assert time.monotonic() < deadline, "no progress note in 600 s"
+        time.sleep(0.01)
+    run.kill()
+    assert run.survivors() == []
+    noted = json.loads(_progress_notes(warehouse)[0].read_text())
+    assert 0 < noted["offset"] < crawl.stat().st_size and not noted["done"]
+
+    run_to_end(sources, warehouse, env, chunk_size=10)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        urls = [row[0] for row in con.execute("select url from fact_story").fetchall()]
+        runs = con.execute("select status, found from etl_run order by started_at").fetchall()
+    assert len(urls) == len(set(urls)) >= len(pages) - 3  # a corpus page may hold no article
+    assert [status for status, _ in runs] == ["abandoned", "completed"]
+    assert 0 < runs[1][1] < len(pages)  # the rerun read on from the note, not from the start
+    assert json.loads(_progress_notes(warehouse)[0].read_text())["done"]
