@@ -292,12 +292,13 @@ def rekeyed_batches(source_warehouse: Path, copies: int) -> list:
 
 def merge_into(big: Path, batches: list) -> tuple[float, int]:
     from warehouse.duckdb.store import DuckDBWarehouse
+    from warehouse.protocol import LoadBatch
 
     warehouse = DuckDBWarehouse(big)
     started = time.perf_counter()
     new = 0
     for batch in batches:
-        new += warehouse.load(batch, run_id="bench-merge", seen_at=datetime.now(UTC)).new
+        new += warehouse.load(LoadBatch(batch, "bench-merge", datetime.now(UTC))).new
     return time.perf_counter() - started, new
 
 

@@ -51,9 +51,9 @@ def ingest(
             RawArchive(run.folders.archive) if needs_http else nullcontext() as archive,
             FetchSession(settings, archive) if needs_http else nullcontext() as session,
         ):
-            context = discover_task(quote(config), session, run.sink, run.folders.state)
+            context = discover_task(quote(config), session, run.warehouse, run.folders.state)
             chunks = discover_chunks(config.sources, context, chunk_size)
-            run_chunks(chunks, None, context.discovery, session, run.sink, run.summary, run.seen_at)
+            run_chunks(chunks, None, context.discovery, session, run.warehouse, run.summary, run.seen_at)
             run.summary.add_discovery(context.discovery)
             print(f"discovered {run.summary.found} documents from {len(config.sources)} sources")
     return run.summary.to_dict()

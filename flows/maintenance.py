@@ -19,9 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.runtime.settings import run_folders, warehouse_location
 from flows.sources.fetching import RawArchive
 from warehouse import open_warehouse
-from warehouse.duckdb import summaries
-from warehouse.duckdb.maintenance import checkpoint, export_parquet
-from warehouse.duckdb.store import DuckDBWarehouse
+from warehouse.protocol import Warehouse
 
 
 @task(name="checkpoint-archive", cache_policy=NO_CACHE)
@@ -35,23 +33,23 @@ def checkpoint_archive(archive_root: Path) -> bool | None:
 
 
 @task(name="rebuild-search-index", cache_policy=NO_CACHE)
-def rebuild_search_index(store: DuckDBWarehouse) -> bool:
+def rebuild_search_index(store: Warehouse) -> bool:
     return store.refresh_search_index(force=True)
 
 
 @task(name="repair-summaries", cache_policy=NO_CACHE)
-def repair_summaries(store: DuckDBWarehouse) -> dict[str, int]:
-    return store.maintain(summaries.repair)
+def repair_summaries(store: Warehouse) -> dict[str, int]:
+    return store.repair_summaries()
 
 
 @task(name="checkpoint", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[30, 120])
-def checkpoint_task(store: DuckDBWarehouse) -> None:
-    store.maintain(checkpoint)
+def checkpoint_task(store: Warehouse) -> None:
+    store.checkpoint()
 
 
 @task(name="export-parquet", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[60])
-def export_task(store: DuckDBWarehouse, out_dir: Path) -> dict[str, int]:
-    return store.maintain(lambda con: export_parquet(con, out_dir))
+def export_task(store: Warehouse, out_dir: Path) -> dict[str, int]:
+    return store.export_parquet(out_dir)
 
 
 _ARCHIVE_OUTCOME = {

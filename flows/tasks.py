@@ -25,17 +25,19 @@ from transforms.etl_rows import fetch_rows
 from transforms.normalise import NormalisedChunk, normalise_chunk
 from transforms.record import StoryRecord
 from transforms.star import Reject
-from warehouse.protocol import LoadResult
-from warehouse.staging import LoadSink
+from warehouse.protocol import LoadBatch, LoadResult
+from warehouse.staging import StagingWarehouse
 
 
 @task(name="discover", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
-def discover_task(config: SourcesConfig, session: FetchSession | None, sink: LoadSink, state_dir: Path) -> ReadContext:
+def discover_task(
+    config: SourcesConfig, session: FetchSession | None, warehouse: StagingWarehouse, state_dir: Path
+) -> ReadContext:
     """What the readers need from the warehouse before they start (the stored HTTP validators of the source
     URLs, and its memory of known stories); the sources themselves are read as the chunks ask for them."""
     url_sources = [s.url for s in config.sources if s.url]
-    validators = sink.http_validators(url_sources) if url_sources else {}
-    return ReadContext(Discovery(), config.base_dir, state_dir, session, sink.known_stories, validators)
+    validators = warehouse.http_validators(url_sources) if url_sources else {}
+    return ReadContext(Discovery(), config.base_dir, state_dir, session, warehouse.known_stories, validators)
 
 
 @task(name="fetch-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -51,16 +53,16 @@ def parse_chunk(chunk: ChunkInput) -> tuple[list[StoryRecord], list[Reject]]:
 
 
 @task(name="normalise-chunk", cache_policy=NO_CACHE)
-def normalise_task(records: list[StoryRecord], seen_at: datetime, sink: LoadSink) -> NormalisedChunk:
+def normalise_task(records: list[StoryRecord], seen_at: datetime, warehouse: StagingWarehouse) -> NormalisedChunk:
     """Enrich, link wire copies against stored stories of nearby days, and build the star frames."""
-    stored = sink.signatures_between(*signature_window(records, seen_at))
+    stored = warehouse.signatures_between(*signature_window(records, seen_at))
     return normalise_chunk(records, seen_at, stored, enrich_parallel)
 
 
 @task(name="load-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def load_task(
     normalised: NormalisedChunk,
-    sink: LoadSink,
+    warehouse: StagingWarehouse,
     run_id: str,
     seen_at: datetime,
     fetches: list[FetchResult],
@@ -69,12 +71,13 @@ def load_task(
 ) -> LoadResult | None:
     """Merge the chunk (with its fetch log, rejects and, last, the HTTP validators) in one transaction;
     None when the warehouse was locked and the chunk was staged for the next run."""
-    return sink.load(
+    batch = LoadBatch(
         normalised.batch,
-        run_id=run_id,
-        seen_at=seen_at,
+        run_id,
+        seen_at,
         fetches=fetch_rows(fetches, datetime.now(UTC)),
         rejects=rejects,
         http_state=pl.DataFrame(validators) if validators else None,
         signatures=normalised.signatures,
     )
+    return warehouse.load(batch)

@@ -8,6 +8,7 @@ import pytest
 
 from transforms.errors import ParseError
 from transforms.parsers.article import parse_article
+from transforms.parsers.document import parse_document
 from transforms.parsers.html.document import MAX_INPUT_BYTES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
@@ -109,6 +110,31 @@ def test_undecodable_bytes_are_read_with_the_declared_charset():
     html = page(head='<meta charset="windows-1252">').replace("council", "café council").encode("cp1252")
     record = parse_article(html, locator="latin")
     assert "café council" in record.body
+
+
+# Without a charset in the page, charset-normalizer alone reads these as CJK or cp1250 mojibake.
+NORDIC = "Björn Ångström met Søren on Tuesday. Ça va? Oui, très bien."
+
+
+@pytest.mark.parametrize("charset", ["windows-1252", "ISO-8859-1"])
+def test_http_charset_decides_a_page_without_meta_charset(charset):
+    html = page(body=PARAGRAPH * 2 + f"<p>{NORDIC}</p>").encode("cp1252")
+    [record] = parse_document(html, locator="latin", content_type=f"text/html; charset={charset}")
+    assert NORDIC in record.body
+
+
+@pytest.mark.parametrize(
+    ("head", "content_type"),
+    [
+        ('<meta charset="windows-1251">', None),
+        ('<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">', "text/html"),
+        ('<meta charset="iso-8859-2">', "text/html; charset=windows-1252"),
+    ],
+)
+def test_valid_utf8_stays_utf8_whatever_the_page_declares(head, content_type):
+    html = page(head=head, body=PARAGRAPH * 2 + f"<p>{NORDIC}</p>").encode("utf-8")
+    [record] = parse_document(html, locator="utf8", content_type=content_type)
+    assert NORDIC in record.body
 
 
 def test_utf16_page_with_bom_is_text_not_binary():

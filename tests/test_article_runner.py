@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+from flows.pipeline import extract
 from flows.pipeline.extract import extract_paths, page_paths
 from transforms.errors import ParseError
 from transforms.record import StoryRecord
@@ -59,3 +60,15 @@ def test_single_process_gives_the_same_records(tmp_path):
     (result,) = extract_paths([str(path)], workers=1)
     assert isinstance(result, StoryRecord)
     assert result.authors == ["Jane Doe", "John Roe"]
+
+
+def test_gzip_files_are_read_with_the_bounded_inflater(tmp_path, monkeypatch):
+    story = (FIXTURES / "wire_story.html").read_bytes()
+    (tmp_path / "a-members.html.gz").write_bytes(gzip.compress(story[:500]) + gzip.compress(story[500:]))
+    (tmp_path / "b-truncated.html.gz").write_bytes(gzip.compress(story)[:-20])
+    (tmp_path / "c-bomb.html.gz").write_bytes(gzip.compress(b" " * (2 * 1024 * 1024)))
+    monkeypatch.setattr(extract, "MAX_DOCUMENT_BYTES", 1024 * 1024)
+    members, truncated, bomb = extract_paths([str(tmp_path)], workers=1)
+    assert isinstance(members, StoryRecord) and members.dateline == "ISLAMABAD"
+    assert truncated[1].reason == "unreadable" and "end-of-stream" in truncated[1].detail
+    assert bomb[1].reason == "too_large"

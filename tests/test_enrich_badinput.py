@@ -110,3 +110,12 @@ def test_any_text_enriches_without_a_reject(body):
     result = _enrich(body, headline=body[:40])
     assert result.rejects == []
     assert (result.entities["mentions"] >= 1).all()
+
+
+def test_english_without_a_language_gets_english_rules():
+    body = (
+        "President Asif Ali Zardari met the Chinese premier in Beijing on Thursday, and the two leaders "
+        "discussed trade and security, officials said after the talks."
+    )
+    entities = _enrich(body)  # language unknown: the detector reads it as English
+    assert "person" in set(entities.entities["entity_type"])

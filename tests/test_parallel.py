@@ -16,6 +16,10 @@ def _pids(items: Sequence[int]) -> list[int]:
     return [os.getpid() for _ in items]
 
 
+def _with_pids(items: Sequence[int]) -> list[tuple[int, int]]:
+    return [(item, os.getpid()) for item in items]
+
+
 def _die_once(marker: str, items: Sequence[int]) -> list[int]:
     """Kills its worker the first time it sees the marker file, as an out-of-memory kill would."""
     if os.path.exists(marker):
@@ -74,4 +78,17 @@ def test_shutting_the_workers_down_stops_the_forkserver_and_a_new_pool_starts(mo
     assert _forkservers() == set()
     again = {pid for part in parallel.map_slices(_pids, items) for pid in part}
     assert len(again) == 2 and not again & workers
+    parallel.shutdown_workers()
+
+
+def test_explicit_processes_and_slice_size_keep_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dateline extract --workers N`: a pool of N, small slices spread over it, results in input order."""
+    monkeypatch.setenv("DATELINE_WORKERS", "1")  # the explicit count wins over the setting
+    items = list(range(40))
+    parts = parallel.map_slices(_with_pids, items, processes=2, min_items=10, slice_size=3)
+    assert [len(p) for p in parts] == [3] * 13 + [1]
+    assert [item for part in parts for item, _ in part] == items
+    pids = {pid for part in parts for _, pid in part}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+    assert parallel.map_slices(_pids, items, processes=1) == [[os.getpid()] * 40]
     parallel.shutdown_workers()

@@ -16,6 +16,7 @@ from transforms.record import StoryRecord
 from transforms.star import source_key
 from warehouse.duckdb import summaries
 from warehouse.duckdb.store import DuckDBWarehouse
+from warehouse.protocol import LoadBatch
 
 SEEN = datetime(2025, 2, 12, 12, 0, tzinfo=UTC)
 SOURCES = ("meridian", "savanna", "gulf")
@@ -41,7 +42,7 @@ def story(url: str, source: str, published: str, body: str, title: str) -> Story
 
 def load(store: DuckDBWarehouse, records: list[StoryRecord]) -> None:
     chunk = normalise_chunk(records, SEEN, store.signatures_between(20250101, 20251231))
-    store.load(chunk.batch, run_id="r", seen_at=SEEN, signatures=chunk.signatures)
+    store.load(LoadBatch(chunk.batch, "r", SEEN, signatures=chunk.signatures))
 
 
 def drift(path: Path) -> dict[str, int]:

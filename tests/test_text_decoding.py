@@ -59,3 +59,17 @@ def test_unknown_label_and_no_declaration_fall_back_to_detection() -> None:
 def test_garbage_never_raises() -> None:
     text, encoding = decode_text(bytes(range(256)) * 4, None)
     assert isinstance(text, str) and encoding
+
+
+@pytest.mark.parametrize("declared", ["windows-1251", "iso-8859-2", "koi8-r", "shift_jis"])
+def test_valid_utf8_is_utf8_whatever_legacy_charset_is_declared(declared: str) -> None:
+    assert decode_text(TEXT.encode("utf-8"), f"text/html; charset={declared}") == (TEXT, "utf-8")
+    meta = f'<meta charset="{declared}">'.encode() + TEXT.encode("utf-8")
+    assert decode_text(meta, None)[1] == "utf-8"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/html; charset=utf-8", "text/html; charset=iso-8859-1"])
+def test_utf8_page_with_stray_windows_1252_bytes_stays_utf8(content_type: str | None) -> None:
+    utf8 = "<p>" + "Gr\u00fc\u00dfe aus K\u00f6ln. " * 5 + "</p>"
+    stray = '<img alt="K\u00fcchenblogs \u2013 Rezepte">'
+    assert decode_text(utf8.encode() + stray.encode("cp1252"), content_type) == (utf8 + stray, "utf-8")

@@ -16,7 +16,7 @@ import pytest
 from tests.test_star import page
 from transforms.star import build_star, build_stories
 from warehouse.duckdb.store import DuckDBWarehouse
-from warehouse.protocol import WarehouseLocked
+from warehouse.protocol import LoadBatch, WarehouseLocked
 
 SEEN = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 LATER = datetime(2025, 3, 2, 12, 0, tzinfo=UTC)
@@ -31,7 +31,7 @@ def store(tmp_path: Path) -> DuckDBWarehouse:
 
 
 def load(store: DuckDBWarehouse, records, seen=SEEN):
-    return store.load(build_star(build_stories(records, seen)), run_id="r", seen_at=seen)
+    return store.load(LoadBatch(build_star(build_stories(records, seen)), "r", seen))
 
 
 def snapshot(store: DuckDBWarehouse) -> dict[str, list[tuple]]:

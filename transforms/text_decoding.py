@@ -1,11 +1,18 @@
 """Bytes to text for web documents, getting mislabelled pages right.
 
+This is the one decoder for every document kind (HTML pages, feeds, story dumps), so the HTTP
+`Content-Type` charset counts wherever a document came from the web.
+
 Order of evidence (WHATWG-style): a byte-order mark wins; then the HTTP charset; then a
 `<meta charset>` / `http-equiv` / XML declaration in the first bytes; each is only trusted if the
 body strictly decodes with it. Two frequent lies are corrected: a page declared UTF-8 that is
 really windows-1252 fails strict UTF-8 and falls through to the next evidence or detection; a
-page declared latin-1/windows-1252 that is valid multi-byte UTF-8 is read as UTF-8 (real
-latin-1 text almost never forms valid UTF-8 sequences). Detection is charset-normalizer.
+page declared in any other charset that is valid multi-byte UTF-8 is read as UTF-8 (real text in
+a legacy code page almost never forms valid UTF-8 sequences, while templates that keep a stale
+`<meta charset>` over UTF-8 output are common). A page that is UTF-8 but for a few stray
+bytes (a windows-1252 name pasted into a template) counts as UTF-8, the stray bytes read as
+windows-1252: real legacy text has almost no valid multi-byte sequences, so when those outnumber
+the invalid bytes the page is UTF-8. Detection is charset-normalizer.
 The returned encoding is Python's canonical codec name (e.g. 'utf-8', 'cp1252').
 """
 
@@ -51,6 +58,28 @@ def _try(body: bytes, codec: str | None) -> str | None:
         return None
 
 
+def _stray_as_cp1252(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a byte that is not UTF-8 inside UTF-8 text is read as windows-1252."""
+    if not isinstance(error, UnicodeDecodeError):  # registered for decoding only
+        raise error
+    return error.object[error.start : error.end].decode("cp1252", "replace"), error.end
+
+
+_STRAY_AS_CP1252 = "dateline-stray-as-cp1252"
+codecs.register_error(_STRAY_AS_CP1252, _stray_as_cp1252)
+
+
+def _utf8(body: bytes) -> str | None:
+    """The body as UTF-8, with stray bytes as windows-1252 when valid multi-byte sequences outnumber them;
+    None when it is not UTF-8."""
+    if (text := _try(body, "utf-8")) is not None:
+        return text
+    lenient = body.decode("utf-8", "replace")
+    invalid = lenient.count("\ufffd")
+    valid = len(lenient) - len(lenient.encode("ascii", "ignore")) - invalid
+    return body.decode("utf-8", _STRAY_AS_CP1252) if valid > invalid else None
+
+
 def _declared_in_document(body: bytes) -> str | None:
     head = body[:_PRESCAN_BYTES]
     match = _XML_ENCODING.search(head) or _META_CHARSET.search(head)
@@ -88,12 +117,12 @@ def decode_text(body: bytes, content_type: str | None) -> tuple[str, str]:
             return body[len(bom) :].decode(codec, "replace"), codec
     declared = [_codec(http_charset(content_type)), _codec(_declared_in_document(body))]
     for codec in filter(None, declared):
-        if codec == "cp1252" and not body.isascii() and (as_utf8 := _try(body, "utf-8")) is not None:
+        if not codec.startswith("utf") and not body.isascii() and (as_utf8 := _utf8(body)) is not None:
             return as_utf8, "utf-8"
-        text = _try(body, codec)
+        text = _utf8(body) if codec == "utf-8" else _try(body, codec)
         if text is not None:
             return text, codec
-    if (text := _try(body, "utf-8")) is not None:
+    if (text := _utf8(body)) is not None:
         return text, "utf-8"
     codec = _detected(body)
     if codec is not None and (text := _try(body, codec)) is not None:

@@ -1,7 +1,8 @@
 """Storage for the star schema behind one protocol (`warehouse.protocol.Warehouse`).
 
 `open_warehouse(location)` picks the backend for a location: a DuckDB file path (the embedded
-default, `warehouse/dateline.duckdb`) opens `warehouse.duckdb`. Callers resolve the location from
+default, `warehouse/dateline.duckdb`) opens `warehouse.duckdb`; `ducklake:postgres:<libpq dsn>` opens a
+DuckLake whose catalog is that PostgreSQL database (`warehouse.ducklake`). Callers resolve the location from
 options and the environment first (`flows.runtime.settings`); nothing here reads the environment.
 """
 
@@ -21,8 +22,13 @@ def is_file_location(location: str | os.PathLike[str]) -> bool:
     return ":" not in text.split("/", 1)[0] or len(text.split(":", 1)[0]) == 1  # `C:` is a drive, not a scheme
 
 
-def open_warehouse(location: str | os.PathLike[str]) -> Warehouse:
-    """The backend for `location`."""
+def open_warehouse(location: str | os.PathLike[str], *, data_path: str | None = None) -> Warehouse:
+    """The backend for `location`; `data_path` is where a new lake keeps its Parquet files (an existing
+    lake remembers its own)."""
+    if str(location).startswith("ducklake:"):
+        from warehouse.ducklake.store import DuckLakeWarehouse
+
+        return DuckLakeWarehouse(str(location), data_path=data_path)
     if not is_file_location(location):
         scheme = str(location).split(":", 1)[0]
         raise WarehouseError(f"unknown warehouse location {str(location)!r}: no backend for {scheme!r}")

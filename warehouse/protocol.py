@@ -1,16 +1,18 @@
-"""The one interface the flows use to talk to a warehouse, and its errors.
+"""The one interface the flows use to talk to a warehouse, the values that cross it, and its errors.
 
-Backends implement it (`warehouse/duckdb/`: one DuckDB file); `warehouse.open_warehouse` picks
-one from a location, so nothing in `flows/` names DuckDB.
+Backends implement it (`warehouse/duckdb/`: one DuckDB file; `warehouse.staging.StagingWarehouse`
+wraps any backend to stage loads while it is locked); `warehouse.open_warehouse` picks one from a
+location, so nothing in `flows/` names DuckDB. Analysts' reads go through `query`/`frames`, never
+through a raw connection, so a backend decides how a read is opened (read-only, sandboxed, retried).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Protocol
 
 import polars as pl
 
@@ -19,6 +21,10 @@ from transforms.star import Reject, StarBatch
 
 class WarehouseError(RuntimeError):
     """The warehouse cannot be used (bad path, unwritable folder, full disk); the message is one line."""
+
+
+class QueryError(WarehouseError):
+    """An analyst's query failed (syntax, unknown name, types); the message is the engine's own, whole."""
 
 
 class WarehouseLocked(WarehouseError):
@@ -43,10 +49,53 @@ class KnownStory:
     published_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class LoadBatch:
+    """Everything one merge commits together: the chunk's star frames and its bookkeeping (fetch log,
+    rejects, the HTTP validators of the run's last chunk, MinHash signatures), so a crash can never leave
+    them out of step with the stories."""
+
+    star: StarBatch
+    run_id: str
+    seen_at: datetime
+    fetches: pl.DataFrame | None = None
+    rejects: list[Reject] = field(default_factory=list)
+    http_state: pl.DataFrame | None = None
+    signatures: pl.DataFrame | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One ranked story, with enough to decide whether to read it."""
+
+    story_key: int
+    score: float
+    headline: str
+    source: str
+    day: date
+    url: str | None
+    topics: list[str]
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """An analyst query's answer: column names and rows."""
+
+    columns: list[str]
+    rows: list[tuple]
+
+
 class Warehouse(Protocol):
     """Storage for the star schema and the ETL bookkeeping tables."""
 
     location: str
+
+    # -- runs and loads ----------------------------------------------------------------------------
+
+    def check_writable(self) -> None:
+        """Raise a one-line `WarehouseError` now when a run could not write, before any work starts."""
+        ...
 
     def migrate(self) -> list[int]: ...
 
@@ -56,18 +105,12 @@ class Warehouse(Protocol):
 
     def upsert_sources(self, sources: pl.DataFrame) -> None: ...
 
-    def load(
-        self,
-        batch: StarBatch,
-        *,
-        run_id: str,
-        seen_at: datetime,
-        fetches: pl.DataFrame | None = None,
-        rejects: list[Reject] | None = None,
-        http_state: pl.DataFrame | None = None,
-        signatures: pl.DataFrame | None = None,
-        staged_name: str | None = None,
-    ) -> LoadResult: ...
+    def load(self, batch: LoadBatch, *, staged_name: str | None = None) -> LoadResult | None:
+        """Merge one batch in one transaction; None when it was staged instead (`StagingWarehouse`).
+        `staged_name` makes the merge of a staged batch happen once, however often it is retried."""
+        ...
+
+    # -- what a run asks before it fetches ---------------------------------------------------------
 
     def known_stories(self, urls: list[str]) -> dict[str, KnownStory]: ...
 
@@ -77,6 +120,36 @@ class Warehouse(Protocol):
 
     def signatures_between(self, first_day: int, last_day: int) -> pl.DataFrame: ...
 
-    def read_only(self) -> AbstractContextManager[Any]: ...
+    # -- analysts ----------------------------------------------------------------------------------
 
-    def query(self, sql: str) -> tuple[list[str], Iterator[tuple]]: ...
+    def query(self, sql: str) -> QueryResult:
+        """One analyst statement on a read-only connection."""
+        ...
+
+    def frames(self, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:
+        """Several read-only queries answered in one session, as Polars frames (the report's data)."""
+        ...
+
+    def search(
+        self, terms: str, *, since: date | None, until: date | None, topic: str | None, limit: int
+    ) -> tuple[list[SearchHit], int]:
+        """Ranked full-text search; also returns how many stories the index does not hold yet."""
+        ...
+
+    # -- housekeeping ------------------------------------------------------------------------------
+
+    def refresh_search_index(self, *, force: bool = False) -> bool:
+        """Rebuild the search index if stories changed (always with `force`); whether it rebuilt."""
+        ...
+
+    def repair_summaries(self) -> dict[str, int]:
+        """Make the views' summary tables equal to a rebuild; rows repaired per table."""
+        ...
+
+    def checkpoint(self) -> None:
+        """Make the stored state complete on its own (a backup copies it as it is)."""
+        ...
+
+    def export_parquet(self, out_dir: Path) -> dict[str, int]:
+        """A Parquet copy of the star schema under `out_dir`; rows written per table."""
+        ...

@@ -28,7 +28,10 @@ errors = Console(stderr=True)
 
 WarehouseOption = Annotated[
     str | None,
-    typer.Option("--warehouse", help="DuckDB file (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)"),
+    typer.Option(
+        "--warehouse",
+        help="DuckDB file, or ducklake:postgres:<dsn> (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)",
+    ),
 ]
 
 
@@ -55,17 +58,18 @@ def run(
 ) -> None:
     """Run the ingest flow once (on Prefect's ephemeral API) and print a summary."""
     quiet_prefect()
-    from flows.ingest import ingest, resolve_config
+    from flows.ingest import ingest
+    from flows.pipeline.run import resolve_config
     from flows.pipeline.summary import RunSummary
-    from flows.runtime.settings import warehouse_location
+    from flows.runtime.settings import lake_data_path, warehouse_location
     from flows.sources.config import ConfigError
-    from warehouse.duckdb.store import ensure_writable
+    from warehouse import open_warehouse
     from warehouse.protocol import WarehouseError
 
     try:  # check what the user can fix before Prefect starts, so the error is one line, not a failed run
         if not resolve_config(sources, source).sources:
             raise ConfigError(f"{sources or 'sources.toml'}: no [[source]] configured")
-        ensure_writable(Path(warehouse_location(warehouse)))
+        open_warehouse(warehouse_location(warehouse), data_path=lake_data_path()).check_writable()
         result = ingest(sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size)
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
@@ -82,22 +86,20 @@ def sql(
 
     A query file that starts with a `--` comment reads better through stdin: `dateline sql - < query.sql`.
     """
-    import duckdb
-
     from flows.cli.output import print_rows
     from flows.runtime.settings import warehouse_location
     from warehouse import open_warehouse
-    from warehouse.protocol import WarehouseError
+    from warehouse.protocol import QueryError, WarehouseError
 
     if query == "-":
         query = sys.stdin.read()
     try:
-        columns, rows = open_warehouse(warehouse_location(warehouse)).query(query)
+        answer = open_warehouse(warehouse_location(warehouse)).query(query)
+    except QueryError as error:
+        raise fail(str(error).splitlines()[0]) from None
     except WarehouseError as error:
         raise fail(str(error)) from None
-    except duckdb.Error as error:
-        raise fail(str(error).splitlines()[0]) from None
-    print_rows(columns, rows, format.value, console)
+    print_rows(answer.columns, answer.rows, format.value, console)
 
 
 @app.command()
@@ -123,7 +125,10 @@ def reparse(
 def extract(
     inputs: Annotated[list[str], typer.Argument(help="HTML pages (.html, .html.gz), feeds, story dumps, or URLs")],
     format: Annotated[str, typer.Option("--format", help="jsonl (one JSON object per story)")] = "jsonl",
-    workers: Annotated[int | None, typer.Option(help="processes for a directory of pages (default: cores)")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="processes for a directory of pages (default: DATELINE_WORKERS, else cores; 1 = in-process)"),
+    ] = None,
 ) -> None:
     """Parse documents into story records without touching the warehouse."""
     import itertools
@@ -167,7 +172,6 @@ def search(
     from flows.cli.output import print_rows
     from flows.runtime.settings import warehouse_location
     from warehouse import open_warehouse
-    from warehouse.duckdb.search import search_warehouse
     from warehouse.protocol import WarehouseError
 
     try:
@@ -175,9 +179,7 @@ def search(
     except ValueError as error:
         raise fail(f"bad date: {error}") from None
     try:
-        hits, unindexed = search_warehouse(
-            open_warehouse(warehouse_location(warehouse)), terms, topic=topic, limit=limit, **days
-        )
+        hits, unindexed = open_warehouse(warehouse_location(warehouse)).search(terms, topic=topic, limit=limit, **days)
     except WarehouseError as error:
         raise fail(str(error)) from None
     if unindexed:

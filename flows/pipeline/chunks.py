@@ -29,7 +29,7 @@ from flows.tasks import fetch_chunk, load_task, normalise_task, parse_chunk
 from transforms.etl_rows import http_state_rows
 from transforms.record import StoryRecord
 from transforms.star import Reject
-from warehouse.staging import LoadSink
+from warehouse.staging import StagingWarehouse
 
 CHUNK_SIZE = 500
 
@@ -96,7 +96,7 @@ def run_chunks(
     total: int | None,
     discovery: Discovery,
     session: FetchSession | None,
-    sink: LoadSink,
+    warehouse: StagingWarehouse,
     summary: RunSummary,
     seen_at: datetime,
 ) -> None:
@@ -109,7 +109,7 @@ def run_chunks(
             validators = http_state_rows(discovery.validators, datetime.now(UTC)) if last else None
             log = discovery.take_log()
             summary.add_rejects([r.reason for r in log[1]])
-            advance(_finish_chunk(read, index, log, validators, sink, summary, seen_at))
+            advance(_finish_chunk(read, index, log, validators, warehouse, summary, seen_at))
             for loaded in read.on_loaded:
                 loaded()
 
@@ -119,7 +119,7 @@ def _finish_chunk(
     index: int,
     log: tuple[list[FetchResult], list[Reject]],
     validators: list[dict] | None,
-    sink: LoadSink,
+    warehouse: StagingWarehouse,
     summary: RunSummary,
     seen_at: datetime,
 ) -> int:
@@ -129,10 +129,10 @@ def _finish_chunk(
     fetched = read.fetched
     # Payloads are wrapped in `quote` so Prefect does not walk every record and page body of a chunk
     # looking for futures to resolve (measured: 15 s of a 2,000-story run went to that walk).
-    normalised = normalise_task(quote(read.records), seen_at, sink)
+    normalised = normalise_task(quote(read.records), seen_at, warehouse)
     result = load_task(
         quote(normalised),
-        sink,
+        warehouse,
         summary.run_id,
         seen_at,
         quote([*log[0], *fetched.fetches]),

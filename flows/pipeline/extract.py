@@ -1,43 +1,53 @@
 """`dateline extract`: parse files (on all cores) or fetched URLs into story records, no warehouse.
 
-Parsing is CPU-bound and pure, so files are spread over a process pool in chunks (one
-pickle round-trip per chunk, not per page); each worker reads its own files so only paths
-and records cross process boundaries. Results come back in input order. Each file goes
-through the document dispatcher, so saved feeds and story dumps work as well as pages.
+Parsing is CPU-bound and pure, so files are spread over the run's process pool
+(`flows.runtime.workers`, whose forkserver already holds the language model) in chunks: one
+pickle round-trip per chunk, not per page; each worker reads its own files so only paths and
+records cross process boundaries. Results come back in input order, a batch of chunks at a
+time so output starts before the last file is read. Each file goes through the document
+dispatcher, so saved feeds and story dumps work as well as pages.
 """
 
 from __future__ import annotations
 
-import gzip
-import os
 import tempfile
 import zlib
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
+from flows.runtime.workers import map_slices
+from flows.runtime.workers import workers as _default_workers
 from flows.sources.config import WARC_SUFFIXES
 from flows.sources.fetching import FetchRequest, FetchSettings
 from flows.sources.fetching.session import FetchSession
 from flows.sources.warc import extract_warc
+from transforms.decompress import BoundedInflater, OutputLimitExceeded
 from transforms.errors import ParseError
 from transforms.parsers.document import MAX_DOCUMENT_BYTES, parse_document
-from transforms.parsers.html.language import load_language_model
 from transforms.record import StoryRecord
 
 Result = StoryRecord | tuple[str, ParseError]
 _CHUNK = 8
+_CHUNKS_PER_BATCH = 32  # per process: few pauses at batch ends, output still flowing on large folders
+_READ_BYTES = 1024 * 1024
 _SUFFIXES = tuple(f"{kind}{gz}" for kind in (".html", ".htm", ".xml", ".rss", ".atom", ".txt") for gz in ("", ".gz"))
 
 
 def read_page(path: str) -> bytes:
     """The file's bytes, gunzipped when the name ends in .gz; read up to one byte past the dispatcher's
-    size limit, so a huge file is refused as too large without being held in memory whole."""
+    size limit, so a huge file is refused as too large without being held in memory whole.
+
+    A .gz file is inflated as it is read by the project's one bounded inflater: OutputLimitExceeded past
+    the limit, zlib.error when corrupt, EOFError when it ends before its end-of-stream marker."""
     with open(path, "rb") as handle:
-        if path.endswith(".gz"):
-            with gzip.GzipFile(fileobj=handle) as unzipped:
-                return unzipped.read(MAX_DOCUMENT_BYTES + 1)
-        return handle.read(MAX_DOCUMENT_BYTES + 1)
+        if not path.endswith(".gz"):
+            return handle.read(MAX_DOCUMENT_BYTES + 1)
+        inflater = BoundedInflater(MAX_DOCUMENT_BYTES)
+        data = b"".join(inflater.feed(piece) for piece in iter(partial(handle.read, _READ_BYTES), b""))
+        if not inflater.eof:
+            raise EOFError("compressed file ended before the end-of-stream marker was reached")
+        return data
 
 
 def extract_file(path: str) -> list[Result]:
@@ -48,6 +58,8 @@ def extract_file(path: str) -> list[Result]:
         return list(extract_warc(path))
     try:
         data = read_page(path)
+    except OutputLimitExceeded as error:
+        return [(path, ParseError("too_large", str(error)))]
     except (OSError, EOFError, zlib.error) as error:
         return [(path, ParseError("unreadable", f"{type(error).__name__}: {error}"))]
     try:
@@ -56,25 +68,24 @@ def extract_file(path: str) -> list[Result]:
         return [(path, error)]
 
 
-def _extract_chunk(paths: list[str]) -> list[Result]:
+def _extract_chunk(paths: Sequence[str]) -> list[Result]:
     return [result for path in paths for result in extract_file(path)]
 
 
 def extract_paths(paths: list[str], workers: int | None = None) -> Iterator[Result]:
-    """Records (or rejects) for `paths` in order; `workers` processes (default: all cores, 1 = in-process).
+    """Records (or rejects) for `paths` in order; `workers` processes (default: the run's worker count,
+    1 = in-process).
 
     A directory stands for the documents under it (see `page_paths`).
     """
     paths = [f for p in paths for f in (page_paths(p) if Path(p).is_dir() else [str(p)])]
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(paths) < 2 * _CHUNK:
-        for path in paths:
-            yield from extract_file(path)
-        return
-    chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
-    load_language_model()  # before the pool forks, so the workers share one copy
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for results in pool.map(_extract_chunk, chunks):
+    processes = workers or _default_workers()
+    batch = processes * _CHUNKS_PER_BATCH * _CHUNK
+    for start in range(0, len(paths), batch):
+        parts = map_slices(
+            _extract_chunk, paths[start : start + batch], processes=processes, min_items=2 * _CHUNK, slice_size=_CHUNK
+        )
+        for results in parts:
             yield from results
 
 

@@ -16,14 +16,13 @@ from prefect.context import get_run_context
 
 from flows.pipeline.summary import RunSummary
 from flows.runtime.collector import settle_garbage_collector
-from flows.runtime.settings import RunFolders, run_folders, warehouse_location
+from flows.runtime.settings import RunFolders, lake_data_path, run_folders, warehouse_location
 from flows.runtime.workers import shutdown_workers
 from flows.sources.config import SourcesConfig, adhoc_source, load_sources
 from transforms.etl_rows import sources_frame
 from warehouse import open_warehouse
-from warehouse.duckdb.store import ensure_writable
-from warehouse.protocol import Warehouse, WarehouseLocked
-from warehouse.staging import LoadSink
+from warehouse.protocol import WarehouseLocked
+from warehouse.staging import StagingWarehouse
 
 DEFAULT_SOURCES = Path(__file__).resolve().parents[2] / "sources.toml"
 
@@ -43,30 +42,30 @@ def _flow_run_id() -> str | None:
         return None
 
 
-def _open_run(warehouse: Warehouse, sink: LoadSink, run_id: str, seen_at: datetime, config: SourcesConfig) -> None:
+def _open_run(warehouse: StagingWarehouse, run_id: str, seen_at: datetime, config: SourcesConfig) -> None:
     """Migrate, record the run, merge staged batches; a locked warehouse switches the run to staging."""
     try:
         warehouse.migrate()
         warehouse.start_run(run_id, _flow_run_id(), seen_at)
         warehouse.upsert_sources(sources_frame(config.sources))
     except WarehouseLocked as error:
-        sink.mark_locked(error)
+        warehouse.mark_locked(error)
         print(f"{error}: this run stages its batches and the next run merges them")
         return
-    merged = sink.merge_staged()
+    merged = warehouse.merge_staged()
     if merged.batches:
         result = merged.result
         print(f"merged {merged.batches} staged batches: {result.new} new, {result.updated} updated")
 
 
-def _close_run(warehouse: Warehouse, sink: LoadSink, summary: RunSummary, status: str, message: str | None) -> None:
-    if sink.locked_by is None:
+def _close_run(warehouse: StagingWarehouse, summary: RunSummary, status: str, message: str | None) -> None:
+    if warehouse.locked_by is None:
         try:
             warehouse.finish_run(summary.run_id, status, summary.counts(), message)
             return
         except WarehouseLocked as error:
-            sink.mark_locked(error)
-    summary.staged = sink.staged_stories
+            warehouse.mark_locked(error)
+    summary.staged = warehouse.staged_stories
 
 
 @contextmanager
@@ -75,34 +74,32 @@ def warehouse_run(warehouse_path: str | None, config: SourcesConfig) -> Iterator
     merge staged batches, refresh the search index, publish the summary to Prefect."""
     started = time.monotonic()
     settle_garbage_collector()
-    warehouse = open_warehouse(warehouse_location(warehouse_path))
-    folders = run_folders(warehouse.location)
-    ensure_writable(Path(warehouse.location))
-    sink = LoadSink(warehouse, folders.staging)
+    backend = open_warehouse(warehouse_location(warehouse_path), data_path=lake_data_path())
+    backend.check_writable()
+    folders = run_folders(backend.location)
+    warehouse = StagingWarehouse(backend, folders.staging)
     seen_at = datetime.now(UTC)
     summary = RunSummary(run_id=f"{seen_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}", warehouse=warehouse.location)
-    _open_run(warehouse, sink, summary.run_id, seen_at, config)
+    _open_run(warehouse, summary.run_id, seen_at, config)
     status, message = "failed", None
     try:
-        yield RunContext(warehouse, folders, sink, summary, seen_at)
+        yield RunContext(warehouse, folders, summary, seen_at)
         shutdown_workers()
-        if sink.locked_by is None:
-            warehouse.refresh_search_index()  # DuckDB's fts index does not follow inserts
+        warehouse.refresh_search_index()  # a full-text index may not follow inserts (DuckDB's does not)
         status = "completed"
     except Exception as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise
     finally:
         summary.elapsed_s = round(time.monotonic() - started, 2)
-        _close_run(warehouse, sink, summary, status, message)
+        _close_run(warehouse, summary, status, message)
     _publish(summary)
 
 
 @dataclass(slots=True)
 class RunContext:
-    warehouse: Warehouse
+    warehouse: StagingWarehouse
     folders: RunFolders
-    sink: LoadSink
     summary: RunSummary
     seen_at: datetime
 

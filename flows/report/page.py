@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import duckdb
 import plotly.graph_objects as go
 import polars as pl
 
 from flows.report import charts
 from flows.runtime.settings import warehouse_location
 from warehouse import open_warehouse
+from warehouse.protocol import Warehouse
 
 DEFAULT_OUT = Path("reports")
 REPORT_FILE = "index.html"
@@ -58,9 +58,11 @@ class ReportData:
     last_run: tuple | None
 
 
-def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
-    frames = {name: con.execute(sql).pl() for name, sql in QUERIES.items()}
-    return ReportData(frames, con.execute(_TOTALS).fetchone(), con.execute(_LAST_RUN).fetchone())
+def read_report_data(warehouse: Warehouse) -> ReportData:
+    """Every frame the page draws, read in one read-only session."""
+    frames = warehouse.frames({**QUERIES, "_totals": _TOTALS, "_last_run": _LAST_RUN})
+    last_run = frames.pop("_last_run").rows()
+    return ReportData(frames, frames.pop("_totals").row(0), last_run[0] if last_run else None)
 
 
 def build_figures(data: ReportData) -> list[go.Figure]:
@@ -124,8 +126,7 @@ def render_html(figures: list[go.Figure], summary_html: str) -> str:
 def write_report(warehouse: str | None = None, out_dir: Path = DEFAULT_OUT) -> Path:
     """Read the views, draw the charts and write `<out_dir>/index.html`; returns the file's path."""
     store = open_warehouse(warehouse_location(warehouse))
-    with store.read_only() as con:
-        data = read_report_data(con)
+    data = read_report_data(store)
     page = render_html(build_figures(data), _summary_html(data, store.location, datetime.now(UTC)))
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / REPORT_FILE

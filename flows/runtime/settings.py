@@ -6,7 +6,8 @@ the warehouse file's location, because a warehouse given as a URI has no folder 
 
 | variable | default | what |
 |---|---|---|
-| `DATELINE_WAREHOUSE` | `warehouse/dateline.duckdb` | the warehouse (a DuckDB file) |
+| `DATELINE_WAREHOUSE` | `warehouse/dateline.duckdb` | a DuckDB file, or `ducklake:postgres:<libpq dsn>` |
+| `DATELINE_DATA_PATH` | none | where a new lake keeps its Parquet files (shared folder, `s3://…`) |
 | `DATELINE_DATA_DIR` | `data/` beside a warehouse file, else `warehouse/data/` | run folders |
 | `DATELINE_USER_AGENT` | `FetchSettings`' own | the User-Agent every fetch sends |
 | `DATELINE_WORKERS` | the cores this process may use | processes for parsing and enrichment |
@@ -68,6 +69,11 @@ def run_folders(location: str) -> RunFolders:
     if explicit:
         return RunFolders(Path(explicit).expanduser())
     return RunFolders(Path(location).parent / "data" if is_file_location(location) else DEFAULT_DATA_DIR)
+
+
+def lake_data_path() -> str | None:
+    """`DATELINE_DATA_PATH`: needed only to create a lake; an existing lake remembers its own."""
+    return _env("DATELINE_DATA_PATH")
 
 
 def user_agent() -> str | None:

@@ -5,6 +5,7 @@ whole run. Workers come from a `forkserver` that has already imported the parser
 enrichment lexicons, so they start in milliseconds and never inherit the flow's threads (the
 fetcher's event loop, Prefect's API client), which `fork` would copy in an unknown state.
 Small inputs stay in-process: below a few dozen items, pickling costs more than it saves.
+This is the project's one process pool: the run's stages and `dateline extract` both use it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ _PRELOAD = [
     "flows.runtime.worker_freeze",  # last: freezes what the others built
 ]
 _pool: ProcessPoolExecutor | None = None
+_pool_size = 0
 _pool_lock = threading.Lock()  # the flow parses the next chunk on one thread while it enriches on another
 
 
@@ -48,12 +50,16 @@ def shutdown_workers() -> None:
     """Stop the pool and its forkserver (the next parallel call starts both again). A run calls it once its
     chunks are done: together they hold the gazetteers and models (about 400 MB), which the run's last step,
     the search-index build, and an idle `dateline serve` between runs have no use for."""
-    global _pool
     with _pool_lock:
-        if _pool is not None:
-            _pool.shutdown(cancel_futures=True)
-            _pool = None
-            _stop_forkserver()
+        _shutdown_locked()
+
+
+def _shutdown_locked() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(cancel_futures=True)
+        _pool = None
+        _stop_forkserver()
 
 
 def _stop_forkserver() -> None:
@@ -68,13 +74,16 @@ def _stop_forkserver() -> None:
 atexit.register(shutdown_workers)
 
 
-def _get_pool() -> ProcessPoolExecutor:
-    global _pool
+def _get_pool(size: int) -> ProcessPoolExecutor:
+    """The pool, with `size` processes (a pool of another size is stopped first)."""
+    global _pool, _pool_size
     with _pool_lock:
+        if _pool is not None and _pool_size != size:
+            _shutdown_locked()
         if _pool is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(_PRELOAD)
-            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=context)
+            _pool, _pool_size = ProcessPoolExecutor(max_workers=size, mp_context=context), size
         return _pool
 
 
@@ -90,17 +99,30 @@ def split(items: Sequence[T], parts: int) -> list[Sequence[T]]:
     return slices
 
 
-def map_slices(function: Callable[[Sequence[T]], R], items: Sequence[T]) -> list[R]:
-    """`function` over slices of `items`, one slice per worker; results in slice order.
+def map_slices(
+    function: Callable[[Sequence[T]], R],
+    items: Sequence[T],
+    *,
+    processes: int | None = None,
+    min_items: int = MIN_PARALLEL_ITEMS,
+    slice_size: int | None = None,
+) -> list[R]:
+    """`function` over slices of `items`; results in slice order.
 
+    `processes` defaults to `workers()` (1 = in-process); below `min_items` items the call stays in-process.
+    Slices are one per process, or of `slice_size` items so that uneven work spreads over the pool.
     `function` must be a module-level function (it is pickled by reference)."""
-    count = workers()
-    if count == 1 or len(items) < MIN_PARALLEL_ITEMS:
+    count = processes or workers()
+    if count == 1 or len(items) < min_items:
         return [function(items)]
-    slices = split(items, count)
+    slices = (
+        split(items, count)
+        if slice_size is None
+        else [items[i : i + slice_size] for i in range(0, len(items), slice_size)]
+    )
     for _attempt in range(2):
         try:
-            return list(_get_pool().map(function, slices))
+            return list(_get_pool(count).map(function, slices))
         except BrokenProcessPool:  # a worker died (killed, out of memory): a fresh pool, once more
             shutdown_workers()
         except RuntimeError:  # workers cannot start: a script calling the flow without a __main__ guard

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from transforms.enrich.lexicon import Lexicon, Place, lexicon
 from transforms.enrich.mentions import EntityType, Mention
 from transforms.keys import fold
+from transforms.parsers.html.language import FILL_CONFIDENCE, text_language
 
 _UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ"
 _ABBREVIATION = r"(?:Mr|Mrs|Ms|Dr|Prof|Gen|Lt|Col|Capt|Sgt|Adm|Gov|Sen|Rep|Rev|St|Jr|Sr|Maj|Brig|Co|Corp|Inc)\."
@@ -58,11 +59,9 @@ _DATELINE_AFTER = re.compile(r"\s*(?:[,:(]|\s[-–—])")
 _APPOSITION_BEFORE = re.compile(r"\b(?:at|of|from|with|for)\s+$")
 _OPENERS = " \t\u00a0\"'“‘([\n"
 _SENTENCE_ENDS = frozenset(".!?:;•-–—\n")
-_LOWER_WORD = re.compile(r"\b[a-z]+\b")
 _LETTER_WORD = re.compile(r"[^\W\d_]+")
 _STYLE_GUIDE_LOWER = "a an the of in on for and or to at by vs as"
 _TITLE_CASE_LOWER = frozenset(_STYLE_GUIDE_LOWER.split())
-_ENGLISH_MARKERS = frozenset("the of and to in is for on that with was as by at from".split())  # noqa: SIM905
 _MAX_NAME_TOKENS = 5
 _MIN_HEADLINE_WORDS = 4
 _MAX_HEADLINE_WORDS = 20
@@ -87,11 +86,14 @@ class _Token:
 
 
 def looks_english(text: str) -> bool:
-    """True unless the text has words but almost none of English's commonest function words."""
-    words = _LOWER_WORD.findall(text[:20_000])
-    if len(words) < 20:
+    """True unless the project's one language detector (the parser's) is confident the text is in another
+    language: a story whose source declared no language is read with English rules unless clearly not English,
+    the same bar at which the parser itself would name a page's language."""
+    chances = text_language(text)
+    if not chances:
         return True
-    return sum(w in _ENGLISH_MARKERS for w in words) / len(words) >= 0.04
+    detected, confidence = max(chances.items(), key=lambda item: item[1])
+    return detected == "en" or confidence < FILL_CONFIDENCE
 
 
 class RuleMentionDetector:

@@ -74,14 +74,20 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
 
 
 def parse_article(
-    html: str | bytes, *, locator: str, url: str | None = None, default_tz: str | None = None
+    html: str | bytes,
+    *,
+    locator: str,
+    url: str | None = None,
+    default_tz: str | None = None,
+    content_type: str | None = None,
 ) -> StoryRecord:
-    """One article page as a record; `default_tz` (an IANA zone) dates local times that carry no offset.
+    """One article page as a record; `default_tz` (an IANA zone) dates local times that carry no offset;
+    `content_type` (the HTTP header) tells the charset of a page whose bytes do not.
 
     Raises ParseError("empty" | "not_html" | "no_article" | "unreadable", detail) for input that holds
     no story.
     """
-    tree = parse_tree(html)
+    tree = parse_tree(html, content_type)
     try:
         return _build(tree, locator, url, default_tz)
     except ParseError:

@@ -6,29 +6,16 @@ mislabel content types, so the choice is made from the bytes first and the name 
 
 from __future__ import annotations
 
-import zlib
-
+from transforms.decompress import gunzip_bounded
 from transforms.errors import ParseError
 from transforms.parsers.article import parse_article
 from transforms.parsers.dump import looks_like_dump, parse_dump
 from transforms.parsers.feed import looks_like_feed, parse_feed
 from transforms.record import StoryRecord
-from transforms.text_decoding import decode_text, http_charset
+from transforms.text_decoding import decode_text
 
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
-
-
-def gunzip_bounded(content: bytes, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
-    """Decompress a `.gz` document without letting a bomb exhaust memory."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        data = inflater.decompress(content, limit + 1)
-    except zlib.error as error:
-        raise ParseError("bad_gzip", str(error)) from None
-    if len(data) > limit or inflater.unconsumed_tail:
-        raise ParseError("too_large", f"more than {limit} bytes once decompressed")
-    return data
 
 
 def _looks_like_html(head: bytes) -> bool:
@@ -47,7 +34,7 @@ def parse_document(
 ) -> list[StoryRecord]:
     """All stories in one document; raises ParseError with a reason when there are none to read."""
     if content.startswith(_GZIP_MAGIC):
-        content = gunzip_bounded(content)
+        content = gunzip_bounded(content, MAX_DOCUMENT_BYTES)
     if not content.strip():
         raise ParseError("empty", "the document has no content")
     if len(content) > MAX_DOCUMENT_BYTES:
@@ -56,9 +43,7 @@ def parse_document(
     if looks_like_feed(content):
         records = parse_feed(content, locator=locator, url=url, headers={"content-type": content_type or ""}).records
     elif _looks_like_html(head) or (content_type or "").startswith(("text/html", "application/xhtml")):
-        # a charset in the HTTP header outranks the page's own declaration (as browsers decode)
-        page = decode_text(content, content_type)[0] if http_charset(content_type) else content
-        records = [parse_article(page, locator=locator, url=url, default_tz=default_tz)]
+        records = [parse_article(content, locator=locator, url=url, default_tz=default_tz, content_type=content_type)]
     else:
         if b"\x00" in head:
             raise ParseError("not_text", "binary content")

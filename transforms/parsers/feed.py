@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import charset_normalizer
 import feedparser
 import orjson
 import pycountry
@@ -28,6 +27,7 @@ from transforms.parsers.dates import normalise_date
 from transforms.parsers.html.dateline import split_dateline
 from transforms.parsers.xml_guard import MAX_XML_BYTES, check_xml
 from transforms.record import StoryRecord
+from transforms.text_decoding import decode_text, http_charset
 
 MAX_STANDFIRST_CHARS = 320
 MAX_STANDFIRST_LINK_DENSITY = 0.5
@@ -497,25 +497,15 @@ def _sniff_text(head: bytes) -> str:
 
 
 def _guess_charset(content: bytes, headers: Mapping[str, str]) -> str | None:
-    """A detected charset for a document that declares none and is not UTF-8.
+    """The project decoder's charset for a document that declares none and is not UTF-8.
 
-    feedparser would fall back to windows-1252 and turn Big5 or KOI8-R into mojibake; it uses
-    chardet for this, which Dateline does not install, so charset-normalizer does the detection.
+    feedparser would fall back to windows-1252 and turn Big5 or KOI8-R into mojibake (it uses
+    chardet for this, which Dateline does not install), so the one decoder's answer is passed to
+    it as the charset hint; declared documents are left to feedparser, which reports overrides.
     """
-    if "charset=" in headers.get("content-type", "").lower() or content.startswith(_BOMS):
+    if http_charset(headers.get("content-type")) or content.startswith(_BOMS):
         return None
     if _XML_DECLARED_ENCODING.search(content.replace(b"\x00", b"")[:512]):
         return None
-    try:
-        content.decode("utf-8")
-        return None
-    except UnicodeDecodeError:
-        pass
-    matches = charset_normalizer.from_bytes(content)
-    best = matches.best()
-    if best is None:
-        return None
-    # Single-byte Latin pages often fit several code pages equally well; the web's default wins ties.
-    if any(match.encoding == "cp1252" and match.chaos <= best.chaos for match in matches):
-        return "windows-1252"
-    return best.encoding
+    _, encoding = decode_text(content, None)
+    return None if encoding == "utf-8" else encoding

@@ -12,7 +12,6 @@ Raises `ParseError` with reason `xml_attack`, `not_xml`, `not_sitemap` or `too_l
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 from xml.etree.ElementTree import ParseError as XmlSyntaxError
@@ -20,6 +19,7 @@ from xml.etree.ElementTree import ParseError as XmlSyntaxError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from transforms.decompress import gunzip_bounded
 from transforms.errors import ParseError
 
 # The sitemaps protocol caps an uncompressed sitemap at 50 MB.
@@ -67,14 +67,13 @@ def _child(element: Element, name: str) -> Element | None:
 
 
 def _inflate(content: bytes) -> bytes:
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    """A `.xml.gz` sitemap inflated with the sitemap cap; corrupt gzip is a sitemap that is not XML."""
     try:
-        data = inflater.decompress(content, MAX_SITEMAP_BYTES + 1)
-    except zlib.error as exc:
-        raise ParseError("not_xml", f"bad gzip: {exc}") from None
-    if len(data) > MAX_SITEMAP_BYTES:
-        raise ParseError("too_large", f"sitemap over {MAX_SITEMAP_BYTES} bytes once inflated")
-    return data
+        return gunzip_bounded(content, MAX_SITEMAP_BYTES)
+    except ParseError as error:
+        if error.reason == "bad_gzip":
+            raise ParseError("not_xml", f"bad gzip: {error.detail}") from None
+        raise
 
 
 def _entry(element: Element) -> SitemapEntry | None:

@@ -1,4 +1,4 @@
-"""Housekeeping statements for the daily maintenance flow: checkpoint, and a Parquet copy of the star
+"""Housekeeping for the daily maintenance flow: a Parquet copy of the star
 schema partitioned by month for engines that do not read DuckDB files (Spark, Trino, pandas)."""
 
 from __future__ import annotations
@@ -18,11 +18,6 @@ _MONTHLY = {
     },
 }
 _WHOLE = ("dim_source", "dim_date", "dim_topic", "dim_entity", "dim_author")
-
-
-def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
-    """Fold the write-ahead log into the database file, so a copy of the file alone is complete."""
-    con.execute("CHECKPOINT")
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, int]:

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
-if TYPE_CHECKING:
-    from warehouse.duckdb.store import DuckDBWarehouse
+from warehouse.protocol import SearchHit
 
 INDEX_SCHEMA = "fts_main_fact_story"
 # A headline match counts on top of the whole-story match: a story *about* the terms beats one that
@@ -42,20 +39,6 @@ _BUILD_MEMORY_LIMIT = "128MB"  # DuckDB spills the index build to disk beyond th
 
 class SearchIndexMissing(RuntimeError):
     """The warehouse has no search index yet (it was built before search existed, or never loaded)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    """One ranked story, with enough to decide whether to read it."""
-
-    story_key: int
-    score: float
-    headline: str
-    source: str
-    day: date
-    url: str | None
-    topics: list[str]
-    snippet: str
 
 
 def fts_extension_file() -> Path:
@@ -224,16 +207,3 @@ def snippet(body: str, terms: str, width: int = 30) -> str:
     end = min(len(words), start + width)
     text = " ".join(words[start:end])
     return ("… " if start else "") + text + (" …" if end < len(words) else "")
-
-
-def search_warehouse(store: DuckDBWarehouse, terms: str, **filters: object) -> tuple[list[SearchHit], int]:
-    """Search on a read-only connection (an analyst's session stays undisturbed); returns the hits and
-    how many stories the index does not hold yet. A warehouse built before search existed gets its
-    index built once, on a short writable connection."""
-    try:
-        with store.read_only() as con:
-            return search(con, terms, **filters), unindexed_stories(con)
-    except SearchIndexMissing:
-        store.refresh_search_index(force=True)
-    with store.read_only() as con:
-        return search(con, terms, **filters), unindexed_stories(con)

@@ -12,10 +12,10 @@ import random
 import re
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,8 +24,18 @@ import polars as pl
 
 from transforms.star import SIGNATURE_COLUMNS, Reject, StarBatch
 from warehouse.duckdb import summaries
+from warehouse.duckdb.maintenance import export_parquet
 from warehouse.duckdb.migrations import apply_migrations
-from warehouse.protocol import KnownStory, LoadResult, WarehouseError, WarehouseLocked
+from warehouse.protocol import (
+    KnownStory,
+    LoadBatch,
+    LoadResult,
+    QueryError,
+    QueryResult,
+    SearchHit,
+    WarehouseError,
+    WarehouseLocked,
+)
 
 T = TypeVar("T")
 
@@ -38,7 +48,8 @@ _STORY_CHILDREN = (
     "fact_date_mention",
 )
 _REJECT_COLUMNS = {c: pl.String() for c in ("source", "locator", "stage", "reason", "detail")}
-_DIMENSIONS = ("dim_date", "dim_author", "dim_topic", "dim_entity")
+# Dimensions and their keys: rows are only ever added, a key already stored keeps its row.
+_DIMENSIONS = {"dim_date": "date_key", "dim_author": "author_key", "dim_topic": "topic_key", "dim_entity": "entity_key"}
 _STORY_COLUMNS = (
     "story_key, story_id, source_key, date_key, date_basis, published_at, published_day, published_precision, "
     "updated_at, updated_day, updated_precision, url, headline, summary, dateline, section, language, "
@@ -47,10 +58,10 @@ _STORY_COLUMNS = (
 _LOCK_HINT = re.compile(r"Conflicting lock is held in (?P<holder>.+?)(?: \(PID (?P<pid>\d+)\))?(?:\.|$| by)")
 
 
-def _lock_message(path: Path, error: duckdb.Error) -> str:
+def _lock_message(location: str, error: duckdb.Error) -> str:
     match = _LOCK_HINT.search(str(error))
     holder = f" by {match['holder'].strip()}" + (f" (PID {match['pid']})" if match["pid"] else "") if match else ""
-    return f"warehouse {path} is locked{holder}; close that session or wait, then retry"
+    return f"warehouse {location} is locked{holder}; close that session or wait, then retry"
 
 
 _HOST = socket.gethostname()
@@ -101,6 +112,10 @@ class DuckDBWarehouse:
             raise WarehouseError(f"warehouse {self.path} does not exist yet; run `dateline run` first")
         return duckdb.connect(str(self.path), read_only=read_only)
 
+    def _exists(self) -> bool:
+        """Whether there is a warehouse to look things up in yet (before the first run there is not)."""
+        return self.path.exists()
+
     def _with_retry(self, action: Callable[[], T], timeout_s: float) -> T:
         """Run `action`, retrying lock conflicts with jittered backoff for up to `timeout_s`."""
         deadline = time.monotonic() + timeout_s
@@ -110,9 +125,9 @@ class DuckDBWarehouse:
                 return action()
             except duckdb.IOException as error:
                 if not _is_lock_error(error):
-                    raise WarehouseError(f"warehouse {self.path}: {str(error).splitlines()[0]}") from None
+                    raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
                 if time.monotonic() + delay > deadline:
-                    raise WarehouseLocked(_lock_message(self.path, error)) from None
+                    raise WarehouseLocked(_lock_message(self.location, error)) from None
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 2.0)
 
@@ -123,7 +138,7 @@ class DuckDBWarehouse:
             yield con
         except duckdb.Error as error:
             if _is_storage_error(error):  # a full disk is a one-line WarehouseError, not a traceback
-                raise WarehouseError(f"warehouse {self.path}: {str(error).splitlines()[0]}") from None
+                raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
             raise
         finally:
             con.close()
@@ -137,11 +152,36 @@ class DuckDBWarehouse:
         finally:
             con.close()
 
-    def query(self, sql: str) -> tuple[list[str], Iterator[tuple]]:
+    def query(self, sql: str) -> QueryResult:
         with self.read_only() as con:
-            cursor = con.execute(sql)
-            columns = [d[0] for d in cursor.description or []]
-            return columns, iter(cursor.fetchall())
+            try:
+                cursor = con.execute(sql)
+                return QueryResult([d[0] for d in cursor.description or []], cursor.fetchall())
+            except duckdb.Error as error:
+                raise QueryError(str(error)) from None
+
+    def frames(self, queries: Mapping[str, str]) -> dict[str, pl.DataFrame]:
+        with self.read_only() as con:
+            return {name: con.execute(sql).pl() for name, sql in queries.items()}
+
+    def search(
+        self, terms: str, *, since: date | None, until: date | None, topic: str | None, limit: int
+    ) -> tuple[list[SearchHit], int]:
+        """Search on a read-only connection (an analyst's session stays undisturbed). A warehouse built
+        before search existed gets its index built once, on a short writable connection."""
+        from warehouse.duckdb.search import SearchIndexMissing, search, unindexed_stories
+
+        filters = {"since": since, "until": until, "topic": topic, "limit": limit}
+        try:
+            with self.read_only() as con:
+                return search(con, terms, **filters), unindexed_stories(con)
+        except SearchIndexMissing:
+            self.refresh_search_index(force=True)
+        with self.read_only() as con:
+            return search(con, terms, **filters), unindexed_stories(con)
+
+    # -- housekeeping: each waits for a load the way a load waits for a lock, so scheduled maintenance
+    # -- does not fail because a run was merging
 
     def refresh_search_index(self, *, force: bool = False) -> bool:
         """Rebuild the full-text index if stories changed; a lock held by someone else skips it (the
@@ -154,20 +194,38 @@ class DuckDBWarehouse:
         except WarehouseLocked:
             return False
 
-    def maintain(self, action: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run a housekeeping action (CHECKPOINT, an export) on a writable connection, with the same
-        lock retry as a load, so scheduled maintenance waits for a load instead of failing."""
+    def repair_summaries(self) -> dict[str, int]:
         with self._writer() as con:
-            return action(con)
+            return summaries.repair(con)
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file, so a copy of the file alone is complete."""
+        with self._writer() as con:
+            con.execute("CHECKPOINT")
+
+    def export_parquet(self, out_dir: Path) -> dict[str, int]:
+        with self._writer() as con:
+            return export_parquet(con, out_dir)
 
     # -- schema and runs -------------------------------------------------------------------------
+
+    def check_writable(self) -> None:
+        """Fail early, in one line, when the warehouse folder cannot be written."""
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".dateline-write-probe-{random.getrandbits(32):08x}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as error:
+            raise WarehouseError(f"warehouse folder {folder} is not writable: {error.strerror or error}") from None
 
     def migrate(self) -> list[int]:
         with self._writer() as con:
             try:
                 return apply_migrations(con)
             except duckdb.IOException as error:
-                raise WarehouseError(f"warehouse {self.path}: {str(error).splitlines()[0]}") from None
+                raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
 
     def start_run(self, run_id: str, flow_run_id: str | None, started_at: datetime) -> None:
         """Record the run. A run still 'running' whose process is gone was killed, and says so from now on;
@@ -200,49 +258,50 @@ class DuckDBWarehouse:
     def upsert_sources(self, sources: pl.DataFrame) -> None:
         with self._writer() as con:
             con.register("stage_source", sources.to_arrow())
-            con.execute(
-                "INSERT INTO dim_source SELECT source_key, name, kind, url, domain FROM stage_source "
-                "ON CONFLICT (source_key) DO UPDATE SET kind = excluded.kind, url = excluded.url, "
-                "domain = excluded.domain"
+            self._upsert(
+                con,
+                "dim_source",
+                "source_key, name, kind, url, domain",
+                "stage_source",
+                "source_key",
+                ("kind", "url", "domain"),
             )
 
     # -- the merge ------------------------------------------------------------------------------
 
-    def load(
-        self,
-        batch: StarBatch,
-        *,
-        run_id: str,
-        seen_at: datetime,
-        fetches: pl.DataFrame | None = None,
-        rejects: list[Reject] | None = None,
-        http_state: pl.DataFrame | None = None,
-        signatures: pl.DataFrame | None = None,
-        staged_name: str | None = None,
-    ) -> LoadResult:
+    def load(self, batch: LoadBatch, *, staged_name: str | None = None) -> LoadResult:
         """Merge one batch in one transaction: new stories inserted, changed ones updated with a new
         version, unchanged ones untouched; the batch's fetch log, rejects and HTTP validators commit
         with it so a crash can never leave them out of step with the stories."""
         with self._writer() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                if staged_name is not None and self._already_merged(con, staged_name, run_id):
+                if staged_name is not None and self._already_merged(con, staged_name, batch.run_id):
                     con.execute("ROLLBACK")
                     return LoadResult()
-                result = self._merge(con, batch, seen_at)
-                self._append_log(con, run_id, seen_at, fetches, [*batch.rejects, *(rejects or [])])
+                result = self._merge(con, batch.star, batch.seen_at)
+                rejects = [*batch.star.rejects, *batch.rejects]
+                self._append_log(con, batch.run_id, batch.seen_at, batch.fetches, rejects)
+                http_state, signatures = batch.http_state, batch.signatures
                 if http_state is not None and http_state.height:
                     con.register("stage_http", http_state.to_arrow())
-                    con.execute(
-                        "INSERT INTO etl_http_state SELECT url, etag, last_modified, checked_at FROM stage_http "
-                        "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, "
-                        "last_modified = excluded.last_modified, checked_at = excluded.checked_at"
+                    self._upsert(
+                        con,
+                        "etl_http_state",
+                        "url, etag, last_modified, checked_at",
+                        "stage_http",
+                        "url",
+                        ("etag", "last_modified", "checked_at"),
                     )
                 if signatures is not None and signatures.height:
                     con.register("stage_signature", signatures.to_arrow())
-                    con.execute(
-                        "INSERT INTO etl_story_signature SELECT story_key, source_key, signature "
-                        "FROM stage_signature ON CONFLICT (story_key) DO UPDATE SET signature = excluded.signature"
+                    self._upsert(
+                        con,
+                        "etl_story_signature",
+                        "story_key, source_key, signature",
+                        "stage_signature",
+                        "story_key",
+                        ("signature",),
                     )
                 con.execute("COMMIT")
             except duckdb.Error:
@@ -252,15 +311,37 @@ class DuckDBWarehouse:
             return result
 
     @staticmethod
-    def _already_merged(con: duckdb.DuckDBPyConnection, name: str, run_id: str) -> bool:
+    def _upsert(
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        columns: str,
+        source: str,
+        key: str,
+        updates: tuple[str, ...] = (),
+        params: list | None = None,
+    ) -> None:
+        """Insert `columns` of the rows in `source` (a table name or a parenthesised query) into `table`; a row
+        whose `key` is stored already gets its `updates` columns replaced, or is left as it is when there are
+        none. The one statement a backend without unique constraints (the lake) must write differently."""
+        action = (
+            f"({key}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in updates) if updates else "DO NOTHING"
+        )
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source} ON CONFLICT {action}", params)
+
+    @classmethod
+    def _already_merged(cls, con: duckdb.DuckDBPyConnection, name: str, run_id: str) -> bool:
         """Claim a staged batch inside the merge transaction; True when an earlier merge already did."""
         if con.execute("SELECT 1 FROM etl_staged_batch WHERE name = ?", [name]).fetchone():
             return True
         con.execute("INSERT INTO etl_staged_batch VALUES (?, ?, now())", [name, run_id])
-        con.execute(
-            "INSERT INTO etl_run (run_id, started_at, status, message) VALUES (?, now(), 'staged', "
-            "'loaded from staging: the warehouse was locked during this run') ON CONFLICT DO NOTHING",
-            [run_id],
+        cls._upsert(
+            con,
+            "etl_run",
+            "run_id, started_at, status, message",
+            "(SELECT ? AS run_id, now() AS started_at, 'staged' AS status, "
+            "'loaded from staging: the warehouse was locked during this run' AS message)",
+            "run_id",
+            params=[run_id],
         )
         return False
 
@@ -337,7 +418,7 @@ class DuckDBWarehouse:
 
     @staticmethod
     def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, tail: str) -> None:
-        """INSERT a batch frame into the table of the same columns; `tail` is a WHERE or ON CONFLICT clause."""
+        """INSERT a batch frame into the table of the same columns; `tail` is a WHERE clause."""
         if frame.is_empty():
             return
         con.register(f"stage_{table}", frame.to_arrow())
@@ -346,8 +427,11 @@ class DuckDBWarehouse:
 
     @classmethod
     def _merge_dimensions(cls, con: duckdb.DuckDBPyConnection, batch: StarBatch) -> None:
-        for table in _DIMENSIONS:
-            cls._insert_frame(con, table, getattr(batch, table), "ON CONFLICT DO NOTHING")
+        for table, key in _DIMENSIONS.items():
+            frame: pl.DataFrame = getattr(batch, table)
+            if not frame.is_empty():
+                con.register(f"stage_{table}", frame.to_arrow())
+                cls._upsert(con, table, ", ".join(frame.columns), f"stage_{table}", key)
 
     @classmethod
     def _replace_children(cls, con: duckdb.DuckDBPyConnection, batch: StarBatch) -> None:
@@ -380,7 +464,7 @@ class DuckDBWarehouse:
     # -- lookups for incremental runs -------------------------------------------------------------
 
     def _lookup(self, sql: str, values: list[str]) -> list[tuple]:
-        if not values or not self.path.exists():
+        if not values or not self._exists():
             return []
         with self._writer() as con:
             con.register("lookup", pl.DataFrame({"value": values}).to_arrow())
@@ -411,7 +495,7 @@ class DuckDBWarehouse:
     def signatures_between(self, first_day: int, last_day: int) -> pl.DataFrame:
         """MinHash signatures of stored stories in a day range, for wire-copy detection across runs."""
         schema = SIGNATURE_COLUMNS
-        if not self.path.exists():
+        if not self._exists():
             return pl.DataFrame(schema=schema)
         with self._writer() as con:
             found = con.execute(
@@ -421,15 +505,3 @@ class DuckDBWarehouse:
                 [first_day, last_day],
             ).pl()
         return found.rename(dict(zip(found.columns, schema, strict=True))).cast(schema)
-
-
-def ensure_writable(path: Path) -> None:
-    """Fail early, in one line, when the warehouse folder cannot be written."""
-    folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".dateline-write-probe-{random.getrandbits(32):08x}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as error:
-        raise WarehouseError(f"warehouse folder {folder} is not writable: {error.strerror or error}") from None

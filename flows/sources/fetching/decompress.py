@@ -3,18 +3,22 @@
 httpx decodes gzip and brotli itself with no output limit, so a 1.7 KB brotli body can
 expand to gigabytes in memory. The fetcher therefore reads raw bytes (`aiter_raw`) and feeds
 them here: every decoder emits at most `limit + 1` bytes in total and never holds more than
-one bounded output buffer, so memory stays O(limit) whatever the compression ratio.
+one bounded output buffer, so memory stays O(limit) whatever the compression ratio. gzip and
+deflate go through the project's one bounded inflater (`transforms.decompress`); this module adds
+the streaming protocol, brotli and zstd, and the verdict on an overflow (bomb or merely too large).
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Protocol
 
 import brotli
 import zstandard
 
 from flows.sources.fetching.models import ErrorCode
+from transforms.decompress import GZIP_WBITS, BoundedInflater, OutputLimitExceeded
 
 _CHUNK = 64 * 1024
 # Compressed input is fed in slices this small so the ratio measured when the cap is hit is
@@ -57,10 +61,14 @@ class _Budget:
         """Count `out`; `pending` is raw input fed but not consumed yet (zlib knows it exactly)."""
         self.decoded += len(out)
         if self.decoded > self.limit:
-            ratio = self.decoded / max(self.raw - pending, 1)
-            code = ErrorCode.DECOMPRESSION_BOMB if ratio >= self.bomb_ratio else ErrorCode.TOO_LARGE
-            raise BodyError(code, f"decoded body over {self.limit} bytes from {self.raw} raw bytes")
+            raise self.overflow(pending)
         return out
+
+    def overflow(self, pending: int) -> BodyError:
+        """The refusal once decoded output is over the limit: a bomb when the ratio is extreme."""
+        ratio = self.decoded / max(self.raw - pending, 1)
+        code = ErrorCode.DECOMPRESSION_BOMB if ratio >= self.bomb_ratio else ErrorCode.TOO_LARGE
+        return BodyError(code, f"decoded body over {self.limit} bytes from {self.raw} raw bytes")
 
 
 class IdentityDecoder:
@@ -104,37 +112,29 @@ class ZlibDecoder(_CompressedDecoder):
     def __init__(self, budget: _Budget, wbits: int) -> None:
         self._budget = budget
         self._wbits = wbits
-        self._obj = zlib.decompressobj(wbits)
-        self._started = False
+        self._inflater: BoundedInflater | None = None
 
     def _step(self, data: bytes) -> bytes:
-        # Some servers send raw deflate under "deflate"; a zlib header is method 8 and a multiple of 31.
-        if not self._started and self._wbits == zlib.MAX_WBITS and not _is_zlib_header(data):
-            self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
-        self._started = True
-        return self._drain(data)
+        if self._inflater is None:
+            # Some servers send raw deflate under "deflate"; a zlib header is method 8 and a multiple of 31.
+            raw_deflate = self._wbits == zlib.MAX_WBITS and not _is_zlib_header(data)
+            self._inflater = BoundedInflater(self._budget.limit, -zlib.MAX_WBITS if raw_deflate else self._wbits)
+        inflater = self._inflater
+        return self._counted(lambda: inflater.feed(data))
 
-    def _drain(self, data: bytes) -> bytes:
-        parts = []
+    def _counted(self, inflate: Callable[[], bytes]) -> bytes:
+        """The inflater's output counted against the budget, its refusals as the fetcher's errors."""
         try:
-            while True:
-                out = self._obj.decompress(data, self._budget.room)
-                parts.append(self._budget.take(out, pending=len(self._obj.unconsumed_tail)))
-                data = self._obj.unconsumed_tail
-                if not data or self._obj.eof:
-                    break
+            out = inflate()
+        except OutputLimitExceeded as over:
+            self._budget.decoded = over.produced
+            raise self._budget.overflow(over.pending) from None
         except zlib.error as exc:
             raise BodyError(ErrorCode.BAD_ENCODING, str(exc)) from exc
-        return b"".join(parts)
+        return self._budget.take(out)
 
     def finish(self) -> bytes:
-        if not self._started:
-            return b""
-        try:
-            tail = self._obj.flush(self._budget.room)
-        except zlib.error as exc:
-            raise BodyError(ErrorCode.BAD_ENCODING, str(exc)) from exc
-        return self._budget.take(tail)
+        return b"" if self._inflater is None else self._counted(self._inflater.flush)
 
 
 class BrotliDecoder(_CompressedDecoder):
@@ -207,7 +207,7 @@ def make_decoder(content_encoding: str | None, limit: int, bomb_ratio: int) -> D
     if coding in ("", "identity"):
         return IdentityDecoder(budget)
     if coding in ("gzip", "x-gzip"):
-        return ZlibDecoder(budget, 16 + zlib.MAX_WBITS)
+        return ZlibDecoder(budget, GZIP_WBITS)
     if coding == "deflate":
         return ZlibDecoder(budget, zlib.MAX_WBITS)
     if coding == "br":

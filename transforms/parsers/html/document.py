@@ -10,50 +10,31 @@ from __future__ import annotations
 import codecs
 import re
 
-from charset_normalizer import from_bytes
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 
 from transforms.errors import ParseError
+from transforms.text_decoding import decode_text
 
 MAX_INPUT_BYTES = 4_000_000
 _SNIFF_BYTES = 4096
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _MARKUP = re.compile(r"<\s*(?:!doctype|html|head|body|div|p|article|meta|title)\b", re.IGNORECASE)
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 first (most of the web), then the page's declared charset, then a statistical guess."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    declared = _META_CHARSET.search(data[:_SNIFF_BYTES])
-    if declared:
-        try:
-            return data.decode(declared.group(1).decode("ascii", "ignore"), errors="replace")
-        except LookupError:
-            pass
-    best = from_bytes(data[:200_000]).best()
-    if best is None:
-        raise ParseError("not_html", "bytes are not text in any known encoding")
-    return data.decode(best.encoding, errors="replace")
+def decode_page(data: str | bytes, content_type: str | None = None) -> str:
+    """The page as text, capped in size; ParseError when it is empty or not HTML at all.
 
-
-def decode_page(data: str | bytes) -> str:
-    """The page as text, capped in size; ParseError when it is empty or not HTML at all."""
+    Bytes are decoded by the project's one decoder, which weighs the HTTP `content_type` charset."""
     if isinstance(data, bytes):
         if data.startswith(b"\x1f\x8b"):
             raise ParseError("not_html", "gzip-compressed bytes: decompress before parsing")
         data = data[:MAX_INPUT_BYTES]
         if not data.strip():
             raise ParseError("empty", "no bytes")
-        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # NUL bytes here are text, not binary
-            text = data.decode("utf-16", errors="replace")
-        elif data[:_SNIFF_BYTES].count(b"\x00") > 8:
+        # NUL bytes after a UTF-16 byte-order mark are text, not binary
+        if data[:_SNIFF_BYTES].count(b"\x00") > 8 and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise ParseError("not_html", "binary data (NUL bytes)")
-        else:
-            text = _decode(data)
+        text, _ = decode_text(data, content_type)
     else:
         text = data[:MAX_INPUT_BYTES]
     text = text.replace("\x00", "")  # lxml refuses NUL characters in str input
@@ -64,9 +45,9 @@ def decode_page(data: str | bytes) -> str:
     return text
 
 
-def parse_tree(data: str | bytes) -> lxml_html.HtmlElement:
+def parse_tree(data: str | bytes, content_type: str | None = None) -> lxml_html.HtmlElement:
     """A parsed HTML document; ParseError when nothing usable comes out of it."""
-    text = decode_page(data)
+    text = decode_page(data, content_type)
     if text.startswith("<?xml"):  # lxml refuses str input that carries an encoding declaration
         text = text[text.find("?>") + 2 :]
     try:

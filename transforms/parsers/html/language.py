@@ -25,7 +25,7 @@ _SAMPLE_CHARS = 1000
 # A declaration that the middle of a longer text agrees with stands without that full reading: the middle is
 # the story itself, past any box at the top, and 300 characters cost a third of the reading (most pages).
 _CHECK_CHARS = 300
-_FILL_CONFIDENCE = 0.9  # to name the language of a page that declares none
+FILL_CONFIDENCE = 0.9  # to name the language of a page that declares none
 _OVERRULE_CONFIDENCE = 0.99  # to contradict the page's own declaration...
 _DECLARED_AT_MOST = 0.01  # ...which the text must make all but impossible
 # Latin text on a news page is lorem-ipsum filler left in a template, not the story's language
@@ -96,7 +96,7 @@ def extract_language(tree: HtmlElement, meta: PageMetadata, text: str) -> str | 
         return declared
     detected, confidence = max(chances.items(), key=lambda item: item[1])
     if declared is None:
-        return detected if confidence >= _FILL_CONFIDENCE else None
+        return detected if confidence >= FILL_CONFIDENCE else None
     # a code the model does not know ("nb", "sh") cannot be contradicted by it
     if declared in chances and confidence >= _OVERRULE_CONFIDENCE and chances[declared] <= _DECLARED_AT_MOST:
         return detected

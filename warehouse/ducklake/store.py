@@ -1,0 +1,235 @@
+"""The DuckLake warehouse: the embedded backend's merge, run on a lake attached to DuckDB.
+
+The merge SQL is the embedded backend's own (`DuckDBWarehouse`), on a connection whose default catalog
+is the lake; only what needs unique constraints differs. DuckLake has none, and concurrent appends do
+not conflict: two processes MERGE-ing overlapping keys were measured to leave a duplicate. So every
+write here runs under one PostgreSQL advisory lock of the catalog database, taken before the lake
+transaction starts (its snapshot then includes every earlier writer's commit) and released after it
+commits: the new-story anti-join and the `MERGE INTO` upserts see all stored keys and no one else can
+add one meanwhile. Fetching and parsing stay parallel across hosts; merges of one lake take turns. A
+commit that still conflicts (maintenance rewriting files, say) is retried from the start.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import date, datetime
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import polars as pl
+
+from warehouse.duckdb.store import DuckDBWarehouse
+from warehouse.ducklake.extensions import load_lake_extensions
+from warehouse.ducklake.schema import apply_lake_migrations
+from warehouse.protocol import LoadBatch, LoadResult, SearchHit, WarehouseError, WarehouseLocked
+
+T = TypeVar("T")
+
+SCHEME = "ducklake:"
+_LAKE = "lake"  # the lake's alias on every connection, and its default catalog
+_LOCAL = "memory"  # the in-memory DuckDB's own catalog, where search builds its index
+_LOCK_DB = "dateline_lock"  # the catalog database attached a second time, as a plain PostgreSQL client
+# One advisory lock per catalog database for all of Dateline's writes (advisory keys are per database);
+# the number is "dateline" in ASCII, so another application's keys are unlikely to collide with it.
+_LOCK_KEY = int.from_bytes(b"dateline", "big") >> 1
+_CONFLICT_RETRIES = 8
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _is_conflict(error: duckdb.Error) -> bool:
+    return "conflict" in str(error).lower()
+
+
+class DuckLakeWarehouse(DuckDBWarehouse):
+    """Warehouse backend over a DuckLake: catalog in PostgreSQL, data as Parquet under `data_path`."""
+
+    def __init__(self, location: str, *, data_path: str | None = None, lock_timeout_s: float = 120.0) -> None:
+        catalog = location.removeprefix(SCHEME)
+        if not catalog.startswith("postgres:"):
+            raise WarehouseError(f"warehouse {location!r}: a lake's catalog must be `ducklake:postgres:<libpq dsn>`")
+        self.location = location
+        self.dsn = catalog.removeprefix("postgres:")
+        self.data_path = data_path
+        self.lock_timeout_s = lock_timeout_s
+        self._databases: dict[bool, duckdb.DuckDBPyConnection] = {}
+        self._guard = threading.Lock()
+        self._search_guard = threading.Lock()
+        self._indexed: str | None = None  # the stories' fingerprint the in-memory search index was built from
+
+    # -- connections: one in-memory DuckDB per mode with the lake attached once; a cursor per use ------
+
+    def _database(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        with self._guard:
+            if read_only not in self._databases:
+                self._databases[read_only] = self._attach(read_only)
+            return self._databases[read_only]
+
+    def _attach(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        db = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+        try:
+            load_lake_extensions(db)
+            options = ["READ_ONLY"] if read_only else []
+            if self.data_path and not read_only:
+                options.append(f"DATA_PATH {_sql_string(self.data_path)}")
+            db.execute(
+                f"ATTACH {_sql_string(SCHEME + 'postgres:' + self.dsn)} AS {_LAKE}"
+                + (f" ({', '.join(options)})" if options else "")
+            )
+            if not read_only:
+                db.execute(f"ATTACH {_sql_string(self.dsn)} AS {_LOCK_DB} (TYPE postgres)")
+        except duckdb.Error as error:
+            db.close()
+            raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
+        return db
+
+    def _connect(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        con = self._database(read_only).cursor()
+        con.execute(f"USE {_LAKE}")
+        return con
+
+    def _exists(self) -> bool:
+        return True  # attaching creates the lake; lookups before the first load simply find nothing
+
+    @contextmanager
+    def _writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A writable cursor; errors pass through unchanged so `_serialised` can tell a conflict."""
+        con = self._connect(read_only=False)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """Hold the lake's advisory lock: a transaction on the catalog database, kept open until the lake
+        transaction inside has committed, and ended (releasing the lock) however that ends."""
+        con = self._database(read_only=False).cursor()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            timeout_ms = int(self.lock_timeout_s * 1000)
+            con.execute(
+                f"CALL postgres_execute('{_LOCK_DB}', "
+                f"'SET LOCAL lock_timeout = {timeout_ms}; SELECT pg_advisory_xact_lock({_LOCK_KEY})')"
+            )
+        except duckdb.Error as error:
+            con.close()
+            if "lock timeout" in str(error).lower():
+                raise WarehouseLocked(
+                    f"warehouse {self.location}: another writer held the lake for {self.lock_timeout_s:g} s"
+                ) from None
+            raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
+        try:
+            yield
+        finally:
+            with suppress(duckdb.Error):  # a catalog connection that dropped has released the lock with it
+                con.execute("ROLLBACK")
+            con.close()
+
+    def _serialised(self, action: Callable[[], T]) -> T:
+        """Run one write under the lake's lock, retrying it whole when its commit conflicts."""
+        delay = 0.05
+        for attempt in range(_CONFLICT_RETRIES + 1):
+            try:
+                with self._write_lock():
+                    return action()
+            except duckdb.Error as error:
+                if not (_is_conflict(error) and attempt < _CONFLICT_RETRIES):
+                    raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    # -- the constraint-dependent statement ------------------------------------------------------------
+
+    @staticmethod
+    def _upsert(
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        columns: str,
+        source: str,
+        key: str,
+        updates: tuple[str, ...] = (),
+        params: list | None = None,
+    ) -> None:
+        """`MERGE INTO` keyed on `key`: correct only because the caller holds the lake's write lock."""
+        names = [c.strip() for c in columns.split(",")]
+        matched = (
+            "WHEN MATCHED THEN UPDATE SET " + ", ".join(f"{c} = incoming.{c}" for c in updates) + " " if updates else ""
+        )
+        con.execute(
+            f"MERGE INTO {table} USING (SELECT DISTINCT ON ({key}) {columns} FROM {source}) AS incoming "
+            f"ON {table}.{key} = incoming.{key} {matched}"
+            f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({', '.join(f'incoming.{c}' for c in names)})",
+            params,
+        )
+
+    # -- writes: each under the lock, retried on conflict ------------------------------------------------
+
+    def check_writable(self) -> None:
+        """Attach the lake for writing now, so a wrong DSN or an unwritable data path fails in one line."""
+        if self.data_path and "://" not in self.data_path:
+            try:
+                Path(self.data_path).mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise WarehouseError(f"lake data path {self.data_path} cannot be created: {error.strerror}") from None
+        self._database(read_only=False)
+
+    def migrate(self) -> list[int]:
+        def apply() -> list[int]:
+            with self._writer() as con:
+                return apply_lake_migrations(con)
+
+        return self._serialised(apply)
+
+    def start_run(self, run_id: str, flow_run_id: str | None, started_at: datetime) -> None:
+        self._serialised(partial(super().start_run, run_id, flow_run_id, started_at))
+
+    def finish_run(self, run_id: str, status: str, counts: dict[str, int], message: str | None) -> None:
+        self._serialised(partial(super().finish_run, run_id, status, counts, message))
+
+    def upsert_sources(self, sources: pl.DataFrame) -> None:
+        self._serialised(partial(super().upsert_sources, sources))
+
+    def load(self, batch: LoadBatch, *, staged_name: str | None = None) -> LoadResult:
+        return self._serialised(partial(super().load, batch, staged_name=staged_name))
+
+    def repair_summaries(self) -> dict[str, int]:
+        return self._serialised(super().repair_summaries)
+
+    def checkpoint(self) -> None:
+        """Every lake commit is complete on its own (catalog row + Parquet files): nothing to fold."""
+
+    # -- search: an index in the searching process, over the lake's snapshot (`warehouse.ducklake.search`) --
+
+    def refresh_search_index(self, *, force: bool = False) -> bool:
+        """Nothing to refresh: the lake holds no index; each searching process builds its own when needed."""
+        return False
+
+    def search(
+        self, terms: str, *, since: date | None, until: date | None, topic: str | None, limit: int
+    ) -> tuple[list[SearchHit], int]:
+        """Search the lake's current snapshot; the index always covers it, so no story is left unindexed."""
+        from warehouse.duckdb.search import search
+        from warehouse.ducklake.search import build_local_index, lake_fingerprint
+
+        with self._search_guard:
+            con = self._database(read_only=True).cursor()
+            try:
+                fingerprint = lake_fingerprint(con, _LAKE)
+                if fingerprint != self._indexed:
+                    build_local_index(con, _LAKE, _LOCAL)
+                    self._indexed = fingerprint
+                con.execute(f"USE {_LOCAL}")
+                return search(con, terms, since=since, until=until, topic=topic, limit=limit), 0
+            finally:
+                con.close()
