@@ -2,7 +2,8 @@
 
 The stages live in `flows/pipeline/` and the Prefect tasks that run them in `flows/tasks.py`;
 this module is the flow itself: which sources, one polite fetch session and raw archive for the
-run, discovery, then the shared chunk loop.
+run, then the shared chunk loop fed by streaming discovery (each source's reader hands out batches as
+it finds them, so the first chunk loads before the last feed, sitemap child or WARC record is read).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from prefect import flow
 from prefect.states import State
 from prefect.utilities.annotations import quote
 
-from flows.pipeline.chunks import CHUNK_SIZE, run_chunks, take_chunks
+from flows.pipeline.chunks import CHUNK_SIZE, run_chunks
 from flows.pipeline.run import outcome, resolve_config, run_name, warehouse_run
-from flows.runtime.memory import cap_malloc_arenas, release_free_memory
+from flows.runtime.memory import cap_malloc_arenas
 from flows.sources.config import ConfigError, SourcesConfig
+from flows.sources.discover import discover_chunks
 from flows.sources.fetching import RawArchive
 from flows.sources.fetching.session import FetchSession, run_fetch_settings
 from flows.tasks import discover_task
@@ -51,16 +53,15 @@ def ingest(
     if not config.sources:
         raise ConfigError("no sources configured")
     with warehouse_run(warehouse_path, config) as run:
-        needs_http = any(s.kind != "file" for s in config.sources)
+        needs_http = any(s.url for s in config.sources)
         settings = run_fetch_settings(run.folders.state)
         with (
             RawArchive(run.folders.archive) if needs_http else nullcontext() as archive,
             FetchSession(settings, archive) if needs_http else nullcontext() as session,
         ):
-            discovery = discover_task(quote(config), session, run.warehouse)
-            run.summary.add_discovery(discovery, config.sources)
+            context = discover_task(quote(config), session, run.warehouse, run.folders.state)
+            chunks = discover_chunks(config.sources, context, chunk_size)
+            run_chunks(chunks, None, context.discovery, session, run.warehouse, run.summary, run.seen_at)
+            run.summary.add_discovery(context.discovery, config.sources)
             print(f"discovered {run.summary.found} documents from {len(config.sources)} sources")
-            release_free_memory()  # discovery's parsing of every feed and sitemap is over
-            chunks = take_chunks(discovery.items, chunk_size)
-            run_chunks(chunks, run.summary.found, discovery, session, run.warehouse, run.summary, run.seen_at)
     return outcome(run.summary)

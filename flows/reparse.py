@@ -18,7 +18,7 @@ from prefect import flow
 from flows.pipeline.chunks import CHUNK_SIZE, run_chunks
 from flows.pipeline.run import resolve_config, warehouse_run
 from flows.sources.config import Source, SourcesConfig
-from flows.sources.discover import Discovery, WorkItem
+from flows.sources.discover import Discovery, WorkChunk, WorkItem
 from flows.sources.fetching import FetchResult, RawArchive
 from flows.sources.fetching.archive import ArchiveEntry
 from transforms.urls import normalise_url
@@ -32,9 +32,7 @@ def _configured(sources_file: str | None) -> dict[str, Source]:
         return {}
 
 
-def _archived_chunks(
-    archive: RawArchive, entries: list[tuple[ArchiveEntry, Source]], size: int
-) -> Iterator[list[WorkItem]]:
+def _archived_chunks(archive: RawArchive, entries: list[tuple[ArchiveEntry, Source]], size: int) -> Iterator[WorkChunk]:
     """Work items with their archived bodies, read one chunk at a time to keep memory flat."""
     for start in range(0, len(entries), size):
         chunk = []
@@ -50,7 +48,7 @@ def _archived_chunks(
                 archive_key=entry.key,
             )
             chunk.append(WorkItem(source, entry.url, is_url=True, prefetched=result))
-        yield chunk
+        yield WorkChunk(chunk)
 
 
 @flow(name="reparse", log_prints=True)

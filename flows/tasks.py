@@ -8,6 +8,7 @@ load-chunk, with the retries each stage deserves.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 from prefect import task
@@ -18,7 +19,7 @@ from flows.pipeline.enrich import enrich_parallel, signature_window
 from flows.pipeline.fetch import ChunkInput, gather_chunk
 from flows.pipeline.parse import parse_chunk_documents
 from flows.sources.config import SourcesConfig
-from flows.sources.discover import Discoverer, Discovery, WorkItem
+from flows.sources.discover import Discovery, ReadContext, WorkItem
 from flows.sources.fetching import FetchResult
 from flows.sources.fetching.session import FetchSession, SessionCancelled
 from transforms.etl_rows import fetch_rows
@@ -31,11 +32,14 @@ from warehouse.staging import StagingWarehouse
 
 
 @task(name="discover", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
-def discover_task(config: SourcesConfig, session: FetchSession | None, warehouse: StagingWarehouse) -> Discovery:
-    """Expand sources into work items, remembering what the warehouse already holds."""
-    url_sources = [without_userinfo(s.url or "") for s in config.sources if s.kind != "file"]
+def discover_task(
+    config: SourcesConfig, session: FetchSession | None, warehouse: StagingWarehouse, state_dir: Path
+) -> ReadContext:
+    """What the readers need from the warehouse before they start (the stored HTTP validators of the source
+    URLs, and its memory of known stories); the sources themselves are read as the chunks ask for them."""
+    url_sources = [without_userinfo(s.url) for s in config.sources if s.url]
     validators = warehouse.http_validators(url_sources) if url_sources else {}
-    return Discoverer(session, warehouse.known_stories, validators).discover(list(config.sources), config.base_dir)
+    return ReadContext(Discovery(), config.base_dir, state_dir, session, warehouse.known_stories, validators)
 
 
 def _worth_retrying(_task: object, _task_run: object, state: State) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 from demo.site import serve_demo_site
 from flows.pipeline.chunks import take_chunks
 from flows.sources.config import Source, load_sources
-from flows.sources.discover import Discoverer, WorkItem
+from flows.sources.discover import Discovery, ReadContext, WorkItem, discover_chunks
 from flows.sources.fetching import FetchSettings
 from flows.sources.fetching.session import FetchSession
 
@@ -24,7 +24,7 @@ def test_chunks_come_in_order_and_leave_the_list(tmp_path: Path) -> None:
     expected = [[i.locator for i in items[start : start + 3]] for start in (0, 3, 6)]
     handed_out = []
     for chunk in take_chunks(items, 3):
-        handed_out.append([i.locator for i in chunk])
+        handed_out.append([i.locator for i in chunk.items])
         assert len(items) == 7 - sum(len(c) for c in handed_out)
     assert handed_out == expected
     assert items == []
@@ -35,7 +35,9 @@ def test_discovery_logs_its_fetches_without_their_bodies(tmp_path: Path) -> None
         (tmp_path / "sources.toml").write_text(site.sources_toml())
         config = load_sources(tmp_path / "sources.toml")
         with FetchSession(FetchSettings(state_dir=tmp_path / "state")) as session:
-            discovery = Discoverer(session, lambda urls: {}, {}).discover(list(config.sources), config.base_dir)
-    assert len(discovery.items) == 30
+            context = ReadContext(Discovery(), config.base_dir, session=session)
+            items = [i for chunk in discover_chunks(config.sources, context, 7) for i in chunk.items]
+    discovery = context.discovery
+    assert len(items) == discovery.found == 30
     assert discovery.fetches and all(f.status_code == 200 and f.bytes > 0 for f in discovery.fetches)
     assert all(f.body is None for f in discovery.fetches)

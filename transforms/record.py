@@ -37,11 +37,14 @@ class StoryRecord:
     # dates the document declared but that could not be used ("published_at '9999-12-31': year 9999 is
     # outside 1990-2100"): a run records each as an etl_reject row, so no date is dropped without a trace
     dropped_dates: list[str] = field(default_factory=list)
+    # when the page was captured, for a page read from a web archive (its WARC-Date): the story's
+    # first_seen_at instead of the run's clock. Not part of the extract record.
+    first_seen_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record as plain JSON-ready data (the `dateline extract` line: the contract's fields)."""
         data = asdict(self)
-        del data["dropped_dates"]
+        del data["dropped_dates"], data["first_seen_at"]
         return data
 
     def fill_gaps(self, other: StoryRecord) -> None:

@@ -148,7 +148,9 @@ def checked_dates(record: StoryRecord, seen_at: datetime) -> tuple[StoryRecord, 
 
 
 def _story_row(record: StoryRecord, seen_at: datetime) -> dict:
-    """Flatten one record into the story frame's columns (dates resolved, keys derived)."""
+    """Flatten one record into the story frame's columns (dates resolved, keys derived). A page from a web
+    archive was first seen when it was captured, not when this run read the archive."""
+    seen_at = to_utc(record.first_seen_at) or seen_at
     url = normalise_url(record.url) if record.url else None
     published_day, updated_day = day_of(record.published_at), day_of(record.updated_at)
     best_day, basis = (

@@ -11,7 +11,7 @@ while its stories were not loaded.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +22,7 @@ from prefect.utilities.annotations import quote
 from flows.pipeline.fetch import ChunkInput
 from flows.pipeline.progress import progress_bar
 from flows.pipeline.summary import RunSummary
-from flows.sources.discover import Discovery, WorkItem
+from flows.sources.discover import Discovery, WorkChunk, WorkItem
 from flows.sources.fetching import FetchResult
 from flows.sources.fetching.session import FetchSession
 from flows.tasks import fetch_chunk, load_task, normalise_task, parse_chunk
@@ -34,13 +34,15 @@ from warehouse.staging import StagingWarehouse
 CHUNK_SIZE = 500
 
 
-def take_chunks(items: list[WorkItem], size: int) -> Iterator[list[WorkItem]]:
-    """Chunks of `items`, each removed from the list as it is handed out: a run of 100k stories would
-    otherwise hold every discovered item and its feed hint (127 MB) until its last chunk."""
-    while items:
-        chunk = items[:size]
+def take_chunks(items: list[WorkItem], size: int) -> Iterator[WorkChunk]:
+    """Chunks of `items`, each removed from the list as it is handed out, so a long list is not held
+    whole until its last chunk (at least one chunk, possibly empty)."""
+    while True:
+        chunk = WorkChunk(items[:size])
         del items[:size]
         yield chunk
+        if not items:
+            return
 
 
 @dataclass(slots=True)
@@ -50,15 +52,19 @@ class ReadChunk:
     fetched: ChunkInput
     records: list[StoryRecord]
     parse_rejects: list[Reject]
+    on_loaded: list[Callable[[], None]]
 
 
-def _read_chunk(items: list[WorkItem], session: FetchSession | None) -> ReadChunk:
-    fetched = fetch_chunk(quote(items), session)
+def _read_chunk(chunk: WorkChunk, session: FetchSession | None) -> ReadChunk:
+    fetched = fetch_chunk(quote(chunk.items), session)
     records, parse_rejects = parse_chunk(quote(fetched))
-    return ReadChunk(fetched, records, parse_rejects)
+    for document in fetched.documents:  # parsed: the pages are not needed to normalise and load
+        document.content = b""
+        document.item.prefetched = None
+    return ReadChunk(fetched, records, parse_rejects, chunk.on_loaded)
 
 
-def _read_ahead(chunks: Iterable[list[WorkItem]], session: FetchSession | None) -> Iterator[tuple[ReadChunk, bool]]:
+def _read_ahead(chunks: Iterable[WorkChunk], session: FetchSession | None) -> Iterator[tuple[ReadChunk, bool]]:
     """Each chunk fetched and parsed, and whether it is the last (there is always at least one, possibly
     empty, so a run with nothing new still records its fetches and validators).
 
@@ -66,23 +72,24 @@ def _read_ahead(chunks: Iterable[list[WorkItem]], session: FetchSession | None) 
     loaded, so the workers parse while the flow's process fetches and merges, rather than one stage
     waiting for another (measured at 10k stories: fetching was a third of the run, loading a tenth).
     Normalising and loading stay in chunk order, so wire copies are linked against every earlier
-    chunk. One chunk is read ahead: at most two chunks' pages are in memory."""
+    chunk. One chunk is read ahead: at most two chunks' pages are in memory. Discovery streams: pulling
+    the next chunk may read the next feed, sitemap child or WARC records, on this (the flow's) thread."""
     iterator = iter(chunks)
     ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dateline-read-ahead")
 
-    def submit(items: list[WorkItem]) -> Future[ReadChunk]:
+    def submit(chunk: WorkChunk) -> Future[ReadChunk]:
         # the copied context carries the flow run, so Prefect records the tasks under it
-        return ahead.submit(contextvars.copy_context().run, _read_chunk, items, session)
+        return ahead.submit(contextvars.copy_context().run, _read_chunk, chunk, session)
 
     try:
-        items: list[WorkItem] | None = next(iterator, [])
-        pending = submit(items)
-        while items is not None:
+        chunk: WorkChunk | None = next(iterator, WorkChunk([]))
+        pending = submit(chunk)
+        while chunk is not None:
             read = pending.result()
-            items = next(iterator, None)
-            if items is not None:
-                pending = submit(items)
-            yield read, items is None
+            chunk = next(iterator, None)
+            if chunk is not None:
+                pending = submit(chunk)
+            yield read, chunk is None
     except BaseException:
         # a stopped run does not wait for the chunk being read: its fetches are abandoned, then the thread ends
         ahead.shutdown(wait=False, cancel_futures=True)
@@ -94,27 +101,32 @@ def _read_ahead(chunks: Iterable[list[WorkItem]], session: FetchSession | None) 
 
 
 def run_chunks(
-    chunks: Iterable[list[WorkItem]],
-    total: int,
+    chunks: Iterable[WorkChunk],
+    total: int | None,
     discovery: Discovery,
     session: FetchSession | None,
     warehouse: StagingWarehouse,
     summary: RunSummary,
     seen_at: datetime,
 ) -> None:
-    """Read (fetch and parse, one chunk ahead), normalise and load chunk by chunk. The discovery's own fetches
-    and rejects go with the first chunk; the HTTP validators only with the last, once every story is in."""
+    """Read (fetch and parse, one chunk ahead), normalise and load chunk by chunk. What discovery fetched and
+    rejected so far goes with the next chunk to load; the HTTP validators only with the last, once every
+    story is in. Once a chunk is loaded (or staged for the next run), its readers' callbacks note progress.
+    `total` is None when discovery streams (the count is known only at the end)."""
     with progress_bar(total) as advance:
         for index, (read, last) in enumerate(_read_ahead(chunks, session)):
             validators = http_state_rows(discovery.validators, datetime.now(UTC)) if last else None
-            opening = (discovery.fetches, discovery.rejects) if index == 0 else ([], [])
-            advance(_finish_chunk(read, index, opening, validators, warehouse, summary, seen_at))
+            log = discovery.take_log()
+            summary.add_rejects(log[1])
+            advance(_finish_chunk(read, index, log, validators, warehouse, summary, seen_at))
+            for loaded in read.on_loaded:
+                loaded()
 
 
 def _finish_chunk(
     read: ReadChunk,
     index: int,
-    opening: tuple[list[FetchResult], list[Reject]],
+    log: tuple[list[FetchResult], list[Reject]],
     validators: list[dict] | None,
     warehouse: StagingWarehouse,
     summary: RunSummary,
@@ -122,8 +134,7 @@ def _finish_chunk(
 ) -> int:
     """Normalise and load one read chunk; returns how many work items it covered. A function of its own
     so that the chunk's pages, records and frames are released when it returns, not kept alive by loop
-    variables while the next chunk is read. `opening` is what discovery fetched and rejected (the first
-    chunk's to load)."""
+    variables while the next chunk is read. `log` is what discovery fetched and rejected since the last load."""
     fetched = read.fetched
     # Payloads are wrapped in `quote` so Prefect does not walk every record and page body of a chunk
     # looking for futures to resolve (measured: 15 s of a 2,000-story run went to that walk).
@@ -133,8 +144,8 @@ def _finish_chunk(
         warehouse,
         summary.run_id,
         seen_at,
-        quote([*opening[0], *fetched.fetches]),
-        quote([*opening[1], *fetched.rejects, *read.parse_rejects]),
+        quote([*log[0], *fetched.fetches]),
+        quote([*log[1], *fetched.rejects, *read.parse_rejects]),
         validators,
     )
     summary.add_chunk([d.item.source.name for d in fetched.documents], len(read.records), normalised, result)

@@ -19,8 +19,10 @@ from pathlib import Path
 from flows.runtime.workers import map_slices
 from flows.runtime.workers import workers as _default_workers
 from flows.sources.access import access_for_url
+from flows.sources.config import WARC_SUFFIXES
 from flows.sources.fetching import FetchRequest
 from flows.sources.fetching.session import FetchSession, run_fetch_settings
+from flows.sources.warc import extract_warc
 from transforms.decompress import BoundedInflater, OutputLimitExceeded
 from transforms.errors import ParseError
 from transforms.parsers.document import MAX_DOCUMENT_BYTES, parse_document
@@ -53,6 +55,8 @@ def extract_file(path: str) -> list[Result]:
     """The stories of one file (a page gives one, a dump several), or [(path, ParseError)]."""
     if path.startswith(("http://", "https://")):
         return [(path, ParseError("url_input", "extract reads files; fetch URLs with `dateline run`"))]
+    if path.lower().endswith(WARC_SUFFIXES):
+        return list(extract_warc(path))
     try:
         data = read_page(path)
     except OutputLimitExceeded as error:

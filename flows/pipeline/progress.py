@@ -12,9 +12,10 @@ LONG_RUN = 1000
 
 
 @contextmanager
-def progress_bar(total: int) -> Iterator[Callable[[int], None]]:
-    """Yields `advance(n)`; draws a bar only on an interactive terminal and for runs worth watching."""
-    if total < LONG_RUN or not sys.stderr.isatty():
+def progress_bar(total: int | None) -> Iterator[Callable[[int], None]]:
+    """Yields `advance(n)`; draws a bar only on an interactive terminal and for runs worth watching (a run
+    whose total is unknown, because discovery streams, counts up without an end)."""
+    if (total is not None and total < LONG_RUN) or not sys.stderr.isatty():
         yield lambda n: None
         return
     columns = (TextColumn("documents"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

@@ -53,6 +53,8 @@ class RunSummary:
     skipped_unchanged: int = 0
     wire_copies: int = 0
     staged: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    capped_sources: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     reject_reasons: dict[str, int] = field(default_factory=dict)
     # per source name: SOURCE_COUNTS; `listing_errors`: why its feeds and sitemaps could not be read (reason: n)
@@ -70,21 +72,21 @@ class RunSummary:
         return self.sources.setdefault(name, dict.fromkeys(SOURCE_COUNTS, 0))
 
     def add_discovery(self, discovery: Discovery, sources: tuple[Source, ...] = ()) -> None:
-        """What discovery found, in total and per source (every configured source gets a row, found or not)."""
+        """Discovery's counts once it is over, in total and per source (every configured source gets a row,
+        found or not); its rejects were counted with the chunks that loaded them."""
         for source in sources:
             self._source(source.name)
-            if source.kind == "file":
+            if source.path:
                 self.file_sources.append(source.name)
-        self.found = len(discovery.items)
-        for item in discovery.items:
-            self._source(item.source.name)["found"] += 1
-        for reject in discovery.rejects:
-            reasons = self.listing_errors.setdefault(reject.source, {})
-            reasons[reject.reason] = reasons.get(reject.reason, 0) + 1
+        self.found = discovery.found
+        for name, found in discovery.found_by_source.items():
+            self._source(name)["found"] += found
+        self.listing_errors = {name: dict(reasons) for name, reasons in discovery.listing_errors.items()}
         self.not_modified = discovery.not_modified
         self.skipped_unchanged = discovery.skipped_unchanged
         self.duplicates += discovery.duplicates
-        self.add_rejects(discovery.rejects)
+        self.skipped = dict(discovery.skipped)
+        self.capped_sources = list(discovery.capped)
 
     def add_chunk(
         self, fetched_sources: list[str], parsed: int, normalised: NormalisedChunk, result: LoadResult | None
@@ -161,6 +163,7 @@ class RunSummary:
             f"Incremental: {self.not_modified} feeds/sitemaps not modified (304), "
             f"{self.skipped_unchanged} known articles not fetched again.",
         ]
+        lines += self._discovery_notes()
         if self.reject_reasons:
             lines += ["", "| reject reason | documents |", "|---|---|"]
             lines += [f"| {reason} | {n} |" for reason, n in sorted(self.reject_reasons.items())]
@@ -170,6 +173,14 @@ class RunSummary:
             report_hint,
         ]
         return "\n".join(line for line in lines if line is not None)
+
+    def _discovery_notes(self) -> list[str]:
+        notes = []
+        if self.skipped:
+            notes.append("Skipped: " + ", ".join(f"{reason} {n}" for reason, n in sorted(self.skipped.items())) + ".")
+        if self.capped_sources:
+            notes.append(f"Stopped at max_items: {', '.join(self.capped_sources)} (the rest waits for the next run).")
+        return ["", *notes] if notes else []
 
     def print(self, console: Console) -> None:
         table = Table(title=f"dateline run {self.run_id}", show_edge=False)
@@ -189,6 +200,8 @@ class RunSummary:
             f"{self.not_modified} not modified · {self.skipped_unchanged} known articles skipped"
         )
         console.print(extra)
+        for note in self._discovery_notes()[1:]:
+            console.print(note)
         if self.staged:
             console.print(
                 f"[yellow]{self.staged} stories staged[/]: the warehouse was locked; the next run merges them"

@@ -12,7 +12,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-KINDS = ("feed", "sitemap", "page", "file")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """The schema of one source kind: the `flows.sources` module whose `read(source, context)` yields its work,
+    and where it reads from ("url", "path", or "url_or_path"). Adding a kind is one line here and its module."""
+
+    reader: str
+    location: str
+
+
+KINDS: dict[str, Kind] = {
+    "feed": Kind("web", "url"),
+    "sitemap": Kind("web", "url"),
+    "page": Kind("web", "url"),
+    "file": Kind("files", "path"),
+    "warc": Kind("warc", "path"),
+}
 _KNOWN_KEYS = {
     "name",
     "kind",
@@ -35,7 +53,9 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One configured source. `url` is set for feed/sitemap/page, `path` (a glob) for file."""
+    """One configured source. `url` is set for feed/sitemap/page, `path` (a glob) for file; warc takes either.
+    `max_items` caps the work items the whole source hands out in one run (every feed, sitemap child, file
+    or WARC record of it together), not each document it reads."""
 
     name: str
     kind: str
@@ -68,6 +88,23 @@ class SourcesConfig:
     base_dir: Path = Path(".")
 
 
+def _location(table: dict, accepted: str, label: str, kind: str) -> tuple[str | None, str | None]:
+    """The source's (url, path): exactly one of them, of a shape its kind reads."""
+    url, path = table.get("url"), table.get("path")
+    if accepted == "path" or (accepted == "url_or_path" and url is None):
+        if not isinstance(path, str) or not path:
+            needs = "'path' (a file or glob)" if accepted == "path" else "'path' (a file or glob) or 'url'"
+            raise ConfigError(f"{label}: kind '{kind}' needs {needs}")
+        if url is not None:
+            raise ConfigError(f"{label}: give 'url' or 'path', not both")
+        return None, path
+    if not isinstance(url, str) or not url:
+        raise ConfigError(f"{label}: kind '{kind}' needs 'url'")
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigError(f"{label}: url must be http(s), got {url!r}")
+    return url, None
+
+
 def _source_from_table(table: dict, index: int, where: str) -> Source:
     label = f"{where}: source #{index + 1}"
     if not isinstance(table, dict):
@@ -82,15 +119,7 @@ def _source_from_table(table: dict, index: int, where: str) -> Source:
     kind = table.get("kind")
     if kind not in KINDS:
         raise ConfigError(f"{label}: unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
-    url, path = table.get("url"), table.get("path")
-    if kind == "file":
-        if not isinstance(path, str) or not path:
-            raise ConfigError(f"{label}: kind 'file' needs 'path' (a file or glob)")
-    else:
-        if not isinstance(url, str) or not url:
-            raise ConfigError(f"{label}: kind '{kind}' needs 'url'")
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise ConfigError(f"{label}: url must be http(s), got {url!r}")
+    url, path = _location(table, KINDS[kind].location, label, kind)
     max_items = table.get("max_items")
     if max_items is not None and (not isinstance(max_items, int) or max_items < 1):
         raise ConfigError(f"{label}: max_items must be a positive integer")
@@ -108,8 +137,8 @@ def _source_from_table(table: dict, index: int, where: str) -> Source:
     return Source(
         name=name.strip(),
         kind=kind,
-        url=url if kind != "file" else None,
-        path=path if kind == "file" else None,
+        url=url,
+        path=path,
         language=table.get("language"),
         section=table.get("section"),
         tags=tuple(tags),
@@ -152,9 +181,11 @@ def adhoc_source(location: str) -> Source:
     """A source for `dateline run --source URL_OR_PATH`, named after its location (stable across runs,
     distinct per location). A path is keyed on its absolute form, so the same file given from another
     folder (`../shared/x.txt`, `x.txt`) is the same source. URLs are sniffed at fetch time: feed,
-    sitemap, article or front page."""
-    scheme = urlsplit(location).scheme
-    if scheme in ("http", "https"):
-        return Source(name=f"adhoc:{location}", kind="page", url=location)
-    path = os.path.abspath(os.path.expanduser(location))
-    return Source(name=f"adhoc:{path}", kind="file", path=path)
+    sitemap, article or front page; a name ending in .warc or .warc.gz is a web archive."""
+    is_url = urlsplit(location).scheme in ("http", "https")
+    if not is_url:
+        location = os.path.abspath(os.path.expanduser(location))
+    name = f"adhoc:{location}"
+    if urlsplit(location).path.lower().endswith(WARC_SUFFIXES):
+        return Source(name=name, kind="warc", url=location) if is_url else Source(name=name, kind="warc", path=location)
+    return Source(name=name, kind="page", url=location) if is_url else Source(name=name, kind="file", path=location)

@@ -1,44 +1,42 @@
-"""Discovery: turn configured sources into the documents a run must read.
+"""Discovery: configured sources streamed into chunks of work items.
 
-`file` sources expand their glob. URL sources are fetched once (conditionally: an unchanged
-feed costs one request and no parsing) and sniffed: a feed yields its items, a sitemap its
-child sitemaps and article URLs, a front page its advertised feeds, an article page itself.
-Article URLs the warehouse already holds, unchanged, are not fetched again.
+Each source kind has a reader module in `flows/sources/` (named in `config.KINDS`) whose
+`read(source, context)` yields batches of work items as it finds them: a feed's items, one sitemap
+child's entries, a few hundred files, a hundred WARC records. The chunk loop pulls chunks from
+`discover_chunks`, so the first chunk is fetched, parsed and loaded while later sitemap children or
+WARC records are still unread, and the run holds one batch of a source, never the whole source.
+
+This module holds what every reader shares: the work item, the run's discovery log (fetches,
+rejects, HTTP validators, counts), the reader context, and the cutting of batches from every source
+into fixed-size chunks, with `max_items` applied to the whole source.
 """
 
 from __future__ import annotations
 
-import glob
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
-
-from selectolax.lexbor import LexborHTMLParser
+from typing import Protocol
 
 from flows.sources.access import access_for
-from flows.sources.config import Source
+from flows.sources.config import KINDS, Source
 from flows.sources.fetching import FetchRequest, FetchResult
 from flows.sources.fetching.session import FetchSession
-from transforms.errors import ParseError
-from transforms.parsers.article import parse_article
-from transforms.parsers.dates import to_utc
-from transforms.parsers.feed import looks_like_feed, parse_feed
-from transforms.parsers.feed_links import discover_feed_links
-from transforms.parsers.sitemap import parse_sitemap
+from transforms.keys import stable_key
 from transforms.record import StoryRecord
 from transforms.star import Reject
-from transforms.urls import normalise_url, without_userinfo
+from transforms.urls import without_userinfo
 from warehouse.protocol import KnownStory
 
-MAX_SITEMAP_DEPTH = 3
-ARTICLE_MIN_WORDS = 80
-MAX_LINK_TEXT_SHARE = 0.5
+MAX_CHUNK_BYTES = 32 * 2**20
 
 
 @dataclass(slots=True)
 class WorkItem:
-    """One document to read. `hint` is what a feed or sitemap already said about the story;
-    `prefetched` is the body when discovery already had to fetch it (an article given as a page source)."""
+    """One document to read. `hint` is what a feed, sitemap or WARC header already said about the story;
+    `prefetched` is the body when discovery already holds it (an article given as a page source, a WARC record)."""
 
     source: Source
     locator: str
@@ -48,171 +46,157 @@ class WorkItem:
 
 
 @dataclass(slots=True)
+class Batch:
+    """Work items a reader found together. `on_loaded` is called once every item of the batch (and of
+    the batches before it) is loaded or staged: a WARC reader notes its file offset there, so an
+    interrupted run resumes after the last loaded record."""
+
+    items: list[WorkItem]
+    on_loaded: Callable[[], None] | None = None
+
+
+@dataclass(slots=True)
+class WorkChunk:
+    """One chunk of the run, with the readers' callbacks that fire once it is loaded."""
+
+    items: list[WorkItem]
+    on_loaded: list[Callable[[], None]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Discovery:
-    items: list[WorkItem] = field(default_factory=list)
+    """The run's discovery log. Fetches and rejects are taken by the next chunk to load (`take_log`); the
+    HTTP validators wait for the run's last load, so a crash never marks a feed unchanged while its
+    stories are not in."""
+
     fetches: list[FetchResult] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     validators: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    found: int = 0
     not_modified: int = 0
     skipped_unchanged: int = 0
     duplicates: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # documents read and passed over, by reason
+    capped: list[str] = field(default_factory=list)  # sources that stopped at their max_items
+    found_by_source: dict[str, int] = field(default_factory=dict)
+    # why a source's feeds, sitemaps or archives could not be read: source name -> reason -> count
+    listing_errors: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+    def reject(self, source: Source, locator: str, reason: str, detail: str | None) -> None:
+        self.rejects.append(Reject(source.name, locator, "discover", reason, detail))
+        reasons = self.listing_errors.setdefault(source.name, {})
+        reasons[reason] = reasons.get(reason, 0) + 1
+
+    def take_log(self) -> tuple[list[FetchResult], list[Reject]]:
+        """The fetches and rejects logged since the last call, for the chunk about to load."""
+        taken = (self.fetches, self.rejects)
+        self.fetches, self.rejects = [], []
+        return taken
 
 
-def _expand_file_source(source: Source, base_dir: Path, discovery: Discovery) -> None:
-    pattern = source.path or ""
-    if not Path(pattern).is_absolute():
-        pattern = str(base_dir / pattern)
-    paths = sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
-    if source.max_items:
-        paths = paths[: source.max_items]
-    discovery.items.extend(WorkItem(source, path, is_url=False) for path in paths)
+@dataclass(slots=True)
+class ReadContext:
+    """What readers share within a run: the fetch session, the warehouse's memory of URLs and validators,
+    where relative globs and reader state live, and the log."""
 
+    discovery: Discovery
+    base_dir: Path
+    state_dir: Path | None = None
+    session: FetchSession | None = None
+    lookup_known: Callable[[list[str]], dict[str, KnownStory]] = lambda urls: {}
+    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # an article announced twice (its outlet's feed and sitemap) is read once, for the first source; kept as
+    # 64-bit keys of the URLs, a fifth of the strings' memory, since a run may announce millions of them
+    announced: set[int] = field(default_factory=set)
 
-def _is_sitemap(body: bytes) -> bool:
-    head = body[:2048].lower()
-    return b"<urlset" in head or b"<sitemapindex" in head
+    def first_announcement(self, url: str) -> bool:
+        """Whether `url` is announced for the first time in this run (and note it)."""
+        key = stable_key(url)
+        if key in self.announced:
+            return False
+        self.announced.add(key)
+        return True
 
-
-def _link_text_share(html: bytes) -> float:
-    """Share of the page's visible text that sits inside links: high on front and section pages,
-    which are lists of headlines, low on articles, which are paragraphs."""
-    tree = LexborHTMLParser(html)
-    for node in tree.css("script, style, noscript"):
-        node.decompose()
-    body = tree.body
-    total = len(body.text(separator=" ").split()) if body else 0
-    linked = sum(len(a.text(separator=" ").split()) for a in tree.css("body a"))
-    return linked / total if total else 1.0
-
-
-def _is_article(body: bytes, url: str) -> bool:
-    """An article page (it may advertise its site's feeds too, but it is the story asked for), as opposed
-    to a front or section page whose feeds should be followed."""
-    try:
-        record = parse_article(body, locator=url, url=url)
-    except ParseError:
-        return False
-    return len(record.body.split()) >= ARTICLE_MIN_WORDS and _link_text_share(body) < MAX_LINK_TEXT_SHARE
-
-
-def _moved_since(hint: StoryRecord | None, known: KnownStory) -> bool:
-    """A feed item or sitemap entry whose updated (or published) time is newer than what was loaded."""
-    if hint is None:
-        return False
-    announced = to_utc(hint.updated_at) or to_utc(hint.published_at)
-    stored = known.updated_at or known.published_at
-    return announced is not None and (stored is None or announced > stored)
-
-
-class Discoverer:
-    """Walks the configured sources with one fetch session and the warehouse's memory of them."""
-
-    def __init__(
-        self,
-        session: FetchSession | None,
-        lookup_known: Callable[[list[str]], dict[str, KnownStory]],
-        validators: dict[str, tuple[str | None, str | None]],
-    ) -> None:
-        self.session = session
-        self.lookup_known = lookup_known
-        self.validators = validators
-        # an article announced twice (its outlet's feed and sitemap) is fetched once, for the first source;
-        # kept here, not in the Discovery, so the run does not hold it once discovery is over
-        self._announced: dict[str, WorkItem] = {}
-
-    def _fetch(self, source: Source, urls: list[str], discovery: Discovery) -> list[FetchResult]:
-        assert self.session is not None
-        access = access_for(source)  # the source's guard and credentials, for its URL and all it leads to
+    def fetch(self, source: Source, urls: list[str]) -> list[FetchResult]:
+        """Fetch conditionally (with stored validators) under the source's network access and credentials, for
+        its URL and all it leads to; the log keeps each fetch without its body (and without credentials)."""
+        assert self.session is not None, "a URL source needs the run's fetch session"
+        access = access_for(source)
         clean = [without_userinfo(url) for url in urls]
         requests = [FetchRequest(url, *self.validators.get(url, (None, None)), access=access) for url in clean]
         results = self.session.fetch_many(requests)
-        discovery.fetches.extend(r.log_entry() for r in results)  # the bodies go once read (52 MB at 100k stories)
+        self.discovery.fetches.extend(r.log_entry() for r in results)
         return results
 
-    def _add_articles(self, source: Source, hints: list[StoryRecord], discovery: Discovery) -> None:
-        if source.max_items:
-            hints = hints[: source.max_items]
-        urls = {id(h): normalise_url(h.url) for h in hints if h.url}
-        known_urls = self.lookup_known(list(urls.values()))
-        for hint in hints:
-            url = urls.get(id(hint))
-            if not url:
-                continue
-            queued = self._announced.get(url)
-            if queued is not None:
-                discovery.duplicates += 1
-                if queued.hint is not None:
-                    queued.hint.fill_gaps(hint)
-                continue
-            known = known_urls.get(url)
-            if known is not None and not _moved_since(hint, known):
-                discovery.skipped_unchanged += 1
-                continue
-            hint.source = source.name
-            item = WorkItem(source, url, is_url=True, hint=hint)
-            self._announced[url] = item
-            discovery.items.append(item)
 
-    def _read(self, source: Source, result: FetchResult, discovery: Discovery, depth: int) -> None:
-        """Sniff one fetched source document and queue what it leads to."""
-        url = result.final_url or result.url
-        body = result.body or b""
-        if _is_sitemap(body):
-            sitemap = parse_sitemap(body)
-            hints = [
-                StoryRecord(
-                    input=entry.url,
-                    url=entry.url,
-                    title=entry.title,
-                    updated_at=entry.lastmod,
-                    published_at=entry.publication_date,
-                )
-                for entry in sitemap.entries
-            ]
-            self._add_articles(source, hints, discovery)
-            if sitemap.sitemaps and depth < MAX_SITEMAP_DEPTH:
-                self._walk(source, list(sitemap.sitemaps), discovery, depth + 1)
-        elif looks_like_feed(body):
-            feed = parse_feed(body, locator=url, url=url, headers=result.headers)
-            self._add_articles(source, feed.records, discovery)
-        elif _is_article(body, url):  # an article page given directly: parse the body already in hand
-            discovery.items.append(WorkItem(source, url, is_url=True, prefetched=result))
-        else:  # a front page: follow the feeds it advertises
-            feeds = discover_feed_links(body.decode("utf-8", "replace"), url)
-            if not feeds:
-                raise ParseError("no_story_or_feed", "the page is neither an article nor advertises a feed")
-            if depth < MAX_SITEMAP_DEPTH:
-                self._walk(source, feeds[:3], discovery, depth + 1)
+class Reader(Protocol):
+    """What a kind's module exposes as `read`: the source's work, a batch at a time, lazily."""
 
-    def _walk(self, source: Source, urls: list[str], discovery: Discovery, depth: int) -> None:
-        for result in self._fetch(source, urls, discovery):
-            if result.not_modified:
-                discovery.not_modified += 1
-                discovery.validators.append((result.url, result.etag, result.last_modified))
-                continue
-            if result.error or result.body is None:
-                discovery.rejects.append(
-                    Reject(
-                        source.name,
-                        result.url,
-                        "discover",
-                        result.error or "no_body",
-                        f"HTTP {result.status_code}",
-                    )
-                )
-                continue
-            try:
-                self._read(source, result, discovery, depth)
-            except ParseError as error:
-                discovery.rejects.append(Reject(source.name, result.url, "discover", error.reason, error.detail))
-                continue
-            discovery.validators.append((result.url, result.etag, result.last_modified))
+    def __call__(self, source: Source, context: ReadContext) -> Generator[Batch]: ...
 
-    def discover(self, sources: list[Source], base_dir: Path) -> Discovery:
-        discovery = Discovery()
-        for source in sources:
-            if source.kind == "file":
-                _expand_file_source(source, base_dir, discovery)
-            elif self.session is not None:
-                self._walk(source, [source.url or ""], discovery, depth=0)
-        return discovery
+
+def reader_for(source: Source) -> Reader:
+    return import_module(f"flows.sources.{KINDS[source.kind].reader}").read
+
+
+def _capped(source: Source, batches: Generator[Batch], discovery: Discovery) -> Iterator[Batch]:
+    """The source's batches up to `max_items` items in all. At the cap the reader is closed (it reads no
+    further: no more sitemap children fetched, no more WARC records decompressed) and the source is noted
+    as capped, which the run summary reports."""
+    left = source.max_items
+    for batch in batches:
+        if left is not None and len(batch.items) >= left:
+            # a cut batch's callback would claim items that were never handed out
+            whole = len(batch.items) == left
+            yield Batch(batch.items[:left], batch.on_loaded if whole else None)
+            discovery.capped.append(source.name)
+            batches.close()
+            return
+        if left is not None:
+            left -= len(batch.items)
+        yield batch
+
+
+def _weight(item: WorkItem) -> int:
+    page = item.prefetched
+    return len(page.body) if page is not None and page.body else 0
+
+
+def discover_chunks(sources: Iterable[Source], context: ReadContext, size: int) -> Iterator[WorkChunk]:
+    """Chunks of `size` work items from every source in turn, cut as batches arrive; always at least one
+    (possibly empty) chunk, so a run with nothing new still records its fetches and validators. A chunk of
+    pages already in hand (WARC records) is also cut at `MAX_CHUNK_BYTES` of bodies: archived pages can be
+    large, and the run holds two chunks of them (one loading, one read ahead) besides the workers' copies."""
+    pending: list[WorkItem] = []
+    pending_bytes = 0
+    handed_out = 0
+    waiting: deque[tuple[int, Callable[[], None]]] = deque()  # (items needed out before it fires, callback)
+
+    def cut() -> WorkChunk:
+        nonlocal handed_out, pending_bytes
+        chunk = WorkChunk(pending[:])
+        pending.clear()
+        handed_out += len(chunk.items)
+        pending_bytes = 0
+        while waiting and waiting[0][0] <= handed_out:
+            chunk.on_loaded.append(waiting.popleft()[1])
+        return chunk
+
+    for source in sources:
+        for batch in _capped(source, reader_for(source)(source, context), context.discovery):
+            context.discovery.found += len(batch.items)
+            by_source = context.discovery.found_by_source
+            by_source[source.name] = by_source.get(source.name, 0) + len(batch.items)
+            for position, item in enumerate(batch.items, start=1):
+                pending.append(item)
+                pending_bytes += _weight(item)
+                if batch.on_loaded is not None and position == len(batch.items):
+                    waiting.append((handed_out + len(pending), batch.on_loaded))
+                if len(pending) >= size or pending_bytes >= MAX_CHUNK_BYTES:
+                    yield cut()
+            if batch.on_loaded is not None and not batch.items:
+                waiting.append((handed_out + len(pending), batch.on_loaded))
+    yield cut()

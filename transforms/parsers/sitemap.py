@@ -24,6 +24,10 @@ from transforms.errors import ParseError
 
 # The sitemaps protocol caps an uncompressed sitemap at 50 MB.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+# The protocol allows 50,000 children per index; a news site lists its recent days first, and reading
+# hundreds of children (each up to 50 MB) in one run is an archive crawl, not an update. Children past
+# this cap are counted in `dropped_children`, not listed.
+MAX_CHILD_SITEMAPS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +42,12 @@ class SitemapEntry:
 
 @dataclass(slots=True)
 class Sitemap:
-    """What one sitemap document says: child sitemap URLs (an index) and/or story entries."""
+    """What one sitemap document says: child sitemap URLs (an index, at most `MAX_CHILD_SITEMAPS`, in
+    document order) and/or story entries; `dropped_children` counts the children past the cap."""
 
     sitemaps: list[str] = field(default_factory=list)
     entries: list[SitemapEntry] = field(default_factory=list)
+    dropped_children: int = 0
 
 
 def _local(tag: str) -> str:
@@ -98,7 +104,9 @@ def parse_sitemap(content: bytes) -> Sitemap:
     kind = _local(root.tag)
     sitemap = Sitemap()
     if kind == "sitemapindex":
-        sitemap.sitemaps = [loc for child in root if (loc := _child_text(child, "loc"))]
+        children = [loc for child in root if (loc := _child_text(child, "loc"))]
+        sitemap.sitemaps = children[:MAX_CHILD_SITEMAPS]
+        sitemap.dropped_children = len(children) - len(sitemap.sitemaps)
     elif kind == "urlset":
         sitemap.entries = [entry for child in root if _local(child.tag) == "url" and (entry := _entry(child))]
     else:
