@@ -61,7 +61,7 @@ def run(
     from flows.ingest import ingest
     from flows.pipeline.run import resolve_config
     from flows.pipeline.summary import RunSummary
-    from flows.runtime.settings import lake_data_path, warehouse_location
+    from flows.runtime.settings import lake_data_path, object_store, warehouse_location
     from flows.sources.config import ConfigError
     from warehouse import open_warehouse
     from warehouse.protocol import WarehouseError
@@ -69,7 +69,9 @@ def run(
     try:  # check what the user can fix before Prefect starts, so the error is one line, not a failed run
         if not resolve_config(sources, source).sources:
             raise ConfigError(f"{sources or 'sources.toml'}: no [[source]] configured")
-        open_warehouse(warehouse_location(warehouse), data_path=lake_data_path()).check_writable()
+        open_warehouse(
+            warehouse_location(warehouse), data_path=lake_data_path(), object_store=object_store()
+        ).check_writable()
         result = ingest(sources_file=sources, adhoc_sources=source, warehouse_path=warehouse, chunk_size=chunk_size)
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
@@ -87,14 +89,14 @@ def sql(
     A query file that starts with a `--` comment reads better through stdin: `dateline sql - < query.sql`.
     """
     from flows.cli.output import print_rows
-    from flows.runtime.settings import warehouse_location
+    from flows.runtime.settings import object_store, warehouse_location
     from warehouse import open_warehouse
     from warehouse.protocol import QueryError, WarehouseError
 
     if query == "-":
         query = sys.stdin.read()
     try:
-        answer = open_warehouse(warehouse_location(warehouse)).query(query)
+        answer = open_warehouse(warehouse_location(warehouse), object_store=object_store()).query(query)
     except QueryError as error:
         raise fail(str(error).splitlines()[0]) from None
     except WarehouseError as error:
@@ -170,7 +172,7 @@ def search(
     from datetime import date
 
     from flows.cli.output import print_rows
-    from flows.runtime.settings import warehouse_location
+    from flows.runtime.settings import object_store, warehouse_location
     from warehouse import open_warehouse
     from warehouse.protocol import WarehouseError
 
@@ -179,7 +181,9 @@ def search(
     except ValueError as error:
         raise fail(f"bad date: {error}") from None
     try:
-        hits, unindexed = open_warehouse(warehouse_location(warehouse)).search(terms, topic=topic, limit=limit, **days)
+        hits, unindexed = open_warehouse(warehouse_location(warehouse), object_store=object_store()).search(
+            terms, topic=topic, limit=limit, **days
+        )
     except WarehouseError as error:
         raise fail(str(error)) from None
     if unindexed:

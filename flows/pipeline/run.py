@@ -16,7 +16,7 @@ from prefect.context import get_run_context
 
 from flows.pipeline.summary import RunSummary
 from flows.runtime.collector import settle_garbage_collector
-from flows.runtime.settings import RunFolders, lake_data_path, run_folders, warehouse_location
+from flows.runtime.settings import RunFolders, lake_data_path, object_store, run_folders, warehouse_location
 from flows.runtime.workers import shutdown_workers
 from flows.sources.config import SourcesConfig, adhoc_source, load_sources
 from transforms.etl_rows import sources_frame
@@ -74,7 +74,9 @@ def warehouse_run(warehouse_path: str | None, config: SourcesConfig) -> Iterator
     merge staged batches, refresh the search index, publish the summary to Prefect."""
     started = time.monotonic()
     settle_garbage_collector()
-    backend = open_warehouse(warehouse_location(warehouse_path), data_path=lake_data_path())
+    backend = open_warehouse(
+        warehouse_location(warehouse_path), data_path=lake_data_path(), object_store=object_store()
+    )
     backend.check_writable()
     folders = run_folders(backend.location)
     warehouse = StagingWarehouse(backend, folders.staging)

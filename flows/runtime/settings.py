@@ -8,6 +8,9 @@ the warehouse file's location, because a warehouse given as a URI has no folder 
 |---|---|---|
 | `DATELINE_WAREHOUSE` | `warehouse/dateline.duckdb` | a DuckDB file, or `ducklake:postgres:<libpq dsn>` |
 | `DATELINE_DATA_PATH` | none | where a new lake keeps its Parquet files (shared folder, `s3://…`) |
+| `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | none | credentials for a lake in an object store |
+| `AWS_ENDPOINT_URL` | AWS's own | an S3-compatible store's URL (`http://127.0.0.1:9000`) |
+| `AWS_REGION` (else `AWS_DEFAULT_REGION`) | none | the object store's region |
 | `DATELINE_DATA_DIR` | `data/` beside a warehouse file, else `warehouse/data/` | run folders |
 | `DATELINE_USER_AGENT` | `FetchSettings`' own | the User-Agent every fetch sends |
 | `DATELINE_WORKERS` | the cores this process may use | processes for parsing and enrichment |
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warehouse import DEFAULT_WAREHOUSE, is_file_location
+from warehouse.ducklake.storage import ObjectStore
 
 DEFAULT_DATA_DIR = DEFAULT_WAREHOUSE.parent / "data"
 DEFAULT_SCHEDULE = "*/15 * * * *"
@@ -74,6 +78,19 @@ def run_folders(location: str) -> RunFolders:
 def lake_data_path() -> str | None:
     """`DATELINE_DATA_PATH`: needed only to create a lake; an existing lake remembers its own."""
     return _env("DATELINE_DATA_PATH")
+
+
+def object_store() -> ObjectStore | None:
+    """The object store's credentials from the standard AWS variables (what every S3 tool reads), or None
+    when none is set. They go to the lake's connection as an in-memory DuckDB secret only."""
+    store = ObjectStore(
+        key_id=_env("AWS_ACCESS_KEY_ID"),
+        secret=_env("AWS_SECRET_ACCESS_KEY"),
+        session_token=_env("AWS_SESSION_TOKEN"),
+        endpoint_url=_env("AWS_ENDPOINT_URL"),
+        region=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION"),
+    )
+    return store if store != ObjectStore() else None
 
 
 def user_agent() -> str | None:
