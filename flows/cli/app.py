@@ -250,3 +250,44 @@ def demo_site(
     from demo.site import run_demo_site
 
     run_demo_site(stories, outlets, port, seed, sources_out)
+
+
+@app.command()
+def migrate(
+    to: Annotated[
+        str, typer.Option("--to", help="the lake to create: ducklake:postgres:<dsn> (and $DATELINE_DATA_PATH)")
+    ],
+    warehouse: WarehouseOption = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="the lake's run folder for the raw archive (default: $DATELINE_DATA_DIR)"),
+    ] = None,
+) -> None:
+    """Copy an embedded warehouse and its raw archive into an empty DuckLake warehouse, exactly: every
+    table's row count and content hash are checked on both sides."""
+    from flows.runtime.settings import RunFolders, lake_data_path, object_store, run_folders, warehouse_location
+    from flows.sources.fetching.archive import STORE_NAME
+    from warehouse import is_file_location, open_warehouse
+    from warehouse.ducklake.migrate import copy_archive
+    from warehouse.ducklake.store import DuckLakeWarehouse
+    from warehouse.protocol import WarehouseError
+
+    source = Path(warehouse_location(warehouse))
+    try:
+        if not is_file_location(str(source)) or not source.exists():
+            raise WarehouseError(f"{source}: migrate copies an existing embedded DuckDB warehouse file")
+        lake = open_warehouse(warehouse_location(to), data_path=lake_data_path(), object_store=object_store())
+        if not isinstance(lake, DuckLakeWarehouse):
+            raise WarehouseError(f"--to {to!r}: not a ducklake: location")
+        lake.check_writable()
+        checks = lake.copy_from(source)
+        target = RunFolders(data_dir) if data_dir else run_folders(lake.location)
+        archive = copy_archive(run_folders(str(source)).archive / STORE_NAME, target.archive / STORE_NAME)
+    except WarehouseError as error:
+        raise fail(str(error)) from None
+    for check in checks:
+        console.print(f"{check.table}: {check.rows} rows, content hash {check.content_hash & 0xFFFFFFFFFFFF:012x} ✓")
+    console.print(
+        f"copied {sum(c.rows for c in checks)} rows in {len(checks)} tables into {lake.location}", highlight=False
+    )
+    console.print(archive, highlight=False)

@@ -27,6 +27,7 @@ import polars as pl
 
 from warehouse.duckdb.extensions import LAKE_EXTENSIONS, load_extension
 from warehouse.duckdb.store import DuckDBWarehouse
+from warehouse.ducklake.migrate import TableCheck, copy_into_lake
 from warehouse.ducklake.schema import apply_lake_migrations
 from warehouse.ducklake.storage import ObjectStore, sql_string
 from warehouse.protocol import LoadBatch, LoadResult, SearchHit, WarehouseError, WarehouseLocked
@@ -226,6 +227,17 @@ class DuckLakeWarehouse(DuckDBWarehouse):
 
     def repair_summaries(self) -> dict[str, int]:
         return self._serialised(super().repair_summaries)
+
+    def copy_from(self, source: Path) -> list[TableCheck]:
+        """Copy the embedded warehouse file `source` into this lake, which must be empty, and check every
+        table's rows and content hash on both sides (`warehouse.ducklake.migrate`)."""
+        self.migrate()
+
+        def copy() -> list[TableCheck]:
+            with self._writer() as con:
+                return copy_into_lake(con, _LAKE, source)
+
+        return self._serialised(copy)
 
     def checkpoint(self) -> None:
         """Every lake commit is complete on its own (catalog row + Parquet files): nothing to fold."""
