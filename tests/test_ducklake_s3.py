@@ -167,6 +167,7 @@ def test_the_secret_reaches_no_table_and_no_output(catalog: str, s3: S3, tmp_pat
     assert SECRET not in done.stdout + done.stderr
     asked = _dateline(tmp_path, s3, "sql", "--format", "csv", "--warehouse", catalog, "SELECT count(*) FROM fact_story")
     assert asked.returncode == 0, asked.stderr
+    assert SECRET not in asked.stdout + asked.stderr
     assert int(asked.stdout.split()[-1]) > 50  # the run loaded the samples, into the object store
     assert any(key.endswith(".parquet") for key in s3.objects())
 
