@@ -13,17 +13,20 @@ from flows.maintenance import maintenance
 from tests.test_ducklake import catalog, every_relation, lake_at, mixed_batches
 from tests.test_summaries import load, migrated
 from warehouse.duckdb.extensions import LAKE_EXTENSIONS, load_extension
+from warehouse.ducklake.storage import ObjectStore
 
 __all__ = ["catalog"]  # the fixture, shared with tests/test_ducklake.py
 
 HAND_DELETE = "DELETE FROM {t} WHERE story_key = (SELECT story_key FROM fact_story WHERE headline = 'Floods (wire)')"
 
 
-def analyst(location: str) -> duckdb.DuckDBPyConnection:
+def analyst(location: str, store: ObjectStore | None = None) -> duckdb.DuckDBPyConnection:
     """A connection of someone writing to the lake with their own SQL, outside Dateline's merge."""
     con = duckdb.connect()
     for name in LAKE_EXTENSIONS:
         load_extension(con, name)
+    if store:
+        store.install(con)
     con.execute(f"ATTACH '{location}' AS lake; USE lake")
     return con
 

@@ -3,7 +3,7 @@ started here on a free port of 127.0.0.1, the catalog in the real PostgreSQL.
 
 The lake holds the same rows as the embedded backend; the credentials reach no table of the catalog or
 the lake and no line a run prints; an unreachable store is one clear line and leaves no catalog entry
-pointing at a missing file."""
+pointing at a missing file; cleaning the lake leaves in the bucket exactly the objects the catalog names."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
 from tests.test_ducklake import ANY_DAY, PG_HOST, PG_PORT, catalog, every_relation, mixed_batches
+from tests.test_ducklake_maintenance import analyst, referenced_files
 from tests.test_summaries import PORT, load, migrated, story
 from transforms.record import StoryRecord
 from warehouse import open_warehouse
@@ -214,3 +216,26 @@ def test_an_unreachable_object_store_is_one_clear_line_and_leaves_no_dangling_fi
     assert cli.returncode == 2
     lines = cli.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and s3.data_path in lines[0], cli.stderr
+
+
+def test_cleaning_the_lake_deletes_replaced_and_orphaned_objects_in_the_store(
+    catalog: str, s3: S3, tmp_path: Path
+) -> None:
+    lake = s3_lake(catalog, s3, tmp_path)
+    for numbers in (range(30), range(15, 45)):  # the second load rewrites summary rows of the first
+        load(lake, many_stories(numbers))
+    before = every_relation(lake)
+    orphan = f"{s3.data_path}main/fact_story/ducklake-orphan-of-an-aborted-commit.parquet"
+    with analyst(catalog, s3.store) as con:  # what a writer killed before its commit leaves in the bucket
+        con.execute(f"COPY (SELECT 1 AS story_key) TO '{orphan}' (FORMAT parquet)")
+    in_bucket = {f"s3://{BUCKET}/{key}" for key in s3.objects()}
+    assert orphan in in_bucket
+
+    cleaned = lake.expire_and_clean(timedelta(0))
+
+    assert cleaned["files_deleted"] > 0 and cleaned["orphan_files_deleted"] >= 1, cleaned
+    in_bucket = {f"s3://{BUCKET}/{key}" for key in s3.objects()}
+    with analyst(catalog, s3.store) as con:
+        assert in_bucket == referenced_files(con)
+    assert orphan not in in_bucket
+    assert every_relation(lake) == before
