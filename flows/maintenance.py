@@ -5,20 +5,25 @@ Maintenance keeps a long-running warehouse healthy without an operator: a full s
 tables checked against a rebuild and repaired if rows were written outside a merge, a CHECKPOINT so the
 database file alone is a complete backup, the same for the raw archive's SQLite store (its WAL folded
 in and truncated), and optionally a monthly-partitioned Parquet copy of the star schema for other engines.
+
+On a DuckLake warehouse the summaries are repaired the same way; there is no index to rebuild (each
+searching process builds its own) and no CHECKPOINT to run (each commit is complete). Instead snapshots
+older than the retention are expired and the Parquet files no kept snapshot references, including those
+left by commits that never happened, are deleted.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.runtime.settings import run_folders, warehouse_location
+from flows.runtime.settings import configured_warehouse, run_folders
 from flows.sources.fetching import RawArchive
-from warehouse import open_warehouse
+from warehouse.ducklake.store import DuckLakeWarehouse
 from warehouse.protocol import Warehouse
 
 
@@ -47,6 +52,11 @@ def checkpoint_task(store: Warehouse) -> None:
     store.checkpoint()
 
 
+@task(name="expire-lake-snapshots", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[30, 120])
+def expire_lake_task(store: DuckLakeWarehouse, retention_days: float) -> dict[str, int]:
+    return store.expire_and_clean(timedelta(days=retention_days))
+
+
 @task(name="export-parquet", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[60])
 def export_task(store: Warehouse, out_dir: Path) -> dict[str, int]:
     return store.export_parquet(out_dir)
@@ -60,27 +70,40 @@ _ARCHIVE_OUTCOME = {
 
 
 @flow(name="maintenance", log_prints=True)
-def maintenance(warehouse_path: str | None = None, export: bool = False) -> dict:
-    """Rebuild the search index, checkpoint the warehouse and the raw archive, optionally export Parquet by month."""
-    store = open_warehouse(warehouse_location(warehouse_path))
+def maintenance(warehouse_path: str | None = None, export: bool = False, lake_retention_days: float = 7.0) -> dict:
+    """Rebuild the search index, checkpoint the warehouse and the raw archive, optionally export Parquet by month;
+    on a lake, expire snapshots and delete files older than `lake_retention_days` instead."""
+    store = configured_warehouse(warehouse_path)
     folders = run_folders(store.location)
-    rebuilt = rebuild_search_index(store)
+    lake = isinstance(store, DuckLakeWarehouse)
+    rebuilt = None if lake else rebuild_search_index(store)
     repaired = repair_summaries(store)
-    checkpoint_task(store)
+    cleaned = expire_lake_task(store, lake_retention_days) if lake else {}
+    if not lake:
+        checkpoint_task(store)
     archived = checkpoint_archive(folders.archive)
     exported = export_task(store, folders.export) if export else {}
     summary = {
         "search_index_rebuilt": rebuilt,
         "summaries_repaired": repaired,
+        "lake_cleaned": cleaned,
         "archive_checkpointed": archived,
         "exported_rows": exported,
     }
     lines = [
         "# Dateline maintenance",
         "",
-        f"- search index rebuilt: {rebuilt}",
+        "- search index: none in a lake (each searching process builds its own)"
+        if lake
+        else f"- search index rebuilt: {rebuilt}",
         f"- summary rows repaired: {sum(repaired.values())}" + (f" ({repaired})" if repaired else ""),
-        "- CHECKPOINT done",
+        (
+            f"- lake: {cleaned['snapshots_expired']} snapshots older than {lake_retention_days:g} days expired, "
+            f"{cleaned['files_deleted']} unreferenced and {cleaned['orphan_files_deleted']} orphaned files deleted; "
+            "no CHECKPOINT (each lake commit is complete)"
+        )
+        if lake
+        else "- CHECKPOINT done",
         f"- raw archive: {_ARCHIVE_OUTCOME[archived]}",
     ]
     if exported:

@@ -90,7 +90,8 @@ def test_a_stopped_run_ends_in_seconds_with_one_line_and_is_recorded_interrupted
         sources = tmp_path / "sources.toml"
         sources.write_text(
             f'[[source]]\nname = "dumps"\nkind = "file"\npath = "{dump}"\n\n'
-            f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\nallow_private_networks = true\n',
+            f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\n'
+            "allow_private_networks = true\n",
             encoding="utf-8",
         )
         warehouse = tmp_path / "w.duckdb"
@@ -137,7 +138,8 @@ def test_a_run_killed_outright_leaves_no_prefect_server_behind(tmp_path: Path) -
     with slow_site() as server:
         sources = tmp_path / "sources.toml"
         sources.write_text(
-            f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\nallow_private_networks = true\n'
+            f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\n'
+            "allow_private_networks = true\n"
         )
         run = start_run(sources, tmp_path / "w.duckdb", child_env(tmp_path / "prefect-home"))
         try:

@@ -1,6 +1,7 @@
 """`dateline run --warehouse ducklake:…` over the bundled samples, as a user runs it: the lake ends with
 the same rows as an embedded run of the same samples in every table and view (times of the run aside),
-and `dateline sql` and `dateline search` answer on it."""
+`dateline sql`, `dateline search` and `dateline report` answer on it, and `dateline reparse` gives the
+same rows on both."""
 
 from __future__ import annotations
 
@@ -57,3 +58,10 @@ def test_a_run_into_the_lake_matches_an_embedded_run(catalog: str, tmp_path: Pat
 
     dateline(tmp_path, "report", "--warehouse", catalog, "--out", str(tmp_path / "report"))
     assert "meridian-daily" in (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+
+    # `dateline reparse` re-reads the raw archive both runs share into each warehouse: the same rows again.
+    for location in (catalog, str(tmp_path / "w.duckdb")):
+        dateline(tmp_path, "reparse", "--warehouse", location)
+    reparsed = every_relation(embedded, RUN_TIMES)
+    assert len(reparsed["etl_run"]) == len(expected["etl_run"]) + 1
+    assert every_relation(lake, RUN_TIMES) == reparsed

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from warehouse.protocol import Warehouse, WarehouseError
+
+if TYPE_CHECKING:
+    from warehouse.ducklake.storage import ObjectStore
 
 DEFAULT_WAREHOUSE = Path(__file__).resolve().parent / "dateline.duckdb"
 
@@ -22,13 +26,15 @@ def is_file_location(location: str | os.PathLike[str]) -> bool:
     return ":" not in text.split("/", 1)[0] or len(text.split(":", 1)[0]) == 1  # `C:` is a drive, not a scheme
 
 
-def open_warehouse(location: str | os.PathLike[str], *, data_path: str | None = None) -> Warehouse:
+def open_warehouse(
+    location: str | os.PathLike[str], *, data_path: str | None = None, object_store: ObjectStore | None = None
+) -> Warehouse:
     """The backend for `location`; `data_path` is where a new lake keeps its Parquet files (an existing
-    lake remembers its own)."""
+    lake remembers its own), `object_store` the credentials for a lake whose files are in `s3://`."""
     if str(location).startswith("ducklake:"):
         from warehouse.ducklake.store import DuckLakeWarehouse
 
-        return DuckLakeWarehouse(str(location), data_path=data_path)
+        return DuckLakeWarehouse(str(location), data_path=data_path, object_store=object_store)
     if not is_file_location(location):
         scheme = str(location).split(":", 1)[0]
         raise WarehouseError(f"unknown warehouse location {str(location)!r}: no backend for {scheme!r}")

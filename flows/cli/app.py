@@ -116,10 +116,13 @@ def run(
     from flows.ingest import ingest
     from flows.pipeline.run import RunFailed, RunInterrupted, resolve_config
     from flows.pipeline.summary import RunSummary
-    from flows.runtime.settings import add_credential_url, lake_data_path, warehouse_location
+    from flows.runtime.settings import (
+        add_credential_url,
+        configured_warehouse,
+        warehouse_location,
+    )
     from flows.sources.config import ConfigError
     from transforms.urls import split_userinfo
-    from warehouse import open_warehouse
     from warehouse.protocol import WarehouseError
 
     if source:  # credentials go by the environment, never as a flow parameter Prefect would store
@@ -133,7 +136,7 @@ def run(
         location = warehouse_location(warehouse)
         if not create:
             _refuse_a_missing_folder(location)
-        open_warehouse(location, data_path=lake_data_path()).check_writable()
+        configured_warehouse(location).check_writable()
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
     try:
@@ -185,14 +188,13 @@ def sql(
     A query file that starts with a `--` comment reads better through stdin: `dateline sql - < query.sql`.
     """
     from flows.cli.output import print_rows
-    from flows.runtime.settings import warehouse_location
-    from warehouse import open_warehouse
+    from flows.runtime.settings import configured_warehouse
     from warehouse.protocol import QueryError, WarehouseError
 
     if query == "-":
         query = sys.stdin.read()
     try:
-        answer = open_warehouse(warehouse_location(warehouse)).query(
+        answer = configured_warehouse(warehouse).query(
             query, timeout_s=timeout or None, readable_dirs=[str(d) for d in read_files or []]
         )
     except QueryError as error:  # DuckDB's whole message: its hints ("Did you mean ...") and caret matter
@@ -212,12 +214,11 @@ def export(
     timeout: Annotated[float, typer.Option("--timeout", min=0, help="stop after this many seconds (0: never)")] = 0,
 ) -> None:
     """Write a table, view or query to Parquet or CSV, read under the same sandbox as `dateline sql`."""
-    from flows.runtime.settings import warehouse_location
-    from warehouse import open_warehouse
+    from flows.runtime.settings import configured_warehouse
     from warehouse.protocol import WarehouseError
 
     try:
-        rows = open_warehouse(warehouse_location(warehouse)).export(relation, out, timeout_s=timeout or None)
+        rows = configured_warehouse(warehouse).export(relation, out, timeout_s=timeout or None)
     except WarehouseError as error:
         raise fail(str(error)) from None
     console.print(f"wrote {rows} rows to {out}", highlight=False, markup=False)
@@ -296,8 +297,7 @@ def search(
     from datetime import date
 
     from flows.cli.output import print_rows
-    from flows.runtime.settings import warehouse_location
-    from warehouse import open_warehouse
+    from flows.runtime.settings import configured_warehouse
     from warehouse.protocol import WarehouseError
 
     try:
@@ -305,7 +305,7 @@ def search(
     except ValueError as error:
         raise fail(f"bad date: {error}") from None
     try:
-        hits, unindexed = open_warehouse(warehouse_location(warehouse)).search(terms, topic=topic, limit=limit, **days)
+        hits, unindexed = configured_warehouse(warehouse).search(terms, topic=topic, limit=limit, **days)
     except WarehouseError as error:
         raise fail(str(error)) from None
     if unindexed:
@@ -372,3 +372,49 @@ def demo_site(
     from demo.site import run_demo_site
 
     run_demo_site(stories, outlets, port, seed, sources_out)
+
+
+@app.command()
+def migrate(
+    to: Annotated[
+        str, typer.Option("--to", help="the lake to create: ducklake:postgres:<dsn> (and $DATELINE_DATA_PATH)")
+    ],
+    warehouse: WarehouseOption = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="the lake's run folder for the raw archive (default: $DATELINE_DATA_DIR)"),
+    ] = None,
+) -> None:
+    """Copy an embedded warehouse and its raw archive into an empty DuckLake warehouse, exactly: every
+    table's row count and content hash are checked on both sides."""
+    from flows.runtime.settings import (
+        RunFolders,
+        configured_warehouse,
+        run_folders,
+        warehouse_location,
+    )
+    from flows.sources.fetching.archive import STORE_NAME
+    from warehouse import is_file_location
+    from warehouse.ducklake.migrate import copy_archive
+    from warehouse.ducklake.store import DuckLakeWarehouse
+    from warehouse.protocol import WarehouseError
+
+    source = Path(warehouse_location(warehouse))
+    try:
+        if not is_file_location(str(source)) or not source.exists():
+            raise WarehouseError(f"{source}: migrate copies an existing embedded DuckDB warehouse file")
+        lake = configured_warehouse(to)
+        if not isinstance(lake, DuckLakeWarehouse):
+            raise WarehouseError(f"--to {to!r}: not a ducklake: location")
+        lake.check_writable()
+        checks = lake.copy_from(source)
+        target = RunFolders(data_dir) if data_dir else run_folders(lake.location)
+        archive = copy_archive(run_folders(str(source)).archive / STORE_NAME, target.archive / STORE_NAME)
+    except WarehouseError as error:
+        raise fail(str(error)) from None
+    for check in checks:
+        console.print(f"{check.table}: {check.rows} rows, content hash {check.content_hash & 0xFFFFFFFFFFFF:012x} ✓")
+    console.print(
+        f"copied {sum(c.rows for c in checks)} rows in {len(checks)} tables into {lake.location}", highlight=False
+    )
+    console.print(archive, highlight=False)

@@ -20,11 +20,14 @@ from prefect.states import Cancelled, Completed, Failed, State
 from flows.pipeline.stops import StopRequested, stop_on_signals
 from flows.pipeline.summary import RunSummary
 from flows.runtime.collector import settle_garbage_collector
-from flows.runtime.settings import RunFolders, lake_data_path, run_folders, warehouse_location
+from flows.runtime.settings import (
+    RunFolders,
+    configured_warehouse,
+    run_folders,
+)
 from flows.runtime.workers import shutdown_workers
 from flows.sources.config import SourcesConfig, adhoc_source, load_sources
 from transforms.etl_rows import sources_frame
-from warehouse import open_warehouse
 from warehouse.protocol import WarehouseLocked
 from warehouse.staging import StagingWarehouse
 
@@ -98,7 +101,7 @@ def warehouse_run(warehouse_path: str | None, config: SourcesConfig) -> Iterator
     WARNING per problem and publish the summary to Prefect."""
     started = time.monotonic()
     settle_garbage_collector()
-    backend = open_warehouse(warehouse_location(warehouse_path), data_path=lake_data_path())
+    backend = configured_warehouse(warehouse_path)
     backend.check_writable()
     folders = run_folders(backend.location)
     warehouse = StagingWarehouse(backend, folders.staging)

@@ -17,8 +17,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from flows.report import charts
-from flows.runtime.settings import warehouse_location
-from warehouse import open_warehouse
+from flows.runtime.settings import configured_warehouse
 from warehouse.protocol import Warehouse
 
 DEFAULT_OUT = Path("reports")
@@ -126,7 +125,7 @@ def render_html(figures: list[go.Figure], summary_html: str) -> str:
 
 def write_report(warehouse: str | None = None, out_dir: Path = DEFAULT_OUT) -> Path:
     """Read the views, draw the charts and write `<out_dir>/index.html`; returns the file's path."""
-    store = open_warehouse(warehouse_location(warehouse))
+    store = configured_warehouse(warehouse)
     data = read_report_data(store)
     page = render_html(build_figures(data), _summary_html(data, store.location, datetime.now(UTC)))
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,9 @@ the warehouse file's location, because a warehouse given as a URI has no folder 
 |---|---|---|
 | `DATELINE_WAREHOUSE` | `warehouse/dateline.duckdb` | a DuckDB file, or `ducklake:postgres:<libpq dsn>` |
 | `DATELINE_DATA_PATH` | none | where a new lake keeps its Parquet files (shared folder, `s3://…`) |
+| `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | none | credentials for a lake in an object store |
+| `AWS_ENDPOINT_URL` | AWS's own | an S3-compatible store's URL (`http://127.0.0.1:9000`) |
+| `AWS_REGION` (else `AWS_DEFAULT_REGION`) | none | the object store's region |
 | `DATELINE_DATA_DIR` | `data/` beside a warehouse file, else `warehouse/data/` | run folders |
 | `DATELINE_USER_AGENT` | `FetchSettings`' own | the User-Agent every fetch sends (runs and `dateline extract`) |
 | `DATELINE_CREDENTIALS` | none | HTTP Basic credentials: space-separated `https://user:password@host[:port]` |
@@ -24,7 +27,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse import DEFAULT_WAREHOUSE, is_file_location
+from warehouse import DEFAULT_WAREHOUSE, Warehouse, is_file_location, open_warehouse
+from warehouse.ducklake.storage import ObjectStore
 
 DEFAULT_DATA_DIR = DEFAULT_WAREHOUSE.parent / "data"
 DEFAULT_SCHEDULE = "*/15 * * * *"
@@ -81,6 +85,25 @@ def run_folders(location: str) -> RunFolders:
 def lake_data_path() -> str | None:
     """`DATELINE_DATA_PATH`: needed only to create a lake; an existing lake remembers its own."""
     return _env("DATELINE_DATA_PATH")
+
+
+def object_store() -> ObjectStore | None:
+    """The object store's credentials from the standard AWS variables (what every S3 tool reads), or None
+    when none is set. They go to the lake's connection as an in-memory DuckDB secret only."""
+    store = ObjectStore(
+        key_id=_env("AWS_ACCESS_KEY_ID"),
+        secret=_env("AWS_SECRET_ACCESS_KEY"),
+        session_token=_env("AWS_SESSION_TOKEN"),
+        endpoint_url=_env("AWS_ENDPOINT_URL"),
+        region=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION"),
+    )
+    return store if store != ObjectStore() else None
+
+
+def configured_warehouse(explicit: str | os.PathLike[str] | None = None) -> Warehouse:
+    """The warehouse `--warehouse` (else the environment, else the default) names, opened with the lake's data
+    path and object-store credentials when it is a lake: what every command and flow opens."""
+    return open_warehouse(warehouse_location(explicit), data_path=lake_data_path(), object_store=object_store())
 
 
 def user_agent() -> str | None:

@@ -1,5 +1,5 @@
-"""DuckDB extensions loaded from their pinned registry wheels by file path: fts for search, postgres and
-ducklake for the lake backend.
+"""DuckDB extensions loaded from their pinned registry wheels by file path: fts for search; postgres,
+ducklake and httpfs (a lake's Parquet in an `s3://` object store) for the lake backend.
 
 Loading by path works offline and keeps DuckDB's signature check on (unsigned loading stays off).
 The `duckdb-extension-postgres` wheel's file does not load; its twin `duckdb-extension-postgres-scanner`
@@ -18,8 +18,9 @@ _WHEELS = {
     "fts": "duckdb_extension_fts",
     "postgres_scanner": "duckdb_extension_postgres_scanner",
     "ducklake": "duckdb_extension_ducklake",
+    "httpfs": "duckdb_extension_httpfs",
 }
-LAKE_EXTENSIONS = ("postgres_scanner", "ducklake")
+LAKE_EXTENSIONS = ("httpfs", "postgres_scanner", "ducklake")
 
 
 def extension_file(name: str) -> Path:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -27,7 +27,9 @@ import polars as pl
 
 from warehouse.duckdb.extensions import LAKE_EXTENSIONS, load_extension
 from warehouse.duckdb.store import DuckDBWarehouse
+from warehouse.ducklake.migrate import TableCheck, copy_into_lake
 from warehouse.ducklake.schema import apply_lake_migrations
+from warehouse.ducklake.storage import ObjectStore, sql_string
 from warehouse.protocol import LoadBatch, LoadResult, SearchHit, WarehouseError, WarehouseLocked
 
 T = TypeVar("T")
@@ -42,24 +44,29 @@ _LOCK_KEY = int.from_bytes(b"dateline", "big") >> 1
 _CONFLICT_RETRIES = 8
 
 
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _is_conflict(error: duckdb.Error) -> bool:
     return "conflict" in str(error).lower()
 
 
 class DuckLakeWarehouse(DuckDBWarehouse):
-    """Warehouse backend over a DuckLake: catalog in PostgreSQL, data as Parquet under `data_path`."""
+    """Warehouse backend over a DuckLake: catalog in PostgreSQL, data as Parquet under `data_path` (a
+    directory, or `s3://bucket/prefix` reached with `object_store`'s credentials)."""
 
-    def __init__(self, location: str, *, data_path: str | None = None, lock_timeout_s: float = 120.0) -> None:
+    def __init__(
+        self,
+        location: str,
+        *,
+        data_path: str | None = None,
+        object_store: ObjectStore | None = None,
+        lock_timeout_s: float = 120.0,
+    ) -> None:
         catalog = location.removeprefix(SCHEME)
         if not catalog.startswith("postgres:"):
             raise WarehouseError(f"warehouse {location!r}: a lake's catalog must be `ducklake:postgres:<libpq dsn>`")
         self.location = location
         self.dsn = catalog.removeprefix("postgres:")
         self.data_path = data_path
+        self.object_store = object_store
         self.lock_timeout_s = lock_timeout_s
         self._databases: dict[bool, duckdb.DuckDBPyConnection] = {}
         self._guard = threading.Lock()
@@ -79,16 +86,18 @@ class DuckLakeWarehouse(DuckDBWarehouse):
         try:
             for name in LAKE_EXTENSIONS:
                 load_extension(db, name)
+            if self.object_store:
+                self.object_store.install(db)
             options = ["READ_ONLY"] if read_only else []
             if self.data_path and not read_only:
-                options.append(f"DATA_PATH {_sql_string(self.data_path)}")
+                options.append(f"DATA_PATH {sql_string(self.data_path)}")
             db.execute(
-                f"ATTACH {_sql_string(SCHEME + 'postgres:' + self.dsn)} AS {_LAKE}"
+                f"ATTACH {sql_string(SCHEME + 'postgres:' + self.dsn)} AS {_LAKE}"
                 + (f" ({', '.join(options)})" if options else "")
             )
             if not read_only:
-                db.execute(f"ATTACH {_sql_string(self.dsn)} AS {_LOCK_DB} (TYPE postgres)")
-        except duckdb.Error as error:
+                db.execute(f"ATTACH {sql_string(self.dsn)} AS {_LOCK_DB} (TYPE postgres)")
+        except (duckdb.Error, WarehouseError) as error:
             db.close()
             raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
         return db
@@ -103,10 +112,15 @@ class DuckLakeWarehouse(DuckDBWarehouse):
 
     @contextmanager
     def _writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A writable cursor; errors pass through unchanged so `_serialised` can tell a conflict."""
+        """A writable cursor. A storage error (an unreachable object store, a full disk) is one line, as in the
+        embedded backend; a commit conflict passes through unchanged so `_serialised` can retry it."""
         con = self._connect(read_only=False)
         try:
             yield con
+        except (duckdb.IOException, duckdb.TransactionException) as error:
+            if _is_conflict(error):
+                raise
+            raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
         finally:
             con.close()
 
@@ -177,13 +191,20 @@ class DuckLakeWarehouse(DuckDBWarehouse):
     # -- writes: each under the lock, retried on conflict ------------------------------------------------
 
     def check_writable(self) -> None:
-        """Attach the lake for writing now, so a wrong DSN or an unwritable data path fails in one line."""
+        """Attach the lake for writing now, so a wrong DSN, an unwritable data path or an unreachable object
+        store fails in one line."""
         if self.data_path and "://" not in self.data_path:
             try:
                 Path(self.data_path).mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise WarehouseError(f"lake data path {self.data_path} cannot be created: {error.strerror}") from None
         self._database(read_only=False)
+        if self.data_path and "://" in self.data_path:  # list it, so an unreachable store fails before the run
+            with self._writer() as con:
+                try:
+                    con.execute("SELECT count(*) FROM glob(?)", [self.data_path.rstrip("/") + "/*"])
+                except duckdb.Error as error:
+                    raise WarehouseError(f"lake data path {self.data_path}: {str(error).splitlines()[0]}") from None
 
     def migrate(self) -> list[int]:
         def apply() -> list[int]:
@@ -207,8 +228,41 @@ class DuckLakeWarehouse(DuckDBWarehouse):
     def repair_summaries(self) -> dict[str, int]:
         return self._serialised(super().repair_summaries)
 
+    def copy_from(self, source: Path) -> list[TableCheck]:
+        """Copy the embedded warehouse file `source` into this lake, which must be empty, and check every
+        table's rows and content hash on both sides (`warehouse.ducklake.migrate`)."""
+        self.migrate()
+
+        def copy() -> list[TableCheck]:
+            with self._writer() as con:
+                return copy_into_lake(con, _LAKE, source)
+
+        return self._serialised(copy)
+
     def checkpoint(self) -> None:
         """Every lake commit is complete on its own (catalog row + Parquet files): nothing to fold."""
+
+    def expire_and_clean(self, keep: timedelta) -> dict[str, int]:
+        """Expire the snapshots older than `keep` (time travel to them ends), then delete the files only they
+        referenced and the orphans no snapshot ever committed (a writer killed between writing Parquet and
+        committing) once older than `keep`, so a reader or writer still using them is not cut off.
+        Each step measures `keep` from its own start, so files the expiry has just released count as old
+        when `keep` is zero. Returns how many snapshots were expired and files deleted."""
+
+        def clean() -> dict[str, int]:
+            with self._writer() as con:
+                counts = {}
+                for name, function in (
+                    ("snapshots_expired", "ducklake_expire_snapshots"),
+                    ("files_deleted", "ducklake_cleanup_old_files"),
+                    ("orphan_files_deleted", "ducklake_delete_orphaned_files"),
+                ):
+                    counts[name] = len(
+                        con.execute(f"CALL {function}('{_LAKE}', older_than => now() - ?)", [keep]).fetchall()
+                    )
+                return counts
+
+        return self._serialised(clean)
 
     # -- search: an index in the searching process, over the lake's snapshot (`warehouse.ducklake.search`) --
 

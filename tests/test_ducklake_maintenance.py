@@ -1,0 +1,86 @@
+"""The maintenance flow on a lake, under a real Prefect API and the real PostgreSQL: summaries repaired as on
+the embedded backend, old snapshots expired, and every Parquet file that no kept snapshot references deleted
+(those of replaced rows and an orphan such as a killed writer leaves), while every row stays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.maintenance import maintenance
+from tests.test_ducklake import catalog, every_relation, lake_at, mixed_batches
+from tests.test_summaries import load, migrated
+from warehouse.duckdb.extensions import LAKE_EXTENSIONS, load_extension
+from warehouse.ducklake.storage import ObjectStore
+
+__all__ = ["catalog"]  # the fixture, shared with tests/test_ducklake.py
+
+HAND_DELETE = "DELETE FROM {t} WHERE story_key = (SELECT story_key FROM fact_story WHERE headline = 'Floods (wire)')"
+
+
+def analyst(location: str, store: ObjectStore | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection of someone writing to the lake with their own SQL, outside Dateline's merge."""
+    con = duckdb.connect()
+    for name in LAKE_EXTENSIONS:
+        load_extension(con, name)
+    if store:
+        store.install(con)
+    con.execute(f"ATTACH '{location}' AS lake; USE lake")
+    return con
+
+
+def files_on_disk(root: Path) -> set[str]:
+    return {str(path) for path in root.rglob("*.parquet")}
+
+
+def referenced_files(con: duckdb.DuckDBPyConnection) -> set[str]:
+    tables = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'lake' AND table_type = 'BASE TABLE'"
+    ).fetchall()
+    return {
+        path
+        for (table,) in tables
+        for row in con.execute(f"SELECT data_file, delete_file FROM ducklake_list_files('lake', '{table}')").fetchall()
+        for path in row
+        if path
+    }
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_maintenance_on_the_lake_repairs_expires_and_deletes_unreferenced_files(
+    catalog: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATELINE_DATA_DIR", str(tmp_path / "data"))
+    embedded, lake = migrated(tmp_path / "w.duckdb"), lake_at(catalog, tmp_path)
+    for records in [*mixed_batches(), *mixed_batches()]:  # the second round rewrites summary rows
+        load(embedded, records)
+        load(lake, records)
+    for con in (duckdb.connect(str(embedded.path)), analyst(catalog)):  # a wire copy deleted by hand
+        with con:
+            for table in ("bridge_story_topic", "fact_story"):
+                con.execute(HAND_DELETE.format(t=table))
+    expected_repairs = embedded.repair_summaries()
+    assert expected_repairs, "the hand deletion left no summary to repair"
+    data = tmp_path / "lake"
+    with analyst(catalog) as con:
+        snapshots = con.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone()[0]
+        # What a writer killed between writing its Parquet and committing leaves: a file no snapshot names.
+        orphan = data / "main" / "fact_story" / "ducklake-orphan-of-an-aborted-commit.parquet"
+        con.execute(f"COPY (SELECT 1 AS story_key) TO '{orphan}' (FORMAT parquet)")
+        assert files_on_disk(data) > referenced_files(con)
+
+    summary = maintenance(warehouse_path=catalog, lake_retention_days=0)
+
+    assert summary["summaries_repaired"] == expected_repairs
+    assert summary["search_index_rebuilt"] is None
+    cleaned = summary["lake_cleaned"]
+    assert cleaned["snapshots_expired"] == snapshots  # all but the repair's own, the latest, which is always kept
+    assert cleaned["files_deleted"] > 0 and cleaned["orphan_files_deleted"] >= 1
+    assert not orphan.exists()
+    with analyst(catalog) as con:
+        assert con.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone()[0] == 1
+        assert files_on_disk(data) == referenced_files(con)
+    assert every_relation(lake) == every_relation(embedded)
+    assert lake.repair_summaries() == {}
