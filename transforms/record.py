@@ -34,6 +34,9 @@ class StoryRecord:
     body: str = ""
     image_caption: str | None = None
     source: str | None = None
+    # what the parser had to do to the document that a reader of the record should know ("the page was
+    # over the size cap: the body ends at the last paragraph read"); an extra field, outside the contract's
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as plain JSON-ready data (the `dateline extract` line)."""
@@ -43,7 +46,7 @@ class StoryRecord:
         """Take what this record lacks from `other`, the feed item or sitemap entry announcing the
         same page (a page without a date still gets the feed's pubDate, for example)."""
         for item in fields(self):
-            if item.name in ("input", "source"):
+            if item.name in ("input", "source", "notes"):
                 continue
             if not getattr(self, item.name) and getattr(other, item.name):
                 setattr(self, item.name, getattr(other, item.name))
