@@ -31,7 +31,7 @@ _ROLE_SUFFIX = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_NOISE = re.compile(
-    r"\s+(?:\d+\s+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)(?:\s+ago)?|"
+    r"\s+(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b.*|\d+\s+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)(?:\s+ago)?|"
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}\b.*)$"
 )
 _DEGREES = frozenset(

@@ -15,7 +15,7 @@ import trafilatura
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
-from transforms.parsers.html.text import clean, key
+from transforms.parsers.html.text import clean, fold, key
 
 _FURNITURE = XPath(
     "//figcaption | //aside | //nav"
@@ -126,7 +126,7 @@ def extract_paragraphs(
     )
     text = document.text if document is not None and document.text else ""
     title_key = key(title)
-    lines = _until_story_end([clean(raw) for raw in text.split("\n")])
+    lines = _until_story_end([fold(raw) for raw in text.split("\n")])
     lines = [line for line in lines if _keep(line, title_key)]
     return filter_by_article_body(lines, article_body)
 
