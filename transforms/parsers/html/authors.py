@@ -21,8 +21,24 @@ from transforms.parsers.html.text import clean, element_text, key
 _MAX_AUTHORS = 10
 _MAX_NAME_WORDS = 6
 _BY = re.compile(r"^(?:.{0,40}?\b)?by[:\s]+", re.IGNORECASE)
+# "Veröffentlicht von HansG", "Alle Artikel von X", "Publié par X", "Author: X": a lead-in naming what follows
+_LEAD_IN = re.compile(
+    r"^(?:(?:posted|written|published|reported|veröffentlicht|geschrieben|verfasst|alle artikel|alle beiträge|"
+    r"autorenseite|ein beitrag|mehr|publié|écrit|rédigé|escrito|publicado|scritto|pubblicato|geplaatst|"
+    r"geschreven)\s+(?:by|von|par|por|da|di|door)|(?:about the )?author(?:in)?|autor(?:in)?|auteur|autore|"
+    r"redakteur(?:in)?|text|texte|texto)\b[\s:–—-]*",
+    re.IGNORECASE,
+)
+# "MORITZ GATHMANN am 21. April 2020", "Jane Doe on 5/2/2024": what follows a name from its first number on
+_FROM_NUMBER = re.compile(r"\s+(?:(?:am|on|le|el|il|den|vom|du|del|op)\s+)?\S*\d.*$", re.IGNORECASE)
 # "Von Petra Schmidt", "Par Jean Dupont": a foreign "by" before two or more words ("Von Miller" is a name)
 _FOREIGN_BY = re.compile(r"^(?:von|par|por|door|di|av|przez)\s+(?=\S+\s+\S+)", re.IGNORECASE)
+# a by-word opening a short text ("von Andreas Kürten", "Par Loïc Le Clerc") marks it as a byline
+_BYLINE_TEXT = re.compile(
+    r"^(?:by|von|par|por|door|przez|(?:posted|written|veröffentlicht|geschrieben|publié|escrito|publicado)\s+"
+    r"(?:by|von|par|por))[:\s]+\S",
+    re.IGNORECASE,
+)
 _SPLIT = re.compile(r"\s*(?:,|;|\||&|\b(?:[Aa]nd|AND|und|et|y|e)\b|\n)\s*")
 _HANDLE_OR_MAIL = re.compile(r"(?:\S+@\S+|(?<!\w)@\w+|https?://\S+|//\S+|www\.\S+)")
 _ROLE_SUFFIX = re.compile(
@@ -61,11 +77,15 @@ _DEGREES = frozenset(
     }
 )
 _DANGLING = frozenset({"the", "for", "of", "at", "from", "with"})
+# lower-case words that belong inside names ("Ludwig van Beethoven", "Juan de la Cruz")
+_PARTICLES = frozenset({"de", "da", "del", "della", "di", "do", "dos", "du", "la", "le", "van", "von", "der", "den"})
+_PARTICLES |= {"ter", "te", "bin", "ibn", "al", "el", "y", "zu", "af", "v.", "d'"}
 _DESK_WORDS = frozenset(
     {
         *("staff", "desk", "newsroom", "editors", "editorial", "wire", "news", "team", "agency", "admin"),
         *("guest", "reports", "report", "sponsored", "partner", "content", "brandroom", "redazione"),
-        *("redaction", "by", "media"),
+        *("redaction", "by", "media", "redaktion", "redacción", "rédaction", "administrator", "webmaster"),
+        *("autor", "author", "anonymous", "unknown", "editor", "online", "online-redaktion"),
         # a byline ending in a masthead word names a publication ("Financial Times", "Coldwater Daily")
         *("times", "daily", "gazette", "journal", "tribune", "herald", "chronicle", "magazine", "weekly", "press"),
     }
@@ -95,7 +115,10 @@ _NOT_NAME = re.compile(
     re.IGNORECASE,
 )
 _META_NAMES = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
-_AUTHOR_PATHS = "author|authors|writer|writers|staff|bios?|contributors?|journalists?|columnists?"
+_AUTHOR_PATHS = (
+    "author|authors|writer|writers|staff|bios?|contributors?|journalists?|columnists?|autor|autoren|autorin|"
+    "auteurs?|autori|autores|redakteur|profile?"
+)
 _AUTHOR_HREF = f"re:test(@href, '/({_AUTHOR_PATHS})/', 'i')"
 _REGEX_NS = {"re": "http://exslt.org/regular-expressions"}
 # the byline sits under the headline: links after the first <h1> first, anywhere else only if none
@@ -103,21 +126,29 @@ _AUTHOR_LINK_AFTER_H1 = XPath(f"(//h1)[1]/following::a[{_AUTHOR_HREF}]", namespa
 _AUTHOR_LINK = XPath(f"//a[{_AUTHOR_HREF}]", namespaces=_REGEX_NS)
 _MAX_LINKED_AUTHORS = 4  # more links to author pages than this is a list of columnists, not a byline
 _PERSON = re.compile(r"^[A-ZÀ-Þ][\w.'’-]*(?:\s+(?:[A-ZÀ-Þ][\w.'’-]*|de|da|del|van|von|der|bin|al|la|le))+$")
+# elements named for the byline in any of the usual languages; the photo, bio and box around it are not it
 _BYLINE = XPath(
-    '//*[contains(@class, "byline") or contains(@class, "author-name") or contains(@class, "author__name")'
-    ' or contains(@class, "contributor-name") or @rel="author"][not(self::body or self::html)]'
+    "//*[re:test(concat(@class, ' ', @id, ' ', @itemprop, ' ', @rel), 'byline|author|auteur|autor|verfasser|writer',"
+    " 'i')][not(re:test(@class, 'avatar|image|img|photo|pic|bio|desc|about|social|follow|more|box|url|link', 'i'))]"
+    "[not(self::body or self::html or self::meta or self::link or self::img or self::script)]",
+    namespaces=_REGEX_NS,
 )
+_MAX_BYLINE_CHARS = 120
+_MAX_BYLINES = 6
+_BYLINE_TEXT_TAGS = ("span", "p", "div", "li", "small", "em", "strong", "b", "i", "address", "footer", "header")
+_MAX_TEXT_SCAN = 3000  # elements examined for "By ..." wording: the byline comes early
 
 
-def _candidate_strings(value: Any) -> Iterator[str]:
-    """Names in a JSON-LD author value: a string, a Person dict, or a list of them (organisations skipped)."""
+def _candidate_strings(value: Any, people: dict[str, str]) -> Iterator[str]:
+    """Names in a JSON-LD author value: a string, a Person dict or a reference to one, or a list of them
+    (organisations skipped)."""
     if isinstance(value, list):
         for item in value:
-            yield from _candidate_strings(item)
+            yield from _candidate_strings(item, people)
     elif isinstance(value, dict):
         if "organization" in str(value.get("@type", "")).lower():
             return
-        name = as_text(value.get("name"))
+        name = as_text(value.get("name")) or people.get(str(value.get("@id")))
         if name:
             yield name
     elif isinstance(value, str):
@@ -141,15 +172,19 @@ def _strip_site_suffix(name: str, not_names: set[str]) -> str:
 
 
 def _split_names(text: str, not_names: set[str]) -> Iterator[str]:
-    text = _BY.sub("", _HANDLE_OR_MAIL.sub(" ", clean(text)).strip())
+    text = _BY.sub("", _LEAD_IN.sub("", _HANDLE_OR_MAIL.sub(" ", clean(text)).strip()))
     for part in _SPLIT.split(text):
-        name = _ROLE_SUFFIX.sub("", _FOREIGN_BY.sub("", _BY.sub("", part)))
-        name = _TRAILING_NOISE.sub("", name).strip(" ,:;-–—()[]'\"|/")
+        name = _ROLE_SUFFIX.sub("", _FOREIGN_BY.sub("", _BY.sub("", _LEAD_IN.sub("", part))))
+        name = _FROM_NUMBER.sub("", _TRAILING_NOISE.sub("", name)).strip(" ,:;-–—()[]'\"|/")
         yield _strip_site_suffix(name, not_names)
 
 
-def clean_names(raw: Iterable[str], not_names: set[str]) -> list[str]:
-    """Split bylines into person names, dropping prefixes, handles, roles, degrees and site/desk names."""
+def clean_names(raw: Iterable[str], not_names: set[str], *, sole_handle: bool = False) -> list[str]:
+    """Split bylines into person names, dropping prefixes, handles, roles, degrees and site/desk names.
+
+    A single word ("gizzmo", "Heiko") is a name only with `sole_handle`, for sources that name the
+    author and nothing else (JSON-LD, author <meta>, rel=author), and only when it is the one name found.
+    """
     names: list[str] = []
     seen: set[str] = set()
     for text in raw:
@@ -160,7 +195,21 @@ def clean_names(raw: Iterable[str], not_names: set[str]) -> list[str]:
             seen.add(name_key)
             if name_key not in _AGENCIES and not _rejected(name, name_key, not_names):
                 names.append(name)
+    if sole_handle and not names and len(seen) == 1:
+        (only,) = seen
+        handle = next(n for t in raw for n in _split_names(t, not_names) if key(n) == only)
+        if _is_handle(handle, only, not_names):
+            return [handle]
     return names[:_MAX_AUTHORS]
+
+
+def _is_handle(name: str, name_key: str, not_names: set[str]) -> bool:
+    """One word that can be a person's name or user name: not a desk, an acronym (a broadcaster) or the site."""
+    if " " in name_key or _NOT_NAME.search(name) or name_key in _DESK_WORDS or name_key in _DEGREES:
+        return False
+    if name.isupper() or len(name_key) < 3:
+        return False
+    return not any(name_key.replace(" ", "") in site.replace(" ", "") for site in not_names)
 
 
 def _rejected(name: str, name_key: str, not_names: set[str]) -> bool:
@@ -170,6 +219,8 @@ def _rejected(name: str, name_key: str, not_names: set[str]) -> bool:
     squashed = name_key.replace(" ", "")
     if any(squashed == site.replace(" ", "") for site in not_names):
         return True
+    if sum(word[:1].islower() and word not in _PARTICLES for word in name.split()) > 0 and not name.islower():
+        return True  # "he reported for the Pasadena Independent": prose, not a name
     return tokens[0] == "the" or tokens[-1] in _DESK_WORDS or all(t in _DESK_WORDS for t in tokens)
 
 
@@ -198,18 +249,57 @@ def _twitter_byline(meta: PageMetadata) -> list[str]:
     return []
 
 
-def extract_authors(tree: HtmlElement, meta: PageMetadata, not_names: set[str]) -> list[str]:
-    """People credited with the story, from the first source that yields any."""
-    sources: list[Callable[[], Iterable[str]]] = [  # lazy: the page scans run only when metadata is silent
-        lambda: [s for v in meta.article_values("author") for s in _candidate_strings(v)],
-        lambda: [v for name in _META_NAMES for v in meta.meta.get(name, ()) if not v.startswith("http")],
-        lambda: [element_text(e) for e in meta.microdata.get("author", ())],
-        lambda: _twitter_byline(meta),
-        lambda: _author_links(tree),
-        lambda: [element_text(e) for e in _BYLINE(tree)[:1]],
-    ]
-    for source in sources:
-        names = clean_names(source(), not_names)
+def _byline_elements(tree: HtmlElement) -> Iterator[str]:
+    """Short texts of elements named for the byline ("byline", "author", "auteur"...), in page order."""
+    count = 0
+    for element in _BYLINE(tree):
+        text = element_text(element)
+        if text and len(text) <= _MAX_BYLINE_CHARS:
+            yield text
+            count += 1
+            if count >= _MAX_BYLINES:
+                return
+
+
+def _byline_wording(tree: HtmlElement) -> Iterator[str]:
+    """Short texts that open with a by-word ("By Jane Doe", "von Andreas Kürten", "Posted by gizzmo")."""
+    body = tree.find("body")
+    if body is None:
+        return
+    for count, element in enumerate(body.iter(*_BYLINE_TEXT_TAGS)):
+        if count > _MAX_TEXT_SCAN:
+            return
+        head = (element.text or "").lstrip()
+        if head and _BYLINE_TEXT.match(head):
+            text = element_text(element)
+            if len(text) <= _MAX_BYLINE_CHARS:
+                yield text
+                return
+
+
+def _first_named(texts: Iterable[str], not_names: set[str], *, sole_handle: bool = False) -> list[str]:
+    """The names in the first text that has any: one byline, not every author box on the page."""
+    for text in texts:
+        names = clean_names([text], not_names, sole_handle=sole_handle)
         if names:
             return names
     return []
+
+
+def extract_authors(tree: HtmlElement, meta: PageMetadata, not_names: set[str]) -> list[str]:
+    """People credited with the story, from the first source that yields any."""
+    declared: list[Callable[[], Iterable[str]]] = [  # lazy: the page scans run only when metadata is silent
+        lambda: [s for v in meta.article_values("author") for s in _candidate_strings(v, meta.people)],
+        lambda: [v for name in _META_NAMES for v in meta.meta.get(name, ()) if not v.startswith("http")],
+        lambda: [element_text(e) for e in meta.microdata.get("author", ())],
+        lambda: _twitter_byline(meta),
+    ]
+    for source in declared:
+        names = clean_names(source(), not_names, sole_handle=True)
+        if names:
+            return names
+    return (
+        clean_names(_author_links(tree), not_names)
+        or _first_named(_byline_elements(tree), not_names, sole_handle=True)
+        or _first_named(_byline_wording(tree), not_names, sole_handle=True)
+    )

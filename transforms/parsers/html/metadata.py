@@ -32,6 +32,8 @@ class PageMetadata:
     articles: list[dict[str, Any]] = field(default_factory=list)  # JSON-LD objects of an article type
     pages: list[dict[str, Any]] = field(default_factory=list)  # JSON-LD WebPage objects, weaker evidence
     organisations: set[str] = field(default_factory=set)  # publisher/organisation names, never authors
+    # JSON-LD Person objects by @id: an article's `author` is often only {"@id": ...} pointing at one (Yoast)
+    people: dict[str, str] = field(default_factory=dict)
     meta: dict[str, list[str]] = field(default_factory=dict)  # lower-cased name/property -> contents
     microdata: dict[str, list[HtmlElement]] = field(default_factory=dict)  # itemprop -> elements
 
@@ -93,9 +95,11 @@ def _json_ld(tree: HtmlElement, found: PageMetadata) -> None:
                 found.articles.append(obj)
             elif any(_PAGE_TYPES.search(k) for k in kinds):
                 found.pages.append(obj)
-            if any(k in ("Organization", "NewsMediaOrganization", "Corporation") for k in kinds):
-                name = obj.get("name")
-                if isinstance(name, str) and name.strip():
+            name = obj.get("name")
+            if isinstance(name, str) and name.strip():
+                if "Person" in kinds and isinstance(obj.get("@id"), str):
+                    found.people[obj["@id"]] = name.strip()
+                elif any(k in ("Organization", "NewsMediaOrganization", "Corporation") for k in kinds):
                     found.organisations.add(name.strip())
             publisher = obj.get("publisher")
             if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
