@@ -23,14 +23,18 @@ _MAX_NAME_WORDS = 6
 _BY = re.compile(r"^(?:.{0,40}?\b)?by[:\s]+", re.IGNORECASE)
 # "Veröffentlicht von HansG", "Alle Artikel von X", "Publié par X", "Author: X": a lead-in naming what follows
 _LEAD_IN = re.compile(
-    r"^(?:(?:posted|written|published|reported|veröffentlicht|geschrieben|verfasst|alle artikel|alle beiträge|"
-    r"autorenseite|ein beitrag|mehr|publié|écrit|rédigé|escrito|publicado|scritto|pubblicato|geplaatst|"
-    r"geschreven)\s+(?:by|von|par|por|da|di|door)|(?:about the )?author(?:in)?|autor(?:in)?|auteur|autore|"
-    r"redakteur(?:in)?|text|texte|texto)\b[\s:–—-]*",
+    r"^(?:(?:posted|written|published|reported|veröffentlicht|geschrieben|verfasst|(?:alle |ein )?artikel|"
+    r"(?:alle |ein )?beitr(?:a|ä)ge?|autorenseite|mehr|publié|écrit|rédigé|escrito|publicado|scritto|"
+    r"pubblicato|geplaatst|geschreven)\s+(?:by|von|par|por|da|di|door)|(?:about the )?author(?:in)?|über|about|"
+    r"à propos de|autor(?:in)?|auteur|autore|redakteur(?:in)?|text|texte|texto)\b[\s:–—-]*",
     re.IGNORECASE,
 )
 # "MORITZ GATHMANN am 21. April 2020", "Jane Doe on 5/2/2024": what follows a name from its first number on
-_FROM_NUMBER = re.compile(r"\s+(?:(?:am|on|le|el|il|den|vom|du|del|op)\s+)?\S*\d.*$", re.IGNORECASE)
+_FROM_NUMBER = re.compile(
+    r"\s+(?:(?:am|on|le|el|il|den|vom|du|del|op|stand:?|aktualisiert:?|updated:?|vor)\s+)?\S*\d.*$", re.IGNORECASE
+)
+# a lower-case by-word is never part of a name ("von gizzmo"; "Von Miller" is one)
+_LOWER_BY = re.compile(r"^(?:von|par|por|door|di|av|przez|de)\s+(?=\S)")
 # "Von Petra Schmidt", "Par Jean Dupont": a foreign "by" before two or more words ("Von Miller" is a name)
 _FOREIGN_BY = re.compile(r"^(?:von|par|por|door|di|av|przez)\s+(?=\S+\s+\S+)", re.IGNORECASE)
 # a by-word opening a short text ("von Andreas Kürten", "Par Loïc Le Clerc") marks it as a byline
@@ -80,11 +84,13 @@ _DANGLING = frozenset({"the", "for", "of", "at", "from", "with"})
 # lower-case words that belong inside names ("Ludwig van Beethoven", "Juan de la Cruz")
 _PARTICLES = frozenset({"de", "da", "del", "della", "di", "do", "dos", "du", "la", "le", "van", "von", "der", "den"})
 _PARTICLES |= {"ter", "te", "bin", "ibn", "al", "el", "y", "zu", "af", "v.", "d'"}
+# CMS accounts a template credits when nobody filled in the byline: not names, and not a statement either
+_ACCOUNTS = frozenset({"admin", "administrator", "webmaster", "wordpressadmin"})
 _DESK_WORDS = frozenset(
     {
         *("staff", "desk", "newsroom", "editors", "editorial", "wire", "news", "team", "agency", "admin"),
         *("guest", "reports", "report", "sponsored", "partner", "content", "brandroom", "redazione"),
-        *("redaction", "by", "media", "redaktion", "redacción", "rédaction", "administrator", "webmaster"),
+        *("redaction", "by", "media", "redaktion", "redacción", "rédaction", *_ACCOUNTS),
         *("autor", "author", "anonymous", "unknown", "editor", "online", "online-redaktion"),
         # a byline ending in a masthead word names a publication ("Financial Times", "Coldwater Daily")
         *("times", "daily", "gazette", "journal", "tribune", "herald", "chronicle", "magazine", "weekly", "press"),
@@ -130,9 +136,13 @@ _PERSON = re.compile(r"^[A-ZÀ-Þ][\w.'’-]*(?:\s+(?:[A-ZÀ-Þ][\w.'’-]*|de|d
 _BYLINE = XPath(
     "//*[re:test(concat(@class, ' ', @id, ' ', @itemprop, ' ', @rel), 'byline|author|auteur|autor|verfasser|writer',"
     " 'i')][not(re:test(@class, 'avatar|image|img|photo|pic|bio|desc|about|social|follow|more|box|url|link', 'i'))]"
-    "[not(self::body or self::html or self::meta or self::link or self::img or self::script)]",
+    "[not(self::body or self::html or self::meta or self::link or self::img or self::script)]"
+    # comment threads, comment forms ("Name *") and reference lists credit other people
+    "[not(ancestor-or-self::*[re:test(concat(@class, ' ', @id), 'comment|respond|reply|citation|reference', 'i')]"
+    " or ancestor::form)]",
     namespaces=_REGEX_NS,
 )
+_NOT_IN_NAME = " ,:;-–—()[]'\"|/·•»«©*"
 _MAX_BYLINE_CHARS = 120
 _MAX_BYLINES = 6
 _BYLINE_TEXT_TAGS = ("span", "p", "div", "li", "small", "em", "strong", "b", "i", "address", "footer", "header")
@@ -175,7 +185,7 @@ def _split_names(text: str, not_names: set[str]) -> Iterator[str]:
     text = _BY.sub("", _LEAD_IN.sub("", _HANDLE_OR_MAIL.sub(" ", clean(text)).strip()))
     for part in _SPLIT.split(text):
         name = _ROLE_SUFFIX.sub("", _FOREIGN_BY.sub("", _BY.sub("", _LEAD_IN.sub("", part))))
-        name = _FROM_NUMBER.sub("", _TRAILING_NOISE.sub("", name)).strip(" ,:;-–—()[]'\"|/")
+        name = _LOWER_BY.sub("", _FROM_NUMBER.sub("", _TRAILING_NOISE.sub("", name)).strip(_NOT_IN_NAME))
         yield _strip_site_suffix(name, not_names)
 
 
@@ -203,13 +213,20 @@ def clean_names(raw: Iterable[str], not_names: set[str], *, sole_handle: bool = 
     return names[:_MAX_AUTHORS]
 
 
+def _is_desk(text: str) -> bool:
+    """A credit to a desk or agency, not to a person ("Redaktion", "Staff", "The Associated Press")."""
+    tokens = key(text).split()
+    return bool(tokens) and (key(text) in _AGENCIES or all(t in _DESK_WORDS - _ACCOUNTS for t in tokens))
+
+
 def _is_handle(name: str, name_key: str, not_names: set[str]) -> bool:
-    """One word that can be a person's name or user name: not a desk, an acronym (a broadcaster) or the site."""
+    """One word that can be a person's name or user name: not a desk, an account, an acronym (a broadcaster)
+    or the site's name (a blog's own domain word is how many bloggers sign)."""
     if " " in name_key or _NOT_NAME.search(name) or name_key in _DESK_WORDS or name_key in _DEGREES:
         return False
     if name.isupper() or len(name_key) < 3:
         return False
-    return not any(name_key.replace(" ", "") in site.replace(" ", "") for site in not_names)
+    return name_key not in not_names
 
 
 def _rejected(name: str, name_key: str, not_names: set[str]) -> bool:
@@ -295,9 +312,12 @@ def extract_authors(tree: HtmlElement, meta: PageMetadata, not_names: set[str]) 
         lambda: _twitter_byline(meta),
     ]
     for source in declared:
-        names = clean_names(source(), not_names, sole_handle=True)
+        raw = list(source())
+        names = clean_names(raw, not_names, sole_handle=True)
         if names:
             return names
+        if raw and all(_is_desk(text) for text in raw):
+            return []  # the page credits its desk ("Redaktion", "Staff"): there is no person to find
     return (
         clean_names(_author_links(tree), not_names)
         or _first_named(_byline_elements(tree), not_names, sole_handle=True)
