@@ -38,11 +38,15 @@ _LOWER_BY = re.compile(r"^(?:von|par|por|door|di|av|przez|de)\s+(?=\S)")
 # "Von Petra Schmidt", "Par Jean Dupont": a foreign "by" before two or more words ("Von Miller" is a name)
 _FOREIGN_BY = re.compile(r"^(?:von|par|por|door|di|av|przez)\s+(?=\S+\s+\S+)", re.IGNORECASE)
 # a by-word opening a short text ("von Andreas Kürten", "Par Loïc Le Clerc") marks it as a byline
+# ("Blog Beitrag von X", "| By" before the name's own element); photo credits are not bylines
 _BYLINE_TEXT = re.compile(
-    r"^(?:by|von|par|por|door|przez|(?:posted|written|veröffentlicht|geschrieben|publié|escrito|publicado)\s+"
-    r"(?:by|von|par|por))[:\s]+\S",
+    r"^\W{0,3}(?:(?:posted|written|reported|published|veröffentlicht|geschrieben|verfasst|publié|écrit|escrito|"
+    r"publicado|scritto|(?:blog |ein )?beitrag|artikel|story|text|report)\s+)?"
+    r"(?:by|von|par|por|door|przez)(?:[:\s]+|$)",
     re.IGNORECASE,
 )
+# "robert.stitz", "sarah-indra": a login slug, the name it stands for is written elsewhere
+_SLUG = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)+$")
 _SPLIT = re.compile(r"\s*(?:,|;|\||&|\b(?:[Aa]nd|AND|und|et|y|e)\b|\n)\s*")
 _HANDLE_OR_MAIL = re.compile(r"(?:\S+@\S+|(?<!\w)@\w+|https?://\S+|//\S+|www\.\S+)")
 _ROLE_SUFFIX = re.compile(
@@ -84,6 +88,10 @@ _DANGLING = frozenset({"the", "for", "of", "at", "from", "with"})
 # lower-case words that belong inside names ("Ludwig van Beethoven", "Juan de la Cruz")
 _PARTICLES = frozenset({"de", "da", "del", "della", "di", "do", "dos", "du", "la", "le", "van", "von", "der", "den"})
 _PARTICLES |= {"ter", "te", "bin", "ibn", "al", "el", "y", "zu", "af", "v.", "d'"}
+# a byline ending in a masthead word names a publication ("Financial Times", "Coldwater Daily")
+_MASTHEADS = frozenset(
+    {"times", "daily", "gazette", "journal", "tribune", "herald", "chronicle", "magazine", "weekly", "press"}
+)
 # CMS accounts a template credits when nobody filled in the byline: not names, and not a statement either
 _ACCOUNTS = frozenset({"admin", "administrator", "webmaster", "wordpressadmin"})
 _DESK_WORDS = frozenset(
@@ -92,8 +100,7 @@ _DESK_WORDS = frozenset(
         *("guest", "reports", "report", "sponsored", "partner", "content", "brandroom", "redazione"),
         *("redaction", "by", "media", "redaktion", "redacción", "rédaction", *_ACCOUNTS),
         *("autor", "author", "anonymous", "unknown", "editor", "online", "online-redaktion"),
-        # a byline ending in a masthead word names a publication ("Financial Times", "Coldwater Daily")
-        *("times", "daily", "gazette", "journal", "tribune", "herald", "chronicle", "magazine", "weekly", "press"),
+        *_MASTHEADS,
     }
 )
 # Wire agencies are credited like bylines ("Jane Doe, Associated Press") but are organisations, not authors.
@@ -215,8 +222,10 @@ def clean_names(raw: Iterable[str], not_names: set[str], *, sole_handle: bool = 
 
 def _is_desk(text: str) -> bool:
     """A credit to a desk or agency, not to a person ("Redaktion", "Staff", "The Associated Press")."""
-    tokens = key(text).split()
-    return bool(tokens) and (key(text) in _AGENCIES or all(t in _DESK_WORDS - _ACCOUNTS for t in tokens))
+    tokens = key(_BY.sub("", _LEAD_IN.sub("", text.strip()))).split()
+    if not tokens or len(tokens) > _MAX_NAME_WORDS:
+        return False
+    return " ".join(tokens) in _AGENCIES or tokens[-1] in _DESK_WORDS - _ACCOUNTS - _MASTHEADS
 
 
 def _is_handle(name: str, name_key: str, not_names: set[str]) -> bool:
@@ -224,7 +233,7 @@ def _is_handle(name: str, name_key: str, not_names: set[str]) -> bool:
     or the site's name (a blog's own domain word is how many bloggers sign)."""
     if " " in name_key or _NOT_NAME.search(name) or name_key in _DESK_WORDS or name_key in _DEGREES:
         return False
-    if name.isupper() or len(name_key) < 3:
+    if name.isupper() or len(name_key) < 3 or _SLUG.match(name):
         return False
     return name_key not in not_names
 
@@ -269,7 +278,7 @@ def _twitter_byline(meta: PageMetadata) -> list[str]:
 def _byline_elements(tree: HtmlElement) -> Iterator[str]:
     """Short texts of elements named for the byline ("byline", "author", "auteur"...), in page order."""
     count = 0
-    for element in _BYLINE(tree):
+    for element in _after_headline(_BYLINE(tree), tree):
         text = element_text(element)
         if text and len(text) <= _MAX_BYLINE_CHARS:
             yield text
@@ -278,27 +287,46 @@ def _byline_elements(tree: HtmlElement) -> Iterator[str]:
                 return
 
 
+def _after_headline(elements: list[HtmlElement], tree: HtmlElement) -> list[HtmlElement]:
+    """`elements` from the headline's line of source on first, then the ones above it: the byline sits
+    under the headline, while author names above it are mostly menus and teasers of other stories."""
+    h1 = tree.find(".//h1")
+    line = h1.sourceline if h1 is not None and h1.sourceline else 0
+    return [e for e in elements if (e.sourceline or 0) >= line] + [e for e in elements if (e.sourceline or 0) < line]
+
+
 def _byline_wording(tree: HtmlElement) -> Iterator[str]:
-    """Short texts that open with a by-word ("By Jane Doe", "von Andreas Kürten", "Posted by gizzmo")."""
+    """Short texts that open with a by-word ("By Jane Doe", "von Andreas Kürten", "| By" + the name's own
+    element), or that follow an element with one ("posted on <time/> by Rafael Pineda")."""
     body = tree.find("body")
     if body is None:
         return
+    found: list[tuple[HtmlElement, str]] = []
     for count, element in enumerate(body.iter(*_BYLINE_TEXT_TAGS)):
-        if count > _MAX_TEXT_SCAN:
-            return
-        head = (element.text or "").lstrip()
-        if head and _BYLINE_TEXT.match(head):
+        if count > _MAX_TEXT_SCAN or len(found) >= _MAX_BYLINES:
+            break
+        head = (element.text or "").strip()
+        tail = (element.tail or "").strip()
+        if head and len(head) <= _MAX_BYLINE_CHARS and (match := _BYLINE_TEXT.match(head)):
             text = element_text(element)
+            follower = element.getnext()
+            if match.end() >= len(head) and text == head and follower is not None:  # "<span>By</span><b>Name"
+                text = f"{text} {element_text(follower)}"
             if len(text) <= _MAX_BYLINE_CHARS:
-                yield text
-                return
+                found.append((element, text))
+        elif tail and len(tail) <= _MAX_BYLINE_CHARS and _BYLINE_TEXT.match(tail):
+            found.append((element, tail))
+    texts = dict(found)
+    for element in _after_headline([e for e, _ in found], tree):
+        yield texts[element]
 
 
 def _first_named(texts: Iterable[str], not_names: set[str], *, sole_handle: bool = False) -> list[str]:
-    """The names in the first text that has any: one byline, not every author box on the page."""
+    """The names in the first text that has any: one byline, not every author box on the page. A first
+    byline crediting a desk ("Hollywood.com Staff") means nobody is named."""
     for text in texts:
         names = clean_names([text], not_names, sole_handle=sole_handle)
-        if names:
+        if names or _is_desk(text):
             return names
     return []
 
@@ -309,6 +337,7 @@ def extract_authors(tree: HtmlElement, meta: PageMetadata, not_names: set[str]) 
         lambda: [s for v in meta.article_values("author") for s in _candidate_strings(v, meta.people)],
         lambda: [v for name in _META_NAMES for v in meta.meta.get(name, ()) if not v.startswith("http")],
         lambda: [element_text(e) for e in meta.microdata.get("author", ())],
+        lambda: meta.microdata_people,
         lambda: _twitter_byline(meta),
     ]
     for source in declared:

@@ -22,6 +22,11 @@ _PAGE_TYPES = re.compile(r"(webpage|itempage)$", re.IGNORECASE)
 _TRAILING_COMMAS = re.compile(r",\s*([}\]])")
 _MICRODATA_PROPS = frozenset({"headline", "author", "datePublished", "dateModified", "dateCreated"})
 _ITEMPROP = XPath("//*[@itemprop][not(self::meta)]")
+_PERSON_ITEM = XPath(
+    "//*[@itemscope][re:test(@itemtype, 'schema.org/Person$', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
+_ITEM_NAME = XPath(".//*[@itemprop='name']")
 _MAX_MICRODATA = 10
 
 
@@ -36,6 +41,7 @@ class PageMetadata:
     people: dict[str, str] = field(default_factory=dict)
     meta: dict[str, list[str]] = field(default_factory=dict)  # lower-cased name/property -> contents
     microdata: dict[str, list[HtmlElement]] = field(default_factory=dict)  # itemprop -> elements
+    microdata_people: list[str] = field(default_factory=list)  # names of schema.org/Person items
 
     def first_meta(self, *names: str) -> str | None:
         """The first non-empty <meta> content among `names`, in the order asked."""
@@ -124,12 +130,21 @@ def _microdata(tree: HtmlElement, found: PageMetadata) -> None:
             found.microdata[prop].append(element)
 
 
+def _microdata_people(tree: HtmlElement, found: PageMetadata) -> None:
+    for person in _PERSON_ITEM(tree)[:_MAX_MICRODATA]:
+        for name in _ITEM_NAME(person)[:1]:
+            text = name.get("content") or name.text_content()
+            if text and text.strip():
+                found.microdata_people.append(text.strip())
+
+
 def read_metadata(tree: HtmlElement) -> PageMetadata:
     """Collect JSON-LD, <meta> and microdata once, before any reader modifies the tree."""
     found = PageMetadata()
     _json_ld(tree, found)
     _meta_tags(tree, found)
     _microdata(tree, found)
+    _microdata_people(tree, found)
     return found
 
 
