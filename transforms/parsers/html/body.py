@@ -55,13 +55,28 @@ _GUIDE_MIN_KEPT = 0.6  # ignore an articleBody that would drop more than 40% of 
 _GUIDE_ADOPT_BELOW = 0.2  # ...unless almost nothing matches: then the extractor read the wrong block
 _GUIDE_MIN_STORY = 800  # characters of articleBody that make a story rather than a teaser
 _CAPTION_XPATH = XPath("//figcaption")
+_PROSE_CHARS = 3000
+_PROSE_MAX_LINKED = 0.3
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+_PROSE_CELL_WORDS = 10
+_SENTENCE = re.compile(r"\w[.!?:;][\s\"“”»)]|\w[.!?]$")
 
 
 def _prune(tree: HtmlElement) -> HtmlElement:
     for element in _FURNITURE(tree):
-        if element.getparent() is not None:
+        if element.getparent() is not None and not _holds_prose(element):
             element.drop_tree()
     return tree
+
+
+def _holds_prose(element: HtmlElement) -> bool:
+    """A "navigation" or "aside" holding pages of text that is mostly not links: a template that wraps
+    the whole page in <nav> (or calls it a sidebar), not furniture."""
+    text = element.text_content()
+    if len(text) < _PROSE_CHARS:
+        return False
+    linked = sum(len(a.text_content()) for a in element.iter("a"))
+    return linked < _PROSE_MAX_LINKED * len(text)
 
 
 def image_caption(tree: HtmlElement) -> str | None:
@@ -126,9 +141,32 @@ def extract_paragraphs(
     )
     text = document.text if document is not None and document.text else ""
     title_key = key(title)
-    lines = _until_story_end([fold(raw) for raw in text.split("\n")])
+    lines = _table_layout_prose([fold(raw) for raw in text.split("\n")])
+    lines = _until_story_end(lines)
     lines = [line for line in lines if _keep(line, title_key)]
     return filter_by_article_body(lines, article_body)
+
+
+def _table_layout_prose(lines: list[str]) -> list[str]:
+    """On a page laid out with tables (the story itself in a <td>), the prose cells of its rows as paragraphs.
+
+    The content finder writes table rows as "| cell | cell |". In an article they are data (dropped
+    later); but when rows hold most of the text, the page is an old table layout and its cells of prose
+    are the story. Cells of a few words (menus, labels, figures) stay out either way.
+    """
+    row_chars = sum(len(line) for line in lines if line.startswith("|"))
+    if row_chars <= sum(len(line) for line in lines if not line.startswith("|")):
+        return lines
+    out: list[str] = []
+    for line in lines:
+        if not line.startswith("|"):
+            out.append(line)
+            continue
+        for cell in _CELL_SPLIT.split(line.strip("| ")):
+            cell = cell.replace("\\|", "|").strip()
+            if len(_WORD.findall(cell)) >= _PROSE_CELL_WORDS and _SENTENCE.search(cell):
+                out.append(cell)
+    return out
 
 
 def _until_story_end(lines: list[str]) -> list[str]:
