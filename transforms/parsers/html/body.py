@@ -156,7 +156,7 @@ def _table_layout_prose(lines: list[str]) -> list[str]:
     """
     row_chars = sum(len(line) for line in lines if line.startswith("|"))
     if row_chars <= sum(len(line) for line in lines if not line.startswith("|")):
-        return lines
+        return [_data_row(line) if line.startswith("|") else line for line in lines]
     out: list[str] = []
     for line in lines:
         if not line.startswith("|"):
@@ -167,6 +167,13 @@ def _table_layout_prose(lines: list[str]) -> list[str]:
             if len(_WORD.findall(cell)) >= _PROSE_CELL_WORDS and _SENTENCE.search(cell):
                 out.append(cell)
     return out
+
+
+def _data_row(line: str) -> str:
+    """A table row inside a story (figures, a recipe's ingredients) as one line of its cells."""
+    cells = [c.replace("\\|", "|").strip() for c in _CELL_SPLIT.split(line.strip("| "))]
+    cells = [c for c in cells if _WORD.search(c)]  # "--- | ---" is the row under a header, not data
+    return " | ".join(cells) if len(cells) >= 2 else ""
 
 
 def _until_story_end(lines: list[str]) -> list[str]:
