@@ -52,3 +52,23 @@ def test_a_table_inside_a_story_is_kept_as_lines_of_cells() -> None:
     assert "Nordstjerna | 182 m" in record.body
     assert "---" not in record.body
     assert STORY[0] in record.body
+
+
+def test_read_more_links_and_data_labels_are_not_story_in_any_language() -> None:
+    furniture = [
+        "Lea también: El puerto abre un segundo carril nocturno",
+        "À lire aussi",
+        "Lesen Sie auch: Der Hafen öffnet eine zweite Spur",
+        "Kontakt:",
+        "Tel. 0123 456",
+    ]
+    paragraphs = "".join(f"<p>{s}</p>" for s in [*STORY[:2], "Accomplishments:", *STORY[2:], *furniture])
+    html = (
+        "<html><head><title>Night lane</title></head><body><h1>Night lane</h1>"
+        f"<article>{paragraphs}</article></body></html>"
+    )
+    body = parse_article(html, locator="furniture").body
+    assert "Accomplishments:" in body  # a subheading over a paragraph stays
+    for line in furniture[:4]:
+        assert line not in body
+    assert STORY[3] in body

@@ -29,14 +29,26 @@ _FURNITURE = XPath(
 _BOILERPLATE_LINE = re.compile(
     r"^(?:advertisement|advertising|sponsored|read more|related(?: articles| stories| coverage)?|"
     r"see also|share this|share|follow us|sign up|subscribe|click here|recommended|most popular|"
-    r"trending|getty images|ad|have a tip)\b.{0,80}$|"
+    r"trending|getty images|ad|have a tip|"
+    # the same links and labels in the other languages of the web
+    r"lea (?:también|más)|lea|lee también|mire|vea también|(?:le|te) puede interesar|s[ií]guenos|"
+    r"(?:notas|noticias|contenido) relacionad[oa]s?|leia (?:também|mais)|à lire aussi|lire aussi|"
+    r"lesen sie (?:auch|mehr)|auch interessant|mehr zum thema|mehr von|weitere themen|kategorien|kommentieren|"
+    r"anzeige|werbung|teilen mit|wird geladen|bewerten|leggi anche|lees ook|czytaj (?:też|także)"
+    r")\b.{0,80}$|"
     r"^\d+ of \d+$",  # gallery counters
     re.IGNORECASE,
 )
+# a lone label of one or two words ("Kontakt:", "Telefon:", "Release Date:") over a short line or nothing
+# heads contact or data lines; over a paragraph it is a subheading ("Accomplishments:") and stays
+_LABEL = re.compile(r"^\w+(?:[ -]\w+)?:$")
+_LABEL_DATA_CHARS = 60
 # a recirculation block ("More from TIME", "Most Read Stories of 2023") ends the story: what follows is links
 _STORY_END = re.compile(
     r"^(?:.{0,30}\bmost read\b|more (?:must-reads )?from|related(?: articles| stories| coverage)?|read more|"
-    r"recommended(?: for you)?|you may also like|most popular|people are also reading|trending now)\b.{0,50}$",
+    r"recommended(?: for you)?|you may also like|most popular|people are also reading|trending now|"
+    r"(?:notas|noticias|contenido) relacionad[oa]s|lesen sie auch|mehr zum thema|weitere themen|"
+    r"à lire aussi)\b.{0,50}$",
     re.IGNORECASE,
 )
 # author sign-offs closing a story: contact lines, bios, "X contributed to this report"
@@ -144,6 +156,11 @@ def extract_paragraphs(
     lines = _table_layout_prose([fold(raw) for raw in text.split("\n")])
     lines = _until_story_end(lines)
     lines = [line for line in lines if _keep(line, title_key)]
+    lines = [
+        line
+        for i, line in enumerate(lines)
+        if not (_LABEL.match(line) and (i + 1 == len(lines) or len(lines[i + 1]) < _LABEL_DATA_CHARS))
+    ]
     return filter_by_article_body(lines, article_body)
 
 
