@@ -104,3 +104,9 @@ def test_dump_stories_in_plain_english_are_english() -> None:
 def test_csv_lines_end_with_a_line_feed(capsys) -> None:
     print_rows(["stories"], [(78,)], "csv", Console(file=io.StringIO()))
     assert capsys.readouterr().out == "stories\n78\n"
+
+
+def test_dotted_dates_are_day_first() -> None:
+    """ "04.02.2022" is 4 February wherever dates are written with dots; dateutil alone reads April."""
+    shown = '<p class="date">Veröffentlicht am 04.02.2022</p>'
+    assert parse_article(page(shown + article()), locator="dots").published_at == "2022-02-04"
