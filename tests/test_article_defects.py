@@ -110,3 +110,10 @@ def test_dotted_dates_are_day_first() -> None:
     """ "04.02.2022" is 4 February wherever dates are written with dots; dateutil alone reads April."""
     shown = '<p class="date">Veröffentlicht am 04.02.2022</p>'
     assert parse_article(page(shown + article()), locator="dots").published_at == "2022-02-04"
+
+
+def test_a_one_sentence_standfirst_is_also_the_opening_paragraph() -> None:
+    lead = '<p class="standfirst">The port will let cargo ships in at night from April.</p>'
+    record = parse_article(page(lead + article()), locator="lead")
+    assert record.summary == ["The port will let cargo ships in at night from April."]
+    assert record.body.startswith("The port will let cargo ships in at night from April.")

@@ -37,8 +37,11 @@ def _looks_like_article(meta: PageMetadata, record: StoryRecord) -> bool:
 
 
 def _without_standfirst(paragraphs: list[str], bullets: list[str]) -> list[str]:
-    """The body without the standfirst bullets, which live in `summary` (and would hide the dateline)."""
-    keys = {key(item) for item in bullets}
+    """The body without the standfirst bullets, which live in `summary` (and would hide the dateline).
+
+    A standfirst of one sentence is the story's opening paragraph as much as its summary: it stays.
+    """
+    keys = {key(item) for item in bullets} if len(bullets) > 1 else set()
     return [p for p in paragraphs if key(p.removeprefix("- ")) not in keys] if keys else paragraphs
 
 
