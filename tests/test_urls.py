@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transforms.urls import canonical_url, normalise_url
+from transforms.parsers.article import parse_article
+from transforms.urls import choose_canonical, normalise_url
 
 
 @pytest.mark.parametrize(
@@ -46,21 +47,40 @@ def test_normalise_is_total_and_idempotent(text: str) -> None:
     assert normalise_url(once) == once
 
 
-def test_canonical_from_link_rel_is_absolute_and_normalised() -> None:
-    html = '<html><head><link rel="Canonical" href="/world/story-1?utm_source=rss#x"></head></html>'
-    assert canonical_url(html, "https://News.example/amp/story-1") == "https://news.example/world/story-1"
+def _page_url(head: str, fetched: str) -> str | None:
+    """The URL production gives a page: the HTML reader's declarations through `choose_canonical`."""
+    body = "<h1>Story</h1>" + "<p>The council met on Tuesday to discuss the budget for schools and roads.</p>" * 4
+    return parse_article(f"<html><head>{head}</head><body>{body}</body></html>", locator="t", url=fetched).url
+
+
+def test_canonical_from_link_rel_is_absolute() -> None:
+    head = '<link rel="Canonical" href="/world/story-1?utm_source=rss#x">'
+    assert _page_url(head, "https://news.example/amp/story-1") == "https://news.example/world/story-1?utm_source=rss#x"
+    assert normalise_url(_page_url(head, "https://news.example/amp/story-1")) == "https://news.example/world/story-1"
 
 
 def test_canonical_falls_back_to_og_url() -> None:
-    html = '<meta property="og:url" content="https://news.example/story-2">'
-    assert canonical_url(html, "https://news.example/story-2?page=1") == "https://news.example/story-2"
+    head = '<meta property="og:url" content="https://news.example/story-2">'
+    assert _page_url(head, "https://news.example/story-2?page=1") == "https://news.example/story-2"
 
 
-def test_canonical_to_the_home_page_from_a_story_is_ignored() -> None:
-    html = '<link rel="canonical" href="https://news.example/"><meta property="og:url" content="/s/3">'
-    assert canonical_url(html, "https://news.example/s/3?ref=x") == "https://news.example/s/3"
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<link rel="canonical" href="https://news.example/"><meta property="og:url" content="/s/3">',
+        '<meta property="og:url" content="https://news.example"><link rel="canonical" href="/s/3">',
+        '<script type="application/ld+json">{"@type": "NewsArticle", "url": "/"}</script>',
+    ],
+)
+def test_canonical_to_the_home_page_from_a_story_is_ignored(head: str) -> None:
+    """A template bug pointing every story at the home page must not merge them into one."""
+    assert _page_url(head, "https://news.example/s/3") == "https://news.example/s/3"
+
+
+def test_the_home_page_may_declare_itself() -> None:
+    assert choose_canonical(["https://news.example/"], "https://news.example/") == "https://news.example/"
 
 
 def test_no_usable_canonical_is_none() -> None:
-    assert canonical_url("<p>no head</p>", "https://news.example/a") is None
-    assert canonical_url('<link rel="canonical" href="javascript:void(0)">', "https://news.example/a") is None
+    assert choose_canonical([], "https://news.example/a") is None
+    assert choose_canonical(["javascript:void(0)", "  ", None, "http://[::1"], None) is None

@@ -40,6 +40,9 @@ class StoryRecord:
     # when the page was captured, for a page read from a web archive (its WARC-Date): the story's
     # first_seen_at instead of the run's clock. Not part of the extract record.
     first_seen_at: str | None = None
+    # what the parser had to do to the document that a reader of the record should know ("the page was
+    # over the size cap: the body ends at the last paragraph read"); an extra field, outside the contract's
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as plain JSON-ready data (the `dateline extract` line: the contract's fields)."""
@@ -51,7 +54,7 @@ class StoryRecord:
         """Take what this record lacks from `other`, the feed item or sitemap entry announcing the
         same page (a page without a date still gets the feed's pubDate, for example)."""
         for item in fields(self):
-            if item.name in ("input", "source", "dropped_dates"):
+            if item.name in ("input", "source", "dropped_dates", "notes"):
                 continue
             if not getattr(self, item.name) and getattr(other, item.name):
                 setattr(self, item.name, getattr(other, item.name))

@@ -5,13 +5,15 @@ ports, the fragment, an empty path, credentials (`user:password@`, which must ne
 and known tracking parameters (`utm_*`, click ids, mailing
 list ids, ...). Everything else is kept byte for byte and in order: sorting or re-encoding a
 query can change what a server returns, so "sort nothing else".
+
+`choose_canonical` is the one rule for which declared URL a page is known by; the HTML reader
+collects the declarations (`transforms.parsers.html.facets`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import unquote, unquote_plus, urljoin, urlsplit, urlunsplit
-
-from selectolax.lexbor import LexborHTMLParser
 
 TRACKING_PARAMS = frozenset(
     {
@@ -116,29 +118,25 @@ def normalise_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
-def canonical_url(html_text: str, fetched_url: str) -> str | None:
-    """The page's declared canonical URL (rel=canonical, else og:url), absolute and normalised.
+def choose_canonical(candidates: Iterable[str | None], fetched_url: str | None) -> str | None:
+    """The first usable URL a page declares for itself (rel=canonical, og:url, ...), made absolute.
 
     A canonical pointing at the site's home page from a deeper page is a common template bug
-    that would merge every story into one; it is ignored. Returns None when nothing usable is
-    declared.
+    that would merge every story into one; it is ignored, as is anything not http(s).
+    Returns None when nothing usable is declared.
     """
-    tree = LexborHTMLParser(html_text)
-    candidates = [
-        node.attributes.get("href")
-        for node in tree.css("link[rel]")
-        if "canonical" in (node.attributes.get("rel") or "").lower().split()
-    ]
-    candidates += [node.attributes.get("content") for node in tree.css('meta[property="og:url"]')]
-    fetched_path = urlsplit(fetched_url).path
+    fetched_path = urlsplit(fetched_url or "").path
     for candidate in candidates:
         if not candidate or not candidate.strip():
             continue
-        absolute = urljoin(fetched_url, candidate.strip())
-        parts = urlsplit(absolute)
+        absolute = urljoin(fetched_url or "", candidate.strip())
+        try:
+            parts = urlsplit(absolute)
+        except ValueError:  # "http://[::1" and other broken declarations
+            continue
         if parts.scheme not in ("http", "https") or not parts.netloc:
             continue
         if parts.path in ("", "/") and fetched_path not in ("", "/"):
             continue
-        return normalise_url(absolute)
+        return absolute
     return None

@@ -51,7 +51,7 @@ def _jsonable(value: object) -> object:
 def print_rows(columns: list[str], rows: Iterable[tuple], fmt: str, console: Console) -> None:
     """Write rows in the chosen format; table output is for people, csv and json for programs."""
     if fmt == "csv":
-        writer = csv.writer(sys.stdout)
+        writer = csv.writer(sys.stdout, lineterminator="\n")  # Unix lines: `| tail -1` gives "78", not "78\r"
         writer.writerow(columns)
         writer.writerows(rows)
         return

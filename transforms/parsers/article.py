@@ -14,7 +14,7 @@ from transforms.errors import ParseError
 from transforms.parsers.html.authors import extract_authors
 from transforms.parsers.html.body import extract_paragraphs, image_caption, without_signoff
 from transforms.parsers.html.dateline import split_dateline
-from transforms.parsers.html.document import parse_tree
+from transforms.parsers.html.document import MAX_INPUT_BYTES, is_capped, parse_tree
 from transforms.parsers.html.facets import (
     canonical_url,
     description,
@@ -37,8 +37,11 @@ def _looks_like_article(meta: PageMetadata, record: StoryRecord) -> bool:
 
 
 def _without_standfirst(paragraphs: list[str], bullets: list[str]) -> list[str]:
-    """The body without the standfirst bullets, which live in `summary` (and would hide the dateline)."""
-    keys = {key(item) for item in bullets}
+    """The body without the standfirst bullets, which live in `summary` (and would hide the dateline).
+
+    A standfirst of one sentence is the story's opening paragraph as much as its summary: it stays.
+    """
+    keys = {key(item) for item in bullets} if len(bullets) > 1 else set()
     return [p for p in paragraphs if key(p.removeprefix("- ")) not in keys] if keys else paragraphs
 
 
@@ -90,8 +93,11 @@ def parse_article(
     """
     tree = parse_tree(html, content_type)
     try:
-        return _build(tree, locator, url, default_tz)
+        record = _build(tree, locator, url, default_tz)
     except ParseError:
         raise
     except (RecursionError, ValueError, TypeError) as error:  # a reader tripped on hostile markup
         raise ParseError("unreadable", f"{type(error).__name__}: {error}") from error
+    if is_capped(html):
+        record.notes.append(f"capped: the page is over {MAX_INPUT_BYTES:,} bytes; read up to the last paragraph before")
+    return record

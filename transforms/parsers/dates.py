@@ -26,6 +26,8 @@ _ISO = re.compile(
     r"\s*(?P<tz>Z|z|UTC|[+-]\d{2}:?\d{2}|[+-]\d{2})?)?\s*$"
 )
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+# "04.02.2022": every locale that writes dates with dots puts the day first (dateutil assumes the month)
+_DOTTED_DAY_FIRST = re.compile(r"(?<![\d.])\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{4}|\d{2})(?![\d.])")
 _DAY_ONLY = object()
 # Month names of the languages news pages most often print dates in ("17 de Febrero 2020", "24 août 2020").
 _MONTH_NAMES = (
@@ -120,8 +122,9 @@ def wall_clock(text: str) -> tuple[datetime, bool] | None:
     try:
         with warnings.catch_warnings():  # unknown zone names ("PKT") are treated as absent, not fatal
             warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
-            first = dateutil_parser.parse(text, _PARSER_INFO, default=_PROBE_A, fuzzy=True)
-            second = dateutil_parser.parse(text, _PARSER_INFO, default=_PROBE_B, fuzzy=True)
+            dayfirst = bool(_DOTTED_DAY_FIRST.search(text))
+            first = dateutil_parser.parse(text, _PARSER_INFO, default=_PROBE_A, fuzzy=True, dayfirst=dayfirst)
+            second = dateutil_parser.parse(text, _PARSER_INFO, default=_PROBE_B, fuzzy=True, dayfirst=dayfirst)
     except (ValueError, OverflowError, TypeError):
         return None
     if first.year != second.year or first.month != second.month or first.day != second.day:

@@ -48,9 +48,14 @@ def parse_document(
         if b"\x00" in head:
             raise ParseError("not_text", "binary content")
         text, _ = decode_text(content, content_type)
-        if not looks_like_dump(text):
+        if looks_like_dump(text):
+            records = parse_dump(text, locator=locator, source=source)
+        elif text.lstrip("\ufeff \t\r\n").startswith("<"):
+            # markup whose <html> comes late, after PHP warnings or an inlined <style>/<script> block:
+            # the HTML parser reads it, or says why it is not a page
+            records = [parse_article(content, locator=locator, url=url, default_tz=default_tz)]
+        else:
             raise ParseError("unsupported_format", "neither a feed, an HTML page nor a story dump")
-        records = parse_dump(text, locator=locator, source=source)
     for record in records:
         record.source = source
     return records

@@ -27,6 +27,7 @@ from itertools import islice
 from transforms.errors import ParseError
 from transforms.parsers.dates import normalise_date
 from transforms.parsers.html.dateline import split_dateline
+from transforms.parsers.html.language import detected_language
 from transforms.record import StoryRecord
 
 _DATE_LINE = re.compile(
@@ -220,6 +221,7 @@ def _record(header: _Header, lines: list[str], locator: str, source: str | None)
     dateline = None
     if paragraphs:
         dateline, paragraphs[0] = split_dateline(paragraphs[0])
+    body = "\n\n".join(p for p in paragraphs if p)
     return StoryRecord(
         input=locator,
         title=header.title,
@@ -227,7 +229,8 @@ def _record(header: _Header, lines: list[str], locator: str, source: str | None)
         published_at=header.published_at,
         updated_at=header.updated_at,
         dateline=dateline,
-        body="\n\n".join(p for p in paragraphs if p),
+        body=body,
+        language=detected_language(f"{header.title or ''}\n{body}"),  # a dump declares no language
         image_caption=header.caption,
         source=source,
     )

@@ -15,7 +15,7 @@ import trafilatura
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
-from transforms.parsers.html.text import clean, key
+from transforms.parsers.html.text import clean, fold, key
 
 _FURNITURE = XPath(
     "//figcaption | //aside | //nav"
@@ -29,14 +29,26 @@ _FURNITURE = XPath(
 _BOILERPLATE_LINE = re.compile(
     r"^(?:advertisement|advertising|sponsored|read more|related(?: articles| stories| coverage)?|"
     r"see also|share this|share|follow us|sign up|subscribe|click here|recommended|most popular|"
-    r"trending|getty images|ad|have a tip)\b.{0,80}$|"
+    r"trending|getty images|ad|have a tip|"
+    # the same links and labels in the other languages of the web
+    r"lea (?:también|más)|lea|lee también|mire|vea también|(?:le|te) puede interesar|s[ií]guenos|"
+    r"(?:notas|noticias|contenido) relacionad[oa]s?|leia (?:também|mais)|à lire aussi|lire aussi|"
+    r"lesen sie (?:auch|mehr)|auch interessant|mehr zum thema|mehr von|weitere themen|kategorien|kommentieren|"
+    r"anzeige|werbung|teilen mit|wird geladen|bewerten|leggi anche|lees ook|czytaj (?:też|także)"
+    r")\b.{0,80}$|"
     r"^\d+ of \d+$",  # gallery counters
     re.IGNORECASE,
 )
+# a lone label of one or two words ("Kontakt:", "Telefon:", "Release Date:") over a short line or nothing
+# heads contact or data lines; over a paragraph it is a subheading ("Accomplishments:") and stays
+_LABEL = re.compile(r"^\w+(?:[ -]\w+)?:$")
+_LABEL_DATA_CHARS = 60
 # a recirculation block ("More from TIME", "Most Read Stories of 2023") ends the story: what follows is links
 _STORY_END = re.compile(
     r"^(?:.{0,30}\bmost read\b|more (?:must-reads )?from|related(?: articles| stories| coverage)?|read more|"
-    r"recommended(?: for you)?|you may also like|most popular|people are also reading|trending now)\b.{0,50}$",
+    r"recommended(?: for you)?|you may also like|most popular|people are also reading|trending now|"
+    r"(?:notas|noticias|contenido) relacionad[oa]s|lesen sie auch|mehr zum thema|weitere themen|"
+    r"à lire aussi)\b.{0,50}$",
     re.IGNORECASE,
 )
 # author sign-offs closing a story: contact lines, bios, "X contributed to this report"
@@ -55,13 +67,28 @@ _GUIDE_MIN_KEPT = 0.6  # ignore an articleBody that would drop more than 40% of 
 _GUIDE_ADOPT_BELOW = 0.2  # ...unless almost nothing matches: then the extractor read the wrong block
 _GUIDE_MIN_STORY = 800  # characters of articleBody that make a story rather than a teaser
 _CAPTION_XPATH = XPath("//figcaption")
+_PROSE_CHARS = 3000
+_PROSE_MAX_LINKED = 0.3
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+_PROSE_CELL_WORDS = 10
+_SENTENCE = re.compile(r"\w[.!?:;][\s\"“”»)]|\w[.!?]$")
 
 
 def _prune(tree: HtmlElement) -> HtmlElement:
     for element in _FURNITURE(tree):
-        if element.getparent() is not None:
+        if element.getparent() is not None and not _holds_prose(element):
             element.drop_tree()
     return tree
+
+
+def _holds_prose(element: HtmlElement) -> bool:
+    """A "navigation" or "aside" holding pages of text that is mostly not links: a template that wraps
+    the whole page in <nav> (or calls it a sidebar), not furniture."""
+    text = element.text_content()
+    if len(text) < _PROSE_CHARS:
+        return False
+    linked = sum(len(a.text_content()) for a in element.iter("a"))
+    return linked < _PROSE_MAX_LINKED * len(text)
 
 
 def image_caption(tree: HtmlElement) -> str | None:
@@ -126,9 +153,44 @@ def extract_paragraphs(
     )
     text = document.text if document is not None and document.text else ""
     title_key = key(title)
-    lines = _until_story_end([clean(raw) for raw in text.split("\n")])
+    lines = _table_layout_prose([fold(raw) for raw in text.split("\n")])
+    lines = _until_story_end(lines)
     lines = [line for line in lines if _keep(line, title_key)]
+    lines = [
+        line
+        for i, line in enumerate(lines)
+        if not (_LABEL.match(line) and (i + 1 == len(lines) or len(lines[i + 1]) < _LABEL_DATA_CHARS))
+    ]
     return filter_by_article_body(lines, article_body)
+
+
+def _table_layout_prose(lines: list[str]) -> list[str]:
+    """On a page laid out with tables (the story itself in a <td>), the prose cells of its rows as paragraphs.
+
+    The content finder writes table rows as "| cell | cell |". In an article they are data (dropped
+    later); but when rows hold most of the text, the page is an old table layout and its cells of prose
+    are the story. Cells of a few words (menus, labels, figures) stay out either way.
+    """
+    row_chars = sum(len(line) for line in lines if line.startswith("|"))
+    if row_chars <= sum(len(line) for line in lines if not line.startswith("|")):
+        return [_data_row(line) if line.startswith("|") else line for line in lines]
+    out: list[str] = []
+    for line in lines:
+        if not line.startswith("|"):
+            out.append(line)
+            continue
+        for cell in _CELL_SPLIT.split(line.strip("| ")):
+            cell = cell.replace("\\|", "|").strip()
+            if len(_WORD.findall(cell)) >= _PROSE_CELL_WORDS and _SENTENCE.search(cell):
+                out.append(cell)
+    return out
+
+
+def _data_row(line: str) -> str:
+    """A table row inside a story (figures, a recipe's ingredients) as one line of its cells."""
+    cells = [c.replace("\\|", "|").strip() for c in _CELL_SPLIT.split(line.strip("| "))]
+    cells = [c for c in cells if _WORD.search(c)]  # "--- | ---" is the row under a header, not data
+    return " | ".join(cells) if len(cells) >= 2 else ""
 
 
 def _until_story_end(lines: list[str]) -> list[str]:

@@ -1,8 +1,12 @@
 """Bytes to a parsed HTML tree, with the guards that keep a hostile page bounded in time and memory.
 
 Pages are capped at `MAX_INPUT_BYTES` before parsing: an article never needs more, and a
-50 MB page would otherwise cost seconds in every later pass. libxml2 itself stops nesting at
-256 levels, so 10,000-deep markup is flattened rather than recursed into.
+50 MB page would otherwise cost seconds in every later pass. The cap falls on a markup boundary
+(the last closing block tag before it, else the last tag), so no word, tag or UTF-8 character
+is cut in half; `is_capped` tells the caller that it happened. libxml2 itself stops nesting at
+256 levels, so 10,000-deep markup is flattened rather than recursed into. C0 control characters
+(vertical tabs and form feeds pasted from word processors) become spaces: XML forbids them, and
+the content finder drops every text node that holds one.
 """
 
 from __future__ import annotations
@@ -18,25 +22,51 @@ from transforms.text_decoding import decode_text
 
 MAX_INPUT_BYTES = 4_000_000
 _SNIFF_BYTES = 4096
+_BLOCK_END = re.compile(rb"</(?:p|div|li|h[1-6]|tr|td|table|section|article|blockquote|pre)\s*>|<br\s*/?>", re.I)
+_TAG_START = re.compile(rb"<[/!a-zA-Z]")
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MARKUP = re.compile(r"<\s*(?:!doctype|html|head|body|div|p|article|meta|title)\b", re.IGNORECASE)
+
+
+def is_capped(data: str | bytes) -> bool:
+    """Whether `decode_page` reads only the start of this page."""
+    return len(data) > MAX_INPUT_BYTES
+
+
+def _cap(data: bytes) -> bytes:
+    """The first `MAX_INPUT_BYTES`, ending where a block element ends (else before a tag, else at a space)."""
+    if len(data) <= MAX_INPUT_BYTES:
+        return data
+    window = data[:MAX_INPUT_BYTES]
+    ends = [m.end() for m in _BLOCK_END.finditer(window, MAX_INPUT_BYTES // 2)]
+    if ends:
+        return window[: ends[-1]]
+    starts = [m.start() for m in _TAG_START.finditer(window, MAX_INPUT_BYTES // 2)]
+    if starts:
+        return window[: starts[-1]]
+    space = max(window.rfind(b" "), window.rfind(b"\n"))
+    return window[:space] if space > 0 else window
 
 
 def decode_page(data: str | bytes, content_type: str | None = None) -> str:
     """The page as text, capped in size; ParseError when it is empty or not HTML at all.
 
     Bytes are decoded by the project's one decoder, which weighs the HTTP `content_type` charset."""
+
     if isinstance(data, bytes):
         if data.startswith(b"\x1f\x8b"):
             raise ParseError("not_html", "gzip-compressed bytes: decompress before parsing")
-        data = data[:MAX_INPUT_BYTES]
+        data = _cap(data)
         if not data.strip():
             raise ParseError("empty", "no bytes")
         # NUL bytes after a UTF-16 byte-order mark are text, not binary
         if data[:_SNIFF_BYTES].count(b"\x00") > 8 and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise ParseError("not_html", "binary data (NUL bytes)")
         text, _ = decode_text(data, content_type)
+    elif is_capped(data):  # one character past the cap is at least one byte past it: the cut lands on a boundary
+        text = _cap(data[: MAX_INPUT_BYTES + 1].encode("utf-8", "surrogatepass")).decode("utf-8", "replace")
     else:
-        text = data[:MAX_INPUT_BYTES]
+        text = data
     text = text.replace("\x00", "")  # lxml refuses NUL characters in str input
     if not text.strip():
         raise ParseError("empty", "only whitespace")
@@ -47,7 +77,7 @@ def decode_page(data: str | bytes, content_type: str | None = None) -> str:
 
 def parse_tree(data: str | bytes, content_type: str | None = None) -> lxml_html.HtmlElement:
     """A parsed HTML document; ParseError when nothing usable comes out of it."""
-    text = decode_page(data, content_type)
+    text = _CONTROL.sub(" ", decode_page(data, content_type))
     if text.startswith("<?xml"):  # lxml refuses str input that carries an encoding declaration
         text = text[text.find("?>") + 2 :]
     try:

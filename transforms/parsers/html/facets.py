@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urljoin
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from transforms.parsers.html.metadata import PageMetadata, as_text
 from transforms.parsers.html.text import clean, element_text
+from transforms.urls import choose_canonical
 
 _MAX_TAGS = 30
 # a tag is a short label starting with a letter or digit: not prose that had commas in it
@@ -26,22 +26,18 @@ _MAX_STANDFIRST_CHARS = 600
 
 
 def canonical_url(tree: HtmlElement, meta: PageMetadata, url: str | None) -> str | None:
-    """rel=canonical, else og:url, else JSON-LD url, made absolute against the fetched URL."""
+    """rel=canonical, else og:url, else JSON-LD url, else the fetched URL, by `choose_canonical`'s rule."""
     links = [link.get("href") for link in tree.iter("link") if "canonical" in (link.get("rel") or "").lower()]
-    candidates = [
-        *links,
-        meta.first_meta("og:url"),
-        *(as_text(v) for v in meta.article_values("url")),
-        *(as_text(v) for v in meta.article_values("mainEntityOfPage")),
+    return choose_canonical(
+        [
+            *links,
+            meta.first_meta("og:url"),
+            *(as_text(v) for v in meta.article_values("url")),
+            *(as_text(v) for v in meta.article_values("mainEntityOfPage")),
+            url,
+        ],
         url,
-    ]
-    for candidate in candidates:
-        if not candidate:
-            continue
-        absolute = urljoin(url or "", candidate.strip())
-        if absolute.startswith(("http://", "https://")):
-            return absolute
-    return None
+    )
 
 
 def _flatten(value: Any) -> list[str]:

@@ -86,17 +86,26 @@ def _middle_agrees(declared: str, text: str) -> bool:
     return bool(chances) and max(chances, key=chances.__getitem__) == declared
 
 
+def detected_language(text: str) -> str | None:
+    """The language of a text that declares none (a story dump, a page without `lang`), when the model is sure."""
+    chances = text_language(text)
+    if not chances:
+        return None
+    detected, confidence = max(chances.items(), key=lambda item: item[1])
+    return detected if confidence >= FILL_CONFIDENCE else None
+
+
 def extract_language(tree: HtmlElement, meta: PageMetadata, text: str) -> str | None:
     """The declared language, unless `text` (title and body) clearly says another; detected when undeclared."""
     declared = declared_language(tree, meta)
-    if declared is not None and _middle_agrees(declared, text):
+    if declared is None:
+        return detected_language(text)
+    if _middle_agrees(declared, text):
         return declared
     chances = text_language(text)
     if not chances:
         return declared
     detected, confidence = max(chances.items(), key=lambda item: item[1])
-    if declared is None:
-        return detected if confidence >= FILL_CONFIDENCE else None
     # a code the model does not know ("nb", "sh") cannot be contradicted by it
     if declared in chances and confidence >= _OVERRULE_CONFIDENCE and chances[declared] <= _DECLARED_AT_MOST:
         return detected

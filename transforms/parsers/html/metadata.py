@@ -22,6 +22,11 @@ _PAGE_TYPES = re.compile(r"(webpage|itempage)$", re.IGNORECASE)
 _TRAILING_COMMAS = re.compile(r",\s*([}\]])")
 _MICRODATA_PROPS = frozenset({"headline", "author", "datePublished", "dateModified", "dateCreated"})
 _ITEMPROP = XPath("//*[@itemprop][not(self::meta)]")
+_PERSON_ITEM = XPath(
+    "//*[@itemscope][re:test(@itemtype, 'schema.org/Person$', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
+_ITEM_NAME = XPath(".//*[@itemprop='name']")
 _MAX_MICRODATA = 10
 
 
@@ -32,8 +37,11 @@ class PageMetadata:
     articles: list[dict[str, Any]] = field(default_factory=list)  # JSON-LD objects of an article type
     pages: list[dict[str, Any]] = field(default_factory=list)  # JSON-LD WebPage objects, weaker evidence
     organisations: set[str] = field(default_factory=set)  # publisher/organisation names, never authors
+    # JSON-LD Person objects by @id: an article's `author` is often only {"@id": ...} pointing at one (Yoast)
+    people: dict[str, str] = field(default_factory=dict)
     meta: dict[str, list[str]] = field(default_factory=dict)  # lower-cased name/property -> contents
     microdata: dict[str, list[HtmlElement]] = field(default_factory=dict)  # itemprop -> elements
+    microdata_people: list[str] = field(default_factory=list)  # names of schema.org/Person items
 
     def first_meta(self, *names: str) -> str | None:
         """The first non-empty <meta> content among `names`, in the order asked."""
@@ -93,9 +101,11 @@ def _json_ld(tree: HtmlElement, found: PageMetadata) -> None:
                 found.articles.append(obj)
             elif any(_PAGE_TYPES.search(k) for k in kinds):
                 found.pages.append(obj)
-            if any(k in ("Organization", "NewsMediaOrganization", "Corporation") for k in kinds):
-                name = obj.get("name")
-                if isinstance(name, str) and name.strip():
+            name = obj.get("name")
+            if isinstance(name, str) and name.strip():
+                if "Person" in kinds and isinstance(obj.get("@id"), str):
+                    found.people[obj["@id"]] = name.strip()
+                elif any(k in ("Organization", "NewsMediaOrganization", "Corporation") for k in kinds):
                     found.organisations.add(name.strip())
             publisher = obj.get("publisher")
             if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
@@ -120,12 +130,21 @@ def _microdata(tree: HtmlElement, found: PageMetadata) -> None:
             found.microdata[prop].append(element)
 
 
+def _microdata_people(tree: HtmlElement, found: PageMetadata) -> None:
+    for person in _PERSON_ITEM(tree)[:_MAX_MICRODATA]:
+        for name in _ITEM_NAME(person)[:1]:
+            text = name.get("content") or name.text_content()
+            if text and text.strip():
+                found.microdata_people.append(text.strip())
+
+
 def read_metadata(tree: HtmlElement) -> PageMetadata:
     """Collect JSON-LD, <meta> and microdata once, before any reader modifies the tree."""
     found = PageMetadata()
     _json_ld(tree, found)
     _meta_tags(tree, found)
     _microdata(tree, found)
+    _microdata_people(tree, found)
     return found
 
 

@@ -78,6 +78,11 @@ _LABEL_ONLY = re.compile(
     r"^(?:published|posted|updated|modified|last updated|date)(?:\s+(?:on|at))?\s*:?$", re.IGNORECASE
 )
 _PUBLISHED_CLASS = re.compile(r"publish|posted|date|time|byline|meta", re.IGNORECASE)
+# "posted on <time>", "Published: <time>": the words just before a <time> say what it dates
+_PUBLISHED_WORDING = re.compile(
+    r"\b(?:published|posted|publicado|publié|veröffentlicht|pubblicato|gepubliceerd)\b\W{0,3}(?:on|am|le|el|il|op)?\W*$",
+    re.IGNORECASE,
+)
 
 
 def _normalised(values: Iterable[str | None], default_tz: str | None) -> list[str]:
@@ -122,6 +127,23 @@ def _in_page_offset(chosen: str, raw: Iterable[str | None], normalised: list[str
     return chosen
 
 
+def _with_stated_offset(chosen: str, raw: Iterable[str | None], normalised: list[str]) -> str:
+    """A day read from a time without offset ("2024-02-06 17:55:00"), as the full time when the page
+    states that same wall-clock time with its offset elsewhere (`<time datetime="2024-02-06 17:55:00 UTC">`)."""
+    if len(chosen) != 10:
+        return chosen
+    walls = {
+        local
+        for local in (_naive_local(v or "") for v in raw)
+        if local is not None and local.date().isoformat() == chosen
+    }
+    for other in normalised:
+        moment = datetime.fromisoformat(other.replace("Z", "+00:00")) if len(other) > 10 else None
+        if moment is not None and moment.tzinfo is not None and moment.replace(tzinfo=None) in walls:
+            return other
+    return chosen
+
+
 def _microdata_values(meta: PageMetadata, prop: str) -> list[str | None]:
     return [e.get("datetime") or e.get("content") or clean(e.text_content()) for e in meta.microdata.get(prop, ())]
 
@@ -137,19 +159,30 @@ def _time_value(element: HtmlElement, value: str) -> str:
 
 
 def _time_elements(tree: HtmlElement) -> tuple[list[str], list[str]]:
-    """datetime attributes of <time> elements: (those marked as publication, the others)."""
-    marked, others = [], []
+    """datetime attributes of <time> elements: (those marked as publication, the others).
+
+    A <time> the text introduces ("posted on", "Published:") comes first: classes such as
+    "time-posted" mark the dates of a sidebar's links as often as the story's own.
+    """
+    worded, marked, others = [], [], []
     for element in tree.iter("time"):
         value = element.get("datetime")
         if not value:
             continue
         label = f"{element.get('class', '')} {element.get('itemprop', '')} {element.get('pubdate', '')}"
         parent = element.getparent()
+        before = ""
         if parent is not None:
             label += f" {parent.get('class', '')}"
-        published = _PUBLISHED_CLASS.search(label) or element.get("pubdate") is not None
-        (marked if published else others).append(_time_value(element, value))
-    return marked, others
+            previous = element.getprevious()
+            before = (previous.tail if previous is not None else parent.text) or ""
+        if _PUBLISHED_WORDING.search(before[-40:]):
+            worded.append(_time_value(element, value))
+        elif _PUBLISHED_CLASS.search(label) or element.get("pubdate") is not None:
+            marked.append(_time_value(element, value))
+        else:
+            others.append(_time_value(element, value))
+    return worded + marked, others
 
 
 def _undeclared(url: str | None, shown_values: list[str], first_marked: str | None) -> str | None:
@@ -238,7 +271,8 @@ def extract_dates(
     published_values = _normalised(raw_published, default_tz)
     declared_values = _normalised(declared, default_tz)
     if declared_values:
-        published = _in_page_offset(declared_values[0], raw_published, published_values)
+        published = _with_stated_offset(declared_values[0], raw_published, published_values)
+        published = _in_page_offset(published, raw_published, published_values)
         if is_utc_instant(published):  # the shown dates are read only for the pages that need them
             published = in_site_zone(published, shown_dates(tree), locale_country(meta, tree), domain_country(url))
     else:
