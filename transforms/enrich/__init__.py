@@ -8,8 +8,10 @@ flow can call them per chunk and the warehouse can load the frames as they are:
 - `iptc_topics()` -> the IPTC Media Topics the project carries, for `dim_topic`
 - `minhash_signature(body)` and `link_duplicates(new, existing)` for `duplicate_of`
 
-Entities come from a `MentionDetector` (default: `RuleMentionDetector`, gazetteers and
-cues); pass another implementation (spaCy, GLiNER) to `enrich_stories(detector=...)`.
+Entities come from a `MentionDetector` (default: `ModelMentionDetector`, spaCy's small English
+NER merged with the gazetteer rules; `RuleMentionDetector` is the rules alone); pass another
+implementation to `enrich_stories(detector=...)`. Stories not in English get no entities (see
+`model.py`): the language is the story's own field, or py3langid's reading of the text.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ import polars as pl
 from transforms.enrich.dates import BATCH_PATTERN as DATE_PATTERN
 from transforms.enrich.dates import resolve_phrases
 from transforms.enrich.duplicates import link_duplicates, minhash_signature
+from transforms.enrich.languages import is_english
 from transforms.enrich.lexicon import lexicon
 from transforms.enrich.mentions import EntityType, Mention, MentionDetector
+from transforms.enrich.model import ModelMentionDetector
 from transforms.enrich.quotes import quotes
 from transforms.enrich.resolve import entities, resolve
-from transforms.enrich.rules import RuleMentionDetector, looks_english
+from transforms.enrich.rules import RuleMentionDetector
 from transforms.enrich.topics import TOPIC_SCHEMA, classify_topics, iptc_topics
 
 __all__ = [
@@ -38,6 +42,7 @@ __all__ = [
     "EntityType",
     "Mention",
     "MentionDetector",
+    "ModelMentionDetector",
     "RuleMentionDetector",
     "enrich_stories",
     "iptc_topics",
@@ -97,7 +102,7 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
     (date), tags (list of str), section (str), language (ISO 639-1). Never raises for a bad
     story: its failure becomes a reject.
     """
-    detector = detector or RuleMentionDetector()
+    detector = detector or ModelMentionDetector()
     lex = lexicon()
     frame = _normalised(stories)
     entity_rows: list[tuple] = []
@@ -110,7 +115,7 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
     rows = frame.select("story_id", "text", "published_day", "language", dates)
     for story_id, text, day, language, phrases in rows.iter_rows():
         try:
-            english = language.lower().startswith("en") if language else looks_english(text)
+            english = is_english(language, text)
             head = text[:MAX_ENTITY_TEXT]
             resolved = resolve(head, detector.detect(head, english=english), lex)
             story_entities = [

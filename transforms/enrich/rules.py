@@ -255,7 +255,7 @@ class RuleMentionDetector:
             at_sentence_start = _at_sentence_start(text, head.start)
             if (
                 at_sentence_start
-                and _appears_lowercase(text, head.text.lower())
+                and appears_lowercase(text, head.text.lower())
                 and not known
                 and not keeps_name
                 and head.key not in lex.first_names
@@ -423,7 +423,7 @@ def _key(words: str) -> str:
     return " ".join(words.split()).casefold() if words.isascii() else fold(words)
 
 
-def _appears_lowercase(text: str, word: str) -> bool:
+def appears_lowercase(text: str, word: str) -> bool:
     """Whether `word` occurs in the text as a whole word, as written (a common word, not a name)."""
     index = text.find(word)
     while index != -1:
