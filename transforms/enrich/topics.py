@@ -135,17 +135,30 @@ def _hits(texts: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(found).group_by("story_id", "term").len("count")
 
 
-def classify_topics(texts: pl.DataFrame) -> pl.DataFrame:
+# Weight of a listed company named in the story, as evidence for its industry's topic ("Intel" for
+# technology, "Wal-Mart" for business): as strong as a specific keyword.
+COMPANY_WEIGHT = 2.0
+EVIDENCE_SCHEMA = {"story_id": pl.String, "term": pl.String, "count": pl.UInt32, "topic_id": pl.String}
+
+
+def classify_topics(texts: pl.DataFrame, entity_evidence: pl.DataFrame | None = None) -> pl.DataFrame:
     """Score IPTC topics for frames of `story_id, text`; returns story_id, topic_id, score, evidence.
 
     A term found n times adds weight·(1 + ln n) to its topic and to that topic's top-level
     ancestor; scores are shares of the story's total evidence, so long and short stories
     compare. Top-level topics come first; sub-topics are listed under a kept top-level.
+    `entity_evidence` (EVIDENCE_SCHEMA: story_id, term, count, topic_id) adds what the story's
+    entities say, such as a listed company and its industry, as terms of weight COMPANY_WEIGHT.
     """
-    hits = _hits(texts)
+    hits = _hits(texts).join(keyword_table(), on="term")
+    if entity_evidence is not None and not entity_evidence.is_empty():
+        extra = entity_evidence.with_columns(
+            pl.lit(COMPANY_WEIGHT).alias("weight"), pl.col("topic_id").replace_strict(_top_level()).alias("top_id")
+        )
+        hits = pl.concat([hits, extra.select(hits.columns)], how="vertical_relaxed")
     if hits.is_empty():
         return pl.DataFrame(schema=TOPIC_SCHEMA)
-    scored = hits.join(keyword_table(), on="term").with_columns(
+    scored = hits.with_columns(
         (pl.col("weight") * (1 + pl.col("count").cast(pl.Float64).log(math.e))).alias("points"),
         pl.format("{}×{}", "term", "count").alias("feature"),
     )
