@@ -46,6 +46,8 @@ _SCORE_AFTER = re.compile(r"\s+\d{1,3}(?:[\s.,)]|-\d|$)")
 _NEXT_WORD = re.compile(r"\s+([\w.]+)")
 _LOWER_WORD = re.compile(r"\b[a-z]{3,}\b")
 _MAX_LOWER_WORDS_IN_RESULTS = 2
+# Nations that field national sides without being ISO countries.
+_HOME_NATIONS = frozenset(("England", "Scotland", "Wales", "Northern Ireland"))
 _POSSESSIVE = re.compile(r"['’]s?$")
 
 
@@ -93,7 +95,7 @@ class ModelMentionDetector:
         """Towns and regions that score in a results line are teams ("Bradford 1 Tranmere 0"), in every
         mention of the story. Countries stay places (national sides are named for their country) and
         people stay people ("Ken Green 68 70")."""
-        countries = set(self.lex.country_names.values())
+        countries = _HOME_NATIONS.union(self.lex.country_names.values())
         teams = {
             fold(m.text)
             for m in found
