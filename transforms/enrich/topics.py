@@ -24,10 +24,14 @@ import polars as pl
 
 from transforms.enrich.lexicon import DATA
 
-# A top-level topic is kept when it has at least this much weighted evidence and this share of
-# the story's evidence; sub-topics need the same absolute evidence. Tuned on the gold set.
+# A story's best top-level topic is always kept when it has any evidence, so every story the lists
+# say anything about has a topic. A further top-level topic needs at least MIN_EVIDENCE weighted
+# evidence and MIN_SHARE of the story's evidence; sub-topics need the same absolute evidence.
+# MIN_SHARE was chosen on the development half of a fixed AG News sample (bench/enrich_quality.py):
+# of 0.15, 0.25, 0.35, 0.5 and "best only", 0.35 gave the best balance (F1) of level-1 precision and
+# of the gold topic being among those kept; the held-out half confirmed the order.
 MIN_EVIDENCE = 2.0
-MIN_SHARE = 0.15
+MIN_SHARE = 0.35
 MAX_TOPICS = 3
 _EVIDENCE_TERMS = 6
 
@@ -176,7 +180,7 @@ def classify_topics(texts: pl.DataFrame, entity_evidence: pl.DataFrame | None = 
         .sort("story_id", "topic_id")
         .with_columns(pl.col("score").rank("ordinal", descending=True).over("story_id").alias("rank"))
         .filter(
-            (pl.col("rank") == 1) & (pl.col("points") >= MIN_EVIDENCE / 2)
+            (pl.col("rank") == 1)
             | (pl.col("points") >= MIN_EVIDENCE) & (pl.col("score") >= MIN_SHARE) & (pl.col("rank") <= MAX_TOPICS)
         )
     )
