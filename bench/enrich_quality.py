@@ -11,7 +11,8 @@ HTML parsing and warehouse) on the default configuration.
 
 Candidates:
 - entities: `rules` (the gazetteer and capitalisation rules alone), `spacy` (en_core_web_sm's NER alone,
-  mapped as the scorer's peer mode maps it), `model+rules` (the default: `ModelMentionDetector`);
+  mapped as the scorer's peer mode maps it), `model+rules` (the default: `ModelMentionDetector`, the model
+  on each story's first 600 characters), `model4k+rules` (the same on the first 4,000);
 - topics: `keywords` (the keyword lists alone) and `keywords+companies` (the default: listed companies
   named in the story add evidence for their industry).
 
@@ -40,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from transforms.enrich import RuleMentionDetector, enrich_stories
 from transforms.enrich.lexicon import lexicon
-from transforms.enrich.model import english_ner, model_version
+from transforms.enrich.model import WHOLE_STORY_CHARS, ModelMentionDetector, english_ner, model_version
 from transforms.enrich.topics import _top_level
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,18 +115,19 @@ def entity_candidates(se, items: list) -> dict[str, tuple[dict, float]]:
         "rules": timed(from_enrichment(RuleMentionDetector()), n),
         "spacy": timed(spacy_alone, n),
         "model+rules": timed(from_enrichment(), n),
+        "model4k+rules": timed(from_enrichment(ModelMentionDetector(model_chars=WHOLE_STORY_CHARS)), n),
     }
 
 
 def report_entities(se) -> None:
     items = se.ner_docs(str(CONLL), 0)
     print(f"\n## Entities: CoNLL-2003 development, {len(items)} documents (dev = even, held out = odd)")
-    print(f"{'candidate':13}{'half':10}{'PER F1':>8}{'ORG F1':>8}{'LOC F1':>8}{'macro':>8}{'ms/story':>10}")
+    print(f"{'candidate':15}{'half':10}{'PER F1':>8}{'ORG F1':>8}{'LOC F1':>8}{'macro':>8}{'ms/story':>10}")
     for name, (pred, ms) in entity_candidates(se, items).items():
         for half, subset in halves(items).items():
             s = se.score(subset, pred)
             figures = "".join(f"{s[k]['F1']:>8.3f}" for k in ("PER", "ORG", "LOC"))
-            print(f"{name:13}{half:10}{figures}{s['macro_F1']:>8.3f}{ms:>10.1f}")
+            print(f"{name:15}{half:10}{figures}{s['macro_F1']:>8.3f}{ms:>10.1f}")
 
 
 def topic_candidates(docs: list) -> dict[str, tuple[pl.DataFrame, float]]:

@@ -6,6 +6,7 @@ flow can call them per chunk and the warehouse can load the frames as they are:
 - `enrich_stories(stories)` -> `Enrichment` (entities, topics, quotes, date mentions, MinHash
   signatures, rejects)
 - `iptc_topics()` -> the IPTC Media Topics the project carries, for `dim_topic`
+- `enrichment_version()` -> which NER model and lists produced the rows, for the run's record
 - `minhash_signature(body)` and `link_duplicates(new, existing)` for `duplicate_of`
 
 Entities come from a `MentionDetector` (default: `ModelMentionDetector`, spaCy's small English
@@ -26,7 +27,7 @@ from transforms.enrich.duplicates import link_duplicates, minhash_signature
 from transforms.enrich.languages import is_english
 from transforms.enrich.lexicon import lexicon
 from transforms.enrich.mentions import EntityType, Mention, MentionDetector
-from transforms.enrich.model import ModelMentionDetector
+from transforms.enrich.model import ModelMentionDetector, enrichment_version
 from transforms.enrich.quotes import quotes
 from transforms.enrich.resolve import entities, resolve
 from transforms.enrich.rules import RuleMentionDetector
@@ -45,6 +46,7 @@ __all__ = [
     "ModelMentionDetector",
     "RuleMentionDetector",
     "enrich_stories",
+    "enrichment_version",
     "iptc_topics",
     "link_duplicates",
     "minhash_signature",

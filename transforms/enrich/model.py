@@ -9,8 +9,10 @@ one-word names), and they fill the model's gaps. Only `tok2vec` and `ner` run: t
 lemmatizer would triple the cost and add nothing to entities.
 
 The model reads the first `MODEL_CHARS` characters of a story (headline, standfirst and the leading
-paragraphs, where the names a story is about appear); the rules read the whole entity text. That
-bound keeps the pipeline fast on long stories.
+paragraphs, where the names a story is about appear); the rules read the whole entity text. The
+model costs about 7,000 words a second per core, twenty times the rules, so that bound is what keeps
+the pipeline near its speed target; `ModelMentionDetector(model_chars=WHOLE_STORY_CHARS)` reads more
+of each story, a little more accurately and several times slower (figures in docs/benchmarks.md).
 
 Languages: English only. A story in another language gets no entities at all rather than English
 rules applied to words that merely look like names ("Un" in Italian is an article, not the UN).
@@ -19,10 +21,11 @@ rules applied to words that merely look like names ("Un" in Italian is an articl
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from typing import TYPE_CHECKING
 
-from transforms.enrich.lexicon import Lexicon, lexicon
+from transforms.enrich.lexicon import DATA, Lexicon, lexicon
 from transforms.enrich.mentions import EntityType, Mention
 from transforms.enrich.rules import RuleMentionDetector, appears_lowercase
 from transforms.keys import fold
@@ -32,7 +35,8 @@ if TYPE_CHECKING:
     from spacy.tokens import Span
 
 MODEL_NAME = "en_core_web_sm"
-MODEL_CHARS = 4_000
+MODEL_CHARS = 600
+WHOLE_STORY_CHARS = 4_000
 _LABELS: dict[str, EntityType] = {
     "PERSON": "person",
     "ORG": "organization",
@@ -61,23 +65,35 @@ def english_ner() -> Language:
 
 @functools.cache
 def model_version() -> str:
-    """What produced the entity rows: the model's name and version, for `enrichment_model`."""
+    """The NER model's name and version ("en_core_web_sm-3.8.0")."""
     meta = english_ner().meta
     return f"{MODEL_NAME}-{meta.get('version', '?')}"
+
+
+@functools.cache
+def enrichment_version() -> str:
+    """What produced a run's entity and topic rows: the NER model and a digest of the gazetteers and
+    keyword lists in `data/`, so that rows from different models or lists can be told apart
+    ("en_core_web_sm-3.8.0+data-1a2b3c4d")."""
+    digest = hashlib.sha256()
+    for path in sorted(DATA.iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{model_version()}+data-{digest.hexdigest()[:8]}"
 
 
 class ModelMentionDetector:
     """spaCy NER first, then rule mentions wherever the model found nothing; see the module docstring."""
 
-    def __init__(self, lex: Lexicon | None = None, nlp: Language | None = None) -> None:
+    def __init__(self, lex: Lexicon | None = None, nlp: Language | None = None, model_chars: int = MODEL_CHARS) -> None:
         self.lex = lex or lexicon()
         self.rules = RuleMentionDetector(self.lex)
         self.nlp = nlp or english_ner()
+        self.model_chars = model_chars
 
     def detect(self, text: str, *, english: bool) -> list[Mention]:
         if not english:
             return []
-        ents = self.nlp(text[:MODEL_CHARS]).ents
+        ents = self.nlp(text[: self.model_chars]).ents
         found = [m for m in (self._mention(e, text) for e in ents) if m is not None]
         taken = [(m.start, m.end) for m in found]
         for rule in self.rules.detect(text, english=True):
