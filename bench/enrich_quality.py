@@ -12,7 +12,7 @@ HTML parsing and warehouse) on the default configuration.
 Candidates:
 - entities: `rules` (the gazetteer and capitalisation rules alone), `spacy` (en_core_web_sm's NER alone,
   mapped as the scorer's peer mode maps it), `model+rules` (the default: `ModelMentionDetector`, the model
-  on each story's first 600 characters), `model4k+rules` (the same on the first 4,000);
+  on each story's first 4,000 characters), `lead+rules` (the faster mode: the model on the first 600);
 - topics: `keywords` (the keyword lists alone) and `keywords+companies` (the default: listed companies
   named in the story add evidence for their industry).
 
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from transforms.enrich import RuleMentionDetector, enrich_stories
 from transforms.enrich.lexicon import lexicon
-from transforms.enrich.model import WHOLE_STORY_CHARS, ModelMentionDetector, english_ner, model_version
+from transforms.enrich.model import LEAD_CHARS, ModelMentionDetector, english_ner, model_version
 from transforms.enrich.topics import _top_level
 from transforms.keys import fold
 
@@ -116,7 +116,7 @@ def entity_candidates(se, items: list) -> dict[str, tuple[dict, float]]:
         "rules": timed(from_enrichment(RuleMentionDetector()), n),
         "spacy": timed(spacy_alone, n),
         "model+rules": timed(from_enrichment(), n),
-        "model4k+rules": timed(from_enrichment(ModelMentionDetector(model_chars=WHOLE_STORY_CHARS)), n),
+        "lead+rules": timed(from_enrichment(ModelMentionDetector(model_chars=LEAD_CHARS)), n),
     }
 
 

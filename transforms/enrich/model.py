@@ -8,11 +8,11 @@ model lacks (canonical names and ISO codes from the gazetteers, acronyms defined
 one-word names), and they fill the model's gaps. Only `tok2vec` and `ner` run: the parser, tagger and
 lemmatizer would triple the cost and add nothing to entities.
 
-The model reads the first `MODEL_CHARS` characters of a story (headline, standfirst and the leading
-paragraphs, where the names a story is about appear); the rules read the whole entity text. The
-model costs about 7,000 words a second per core, twenty times the rules, so that bound is what keeps
-the pipeline near its speed target; `ModelMentionDetector(model_chars=WHOLE_STORY_CHARS)` reads more
-of each story, a little more accurately and several times slower (figures in docs/benchmarks.md).
+The model reads the first `MODEL_CHARS` characters of a story (all of a typical news story); the rules
+read the whole entity text. The model costs about 7,000 words a second per core, ten to twenty times
+the rules. `ModelMentionDetector(model_chars=LEAD_CHARS)` is the faster, less accurate mode: the model
+reads only the headline, standfirst and lead, where the names a story is about appear, and the rules
+the rest (figures for both in docs/benchmarks.md).
 
 Languages: English only. A story in another language gets no entities at all rather than English
 rules applied to words that merely look like names ("Un" in Italian is an article, not the UN).
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from transforms.enrich.lexicon import DATA, Lexicon, lexicon
 from transforms.enrich.mentions import EntityType, Mention
-from transforms.enrich.rules import RuleMentionDetector, appears_lowercase
+from transforms.enrich.rules import RuleMentionDetector, appears_lowercase, shouting
 from transforms.keys import fold
 
 if TYPE_CHECKING:
@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from spacy.tokens import Span
 
 MODEL_NAME = "en_core_web_sm"
-MODEL_CHARS = 600
-WHOLE_STORY_CHARS = 4_000
+MODEL_CHARS = 4_000
+LEAD_CHARS = 600
 _LABELS: dict[str, EntityType] = {
     "PERSON": "person",
     "ORG": "organization",
@@ -134,6 +134,8 @@ class ModelMentionDetector:
         if entity_type is None:
             return None
         start, end, surface = ent.start_char, ent.end_char, ent.text
+        if shouting(_line(text, start)):
+            return None  # the model reads capitals as names; in ALL CAPS the gazetteer rules decide
         article = _LEADING_ARTICLE.match(surface)
         if article:
             start, surface = start + article.end(), surface[article.end() :]
@@ -155,9 +157,12 @@ class ModelMentionDetector:
         return Mention(start, end, surface, entity_type)
 
 
-def _results_line(text: str, position: int) -> bool:
-    """Whether the line around `position` is a sports result or standings row: names and numbers only."""
+def _line(text: str, position: int) -> str:
     start = text.rfind("\n", 0, position) + 1
     end = text.find("\n", position)
-    line = text[start : end if end != -1 else len(text)]
-    return len(_LOWER_WORD.findall(line)) <= _MAX_LOWER_WORDS_IN_RESULTS
+    return text[start : end if end != -1 else len(text)]
+
+
+def _results_line(text: str, position: int) -> bool:
+    """Whether the line around `position` is a sports result or standings row: names and numbers only."""
+    return len(_LOWER_WORD.findall(_line(text, position))) <= _MAX_LOWER_WORDS_IN_RESULTS

@@ -450,9 +450,15 @@ def _shouting_or_title_case(line: str) -> bool:
     words = _LETTER_WORD.findall(line[:300])
     if len(words) < _MIN_HEADLINE_WORDS:
         return False
-    if sum(w.isupper() and len(w) > 1 for w in words) / len(words) > 0.6:
+    if shouting(line):
         return True
     if len(words) > _MAX_HEADLINE_WORDS:
         return False
     lower = sum(w[0].islower() and w not in _TITLE_CASE_LOWER for w in words)
     return lower / len(words) < 0.1
+
+
+def shouting(line: str) -> bool:
+    """A line in ALL CAPS (four words or more): capitals there mark nothing, for rules or a model."""
+    words = _LETTER_WORD.findall(line[:300])
+    return len(words) >= _MIN_HEADLINE_WORDS and sum(w.isupper() and len(w) > 1 for w in words) / len(words) > 0.6
