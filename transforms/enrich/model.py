@@ -93,13 +93,25 @@ class ModelMentionDetector:
     def detect(self, text: str, *, english: bool) -> list[Mention]:
         if not english:
             return []
-        ents = self.nlp(text[: self.model_chars]).ents
+        window = text[: self.model_chars]
+        ents = self.nlp(window).ents
         found = [m for m in (self._mention(e, text) for e in ents) if m is not None]
         taken = [(m.start, m.end) for m in found]
         for rule in self.rules.detect(text, english=True):
             if not any(rule.start < end and start < rule.end for start, end in taken):
-                found.append(rule)
+                found.append(self._second_opinion(rule, len(window)))
         return self._teams(found, text)
+
+    def _second_opinion(self, rule: Mention, window: int) -> Mention:
+        """A person the rules found where the model read the text and saw none ("Night Mode", "Gen Z")
+        stays a person only with a title or a known given name; otherwise it is left untyped, to count
+        only if it refers back to a person of the story."""
+        if rule.entity_type != "person" or rule.end > window or rule.titled:
+            return rule
+        first = fold(rule.text.split()[0])
+        if first in self.lex.first_names:
+            return rule
+        return Mention(rule.start, rule.end, rule.text, None)
 
     def _common_or_portfolio(self, word: str, text: str, end: int) -> bool:
         """A word the story also writes in lower case ("Blockchain is..."), or a portfolio before a title
@@ -146,7 +158,11 @@ class ModelMentionDetector:
             return None
         key = fold(surface)
         known = key in self.lex.places or key in self.lex.organizations
-        if " " not in surface and not known and self._common_or_portfolio(surface, text, end):
+        if (
+            " " not in surface
+            and not known
+            and (key.replace(".", "") in self.lex.non_org_acronyms or self._common_or_portfolio(surface, text, end))
+        ):
             return None
         if entity_type == "place":
             place = self.lex.places.get(key)
