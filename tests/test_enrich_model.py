@@ -99,3 +99,12 @@ def test_the_detector_says_which_model_it_runs():
     assert model_version().startswith("en_core_web_sm-3.8")
     assert enrichment_version().startswith(model_version() + "+data-")
     assert ModelMentionDetector().detect("Anything at all", english=False) == []
+
+
+def test_an_acronym_that_names_no_organisation_is_not_an_entity():
+    body = (
+        "Let us embrace the creative possibilities of AI. Many artists approach AI with curiosity, Mira Solberg said."
+    )
+    enrichment = _enrich(("ai", "Artists and AI", body, "en"))
+    assert "AI" not in set(enrichment.entities["name"])
+    assert "Mira Solberg" in _names(enrichment, "ai", "person")
