@@ -36,14 +36,16 @@ def test_other_scripts_give_no_entities_and_no_rejects():
         assert result.entities.is_empty(), body
 
 
-def test_other_latin_languages_keep_only_gazetteer_names():
+def test_other_latin_languages_get_no_english_enrichment():
+    # Only English is supported: English rules and gazetteer cues on German text would invent names.
     body = (
         "Der Bundeskanzler Olaf Scholz traf am Donnerstag in Berlin den Präsidenten der Republik, "
         "und die Regierung sprach über die Wirtschaft und die Sicherheit des Landes."
     )
-    entities = _enrich(body, headline=None)  # language unknown: detected as not English
-    assert set(entities.entities["entity_type"]) <= {"place", "organization"}
-    assert "Berlin" in set(entities.entities["name"])
+    enrichment = _enrich(body, headline=None)  # language unknown: detected as not English
+    assert enrichment.rejects == []
+    assert enrichment.entities.is_empty()
+    assert enrichment.topics.filter(enrichment.topics["scheme"] == "iptc").is_empty()
 
 
 def test_all_caps_text_gives_no_people_and_no_junk():

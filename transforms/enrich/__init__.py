@@ -6,10 +6,13 @@ flow can call them per chunk and the warehouse can load the frames as they are:
 - `enrich_stories(stories)` -> `Enrichment` (entities, topics, quotes, date mentions, MinHash
   signatures, rejects)
 - `iptc_topics()` -> the IPTC Media Topics the project carries, for `dim_topic`
+- `enrichment_version()` -> which NER model and lists produced the rows, for the run's record
 - `minhash_signature(body)` and `link_duplicates(new, existing)` for `duplicate_of`
 
-Entities come from a `MentionDetector` (default: `RuleMentionDetector`, gazetteers and
-cues); pass another implementation (spaCy, GLiNER) to `enrich_stories(detector=...)`.
+Entities come from a `MentionDetector` (default: `ModelMentionDetector`, spaCy's small English
+NER merged with the gazetteer rules; `RuleMentionDetector` is the rules alone); pass another
+implementation to `enrich_stories(detector=...)`. Stories not in English get no entities (see
+`model.py`): the language is the story's own field, or py3langid's reading of the text.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ import polars as pl
 from transforms.enrich.dates import BATCH_PATTERN as DATE_PATTERN
 from transforms.enrich.dates import resolve_phrases
 from transforms.enrich.duplicates import link_duplicates, minhash_signature
+from transforms.enrich.languages import is_english
 from transforms.enrich.lexicon import lexicon
 from transforms.enrich.mentions import EntityType, Mention, MentionDetector
+from transforms.enrich.model import ModelMentionDetector, enrichment_version
 from transforms.enrich.quotes import quotes
 from transforms.enrich.resolve import entities, resolve
-from transforms.enrich.rules import RuleMentionDetector, looks_english
-from transforms.enrich.topics import TOPIC_SCHEMA, classify_topics, iptc_topics
+from transforms.enrich.rules import RuleMentionDetector
+from transforms.enrich.topics import EVIDENCE_SCHEMA, TOPIC_SCHEMA, classify_topics, iptc_topics
 
 __all__ = [
     "DATE_SCHEMA",
@@ -38,8 +43,10 @@ __all__ = [
     "EntityType",
     "Mention",
     "MentionDetector",
+    "ModelMentionDetector",
     "RuleMentionDetector",
     "enrich_stories",
+    "enrichment_version",
     "iptc_topics",
     "link_duplicates",
     "minhash_signature",
@@ -97,24 +104,31 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
     (date), tags (list of str), section (str), language (ISO 639-1). Never raises for a bad
     story: its failure becomes a reject.
     """
-    detector = detector or RuleMentionDetector()
+    detector = detector or ModelMentionDetector()
     lex = lexicon()
     frame = _normalised(stories)
+    frame = frame.with_columns(
+        pl.Series("english", [is_english(lang, text) for lang, text in frame.select("language", "text").iter_rows()])
+    )
     entity_rows: list[tuple] = []
     quote_rows: list[tuple] = []
     date_rows: list[tuple] = []
+    evidence_rows: list[tuple] = []
     rejects: list[tuple[str, str, str]] = []
     # Date phrases of the whole batch are found in one vectorised pass; only resolving them
     # against each story's day happens per story.
     dates = pl.col("text").str.extract_all(DATE_PATTERN).alias("dates")
-    rows = frame.select("story_id", "text", "published_day", "language", dates)
-    for story_id, text, day, language, phrases in rows.iter_rows():
+    rows = frame.select("story_id", "text", "published_day", "english", dates)
+    for story_id, text, day, english, phrases in rows.iter_rows():
         try:
-            english = language.lower().startswith("en") if language else looks_english(text)
             head = text[:MAX_ENTITY_TEXT]
             resolved = resolve(head, detector.detect(head, english=english), lex)
-            story_entities = [
-                (story_id, e.entity_id, e.name, e.entity_type, e.country_code, e.mentions) for e in entities(resolved)
+            found = entities(resolved)
+            story_entities = [(story_id, e.entity_id, e.name, e.entity_type, e.country_code, e.mentions) for e in found]
+            story_evidence = [
+                (story_id, f"{e.name} (company)", e.mentions, lex.company_sectors[e.name])
+                for e in found
+                if e.entity_type == "organization" and e.name in lex.company_sectors
             ]
             story_quotes = [(story_id, q.quote, q.speaker_entity_id, q.speaker_name) for q in quotes(head, resolved)]
             story_dates = [(story_id, d.mentioned_date, d.phrase) for d in resolve_phrases(phrases or [], day)]
@@ -122,11 +136,13 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
             rejects.append((story_id, "enrich_failed", f"{type(error).__name__}: {error}"[:500]))
             continue
         entity_rows += story_entities
+        evidence_rows += story_evidence
         quote_rows += story_quotes
         date_rows += story_dates
+    evidence = pl.DataFrame(evidence_rows, schema=EVIDENCE_SCHEMA, orient="row")
     return Enrichment(
         entities=pl.DataFrame(entity_rows, schema=ENTITY_SCHEMA, orient="row"),
-        topics=_topics(frame, rejects).filter(~pl.col("story_id").is_in([r[0] for r in rejects])),
+        topics=_topics(frame, evidence, rejects).filter(~pl.col("story_id").is_in([r[0] for r in rejects])),
         quotes=pl.DataFrame(quote_rows, schema=QUOTE_SCHEMA, orient="row"),
         date_mentions=pl.DataFrame(date_rows, schema=DATE_SCHEMA, orient="row"),
         signatures=pl.DataFrame(
@@ -179,10 +195,13 @@ def _as_day(dtype: pl.DataType) -> pl.Expr:
     return day.cast(pl.Date, strict=False)
 
 
-def _topics(frame: pl.DataFrame, rejects: list[tuple[str, str, str]]) -> pl.DataFrame:
-    """IPTC topics for the batch, plus the source's own sections and tags as scheme "source"."""
+def _topics(frame: pl.DataFrame, evidence: pl.DataFrame, rejects: list[tuple[str, str, str]]) -> pl.DataFrame:
+    """IPTC topics for the batch, plus the source's own sections and tags as scheme "source".
+
+    Only English stories are classified: the keyword lists are English (see `languages.py`)."""
     try:
-        iptc = classify_topics(frame.select("story_id", pl.col("topic_text").alias("text")))
+        english = frame.filter(pl.col("english"))
+        iptc = classify_topics(english.select("story_id", pl.col("topic_text").alias("text")), evidence)
     except Exception as error:
         rejects.extend((sid, "topics_failed", f"{type(error).__name__}: {error}"[:500]) for sid in frame["story_id"])
         iptc = pl.DataFrame(schema=TOPIC_SCHEMA)

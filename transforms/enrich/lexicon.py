@@ -121,6 +121,7 @@ class Lexicon:
     non_org_acronyms: frozenset[str]  # folded
     demonyms: dict[str, str]  # folded demonym -> country code
     organizations: dict[str, str]  # folded alias -> canonical name
+    company_sectors: dict[str, str]  # canonical name of a listed company -> IPTC topic of its industry
     core_titles: frozenset[str]  # folded
     title_modifiers: frozenset[str]  # folded
     org_words: frozenset[str]  # folded
@@ -236,24 +237,41 @@ def _topic_terms() -> list[str]:
     return [t for row in _rows("topic_keywords.csv") for t in row["terms"].split("|")]
 
 
-def _listed_companies(excluded: frozenset[str]) -> dict[str, str]:
-    """Companies of the major stock indices, by their full and their everyday name.
+# pytickersymbols' industry labels that make a company a technology company for topics (IPTC
+# "technology and engineering"); every other listed company is business evidence.
+_TECH_INDUSTRIES = frozenset(
+    (
+        "information technology", "technology", "software", "semiconductors", "software & it services",
+        "technology equipment", "computer software", "semiconductors & semiconductor equipment",
+        "computer hardware", "internet", "electronic equipment, instruments & components",
+    )
+)  # fmt: skip
+TECH_TOPIC = "medtop:20000756"
+BUSINESS_TOPIC = "medtop:04000000"
+
+
+def _listed_companies(excluded: frozenset[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Companies of the major stock indices, by their full and their everyday name, and the topic
+    their industry stands for.
 
     A one-word everyday name that is also an ordinary or given word, a place or a title
     ("Target", "Progressive") is kept only in its full form, so running text is not misread.
     """
     names: dict[str, str] = {}
+    sectors: dict[str, str] = {}
     for index in INDICES.values():
         for company in index["companies"]:
             full = company["name"].strip()
             short = full
             while (shorter := _LEGAL_FORM.sub("", short).strip()) != short:
                 short = shorter
-            names.setdefault(fold(full), short or full)
+            canonical = names.setdefault(fold(full), short or full)
+            industries = {i.casefold() for i in company.get("industries") or []}
+            sectors.setdefault(canonical, TECH_TOPIC if industries & _TECH_INDUSTRIES else BUSINESS_TOPIC)
             key = fold(short)
             if short and (" " in short or key not in excluded) and len(key) > 2:
                 names.setdefault(key, short)
-    return names
+    return names, sectors
 
 
 @functools.cache
@@ -266,7 +284,7 @@ def lexicon() -> Lexicon:
     first_names = _first_names(common | titles["core"] | titles["modifier"])
     topic_words = frozenset(fold(t.rstrip("*")) for t in _topic_terms())
     generic = _words("org_words.txt") | _words("place_words.txt") | topic_words
-    organizations = _listed_companies(
+    organizations, sectors = _listed_companies(
         common | titles["core"] | titles["modifier"] | set(places) | set(first_names) | generic
     )
     for row in _rows("organizations.csv"):
@@ -284,6 +302,7 @@ def lexicon() -> Lexicon:
         non_org_acronyms=_words("non_org_acronyms.txt"),
         demonyms={fold(r["demonym"]): r["country_code"] for r in _rows("demonyms.csv")},
         organizations=organizations,
+        company_sectors=sectors,
         core_titles=titles["core"],
         title_modifiers=titles["modifier"],
         org_words=_words("org_words.txt"),

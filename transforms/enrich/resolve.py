@@ -83,8 +83,9 @@ def resolve(text: str, mentions: list[Mention], lex: Lexicon) -> list[ResolvedMe
     for m in mentions:
         if m.start in alias_positions:
             continue
-        if m.entity_type == "place" and " " not in m.text and _name_key(m.text) in people:
-            # "Laval said" after "Captain Idris Laval": the surname, not the Canadian city.
+        if _surname_typed_otherwise(m) and _name_key(m.text) in people:
+            # "Laval said" after "Captain Idris Laval": the surname, not the Canadian city; a model that
+            # reads "Zardari" in a Title Case headline as an organisation is overruled by the story.
             resolved.append(_mention(m, "person", people[_name_key(m.text)], None))
         elif m.entity_type == "place":
             place = lex.places.get(fold(m.canonical or m.text))
@@ -113,6 +114,13 @@ def entities(resolved: list[ResolvedMention]) -> list[Entity]:
     for r in resolved:
         first.setdefault(r.entity_id, r)
     return [Entity(i, first[i].name, first[i].entity_type, first[i].country_code, n) for i, n in counts.items()]
+
+
+def _surname_typed_otherwise(m: Mention) -> bool:
+    """One word typed as a place, or as an organisation no gazetteer knows: it may be a person's surname."""
+    if " " in m.text:
+        return False
+    return m.entity_type == "place" or (m.entity_type == "organization" and m.canonical is None)
 
 
 def _mention(m: Mention, entity_type: EntityType, name: str, code: str | None) -> ResolvedMention:
@@ -153,6 +161,8 @@ def _people(mentions: list[Mention]) -> dict[tuple[str, ...], str]:
             continue  # a one-word place stands for a person only as that person's surname
         if longer and len(longer) == 1:
             table[key] = next(iter(longer))  # "Zardari", "Ali Zardari" -> "Asif Ali Zardari"
+        elif longer and key not in full:
+            continue  # "Kessler" after "Dana Kessler" and "Ruth Kessler": either, so neither
         elif key in full or m.entity_type == "person":
             table[key] = full.get(key, m.text)
     return table

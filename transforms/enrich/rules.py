@@ -257,7 +257,7 @@ class RuleMentionDetector:
             at_sentence_start = _at_sentence_start(text, head.start)
             if (
                 at_sentence_start
-                and _appears_lowercase(text, head.text.lower())
+                and appears_lowercase(text, head.text.lower())
                 and not known
                 and not keeps_name
                 and head.key not in lex.first_names
@@ -425,7 +425,7 @@ def _key(words: str) -> str:
     return " ".join(words.split()).casefold() if words.isascii() else fold(words)
 
 
-def _appears_lowercase(text: str, word: str) -> bool:
+def appears_lowercase(text: str, word: str) -> bool:
     """Whether `word` occurs in the text as a whole word, as written (a common word, not a name)."""
     index = text.find(word)
     while index != -1:
@@ -452,9 +452,15 @@ def _shouting_or_title_case(line: str) -> bool:
     words = _LETTER_WORD.findall(line[:300])
     if len(words) < _MIN_HEADLINE_WORDS:
         return False
-    if sum(w.isupper() and len(w) > 1 for w in words) / len(words) > 0.6:
+    if shouting(line):
         return True
     if len(words) > _MAX_HEADLINE_WORDS:
         return False
     lower = sum(w[0].islower() and w not in _TITLE_CASE_LOWER for w in words)
     return lower / len(words) < 0.1
+
+
+def shouting(line: str) -> bool:
+    """A line in ALL CAPS (four words or more): capitals there mark nothing, for rules or a model."""
+    words = _LETTER_WORD.findall(line[:300])
+    return len(words) >= _MIN_HEADLINE_WORDS and sum(w.isupper() and len(w) > 1 for w in words) / len(words) > 0.6

