@@ -7,8 +7,11 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from flows.runtime.settings import entity_mode
 from flows.runtime.workers import map_slices
 from transforms.enrich import Enrichment, enrich_stories
+from transforms.enrich.model import LEAD_CHARS, ModelMentionDetector
+from transforms.enrich.rules import RuleMentionDetector
 from transforms.record import StoryRecord
 
 # A wire copy is republished within days of its original: stored stories this far either side of a
@@ -25,9 +28,22 @@ def signature_window(records: list[StoryRecord], seen_at: datetime) -> tuple[int
     return int(first.strftime("%Y%m%d")), int(last.strftime("%Y%m%d"))
 
 
+def _enrich_lead(stories: pl.DataFrame) -> Enrichment:
+    return enrich_stories(stories, ModelMentionDetector(model_chars=LEAD_CHARS))
+
+
+def _enrich_rules(stories: pl.DataFrame) -> Enrichment:
+    return enrich_stories(stories, RuleMentionDetector())
+
+
+# module-level functions, so the workers receive them by reference
+_BY_MODE = {"model": enrich_stories, "lead": _enrich_lead, "rules": _enrich_rules}
+
+
 def enrich_parallel(stories: pl.DataFrame) -> Enrichment:
-    """`enrich_stories` over slices of the chunk on all workers (stories are enriched independently)."""
-    parts = map_slices(enrich_stories, stories)
+    """`enrich_stories` over slices of the chunk on all workers (stories are enriched independently), with
+    the entity detector `DATELINE_ENTITIES` chooses."""
+    parts = map_slices(_BY_MODE[entity_mode()], stories)
     if len(parts) == 1:
         return parts[0]
     return Enrichment(

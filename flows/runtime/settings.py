@@ -106,6 +106,19 @@ def configured_warehouse(explicit: str | os.PathLike[str] | None = None) -> Ware
     return open_warehouse(warehouse_location(explicit), data_path=lake_data_path(), object_store=object_store())
 
 
+ENTITY_MODES = ("model", "lead", "rules")
+
+
+def entity_mode() -> str:
+    """`DATELINE_ENTITIES`: `model` (default: spaCy NER over the story's first 4,000 characters, merged with
+    the gazetteer rules), `lead` (the model over the first 600 only, about half its cost) or `rules` (the
+    gazetteer rules alone: fastest, organisations mostly missed); figures in docs/benchmarks.md."""
+    mode = _env("DATELINE_ENTITIES") or "model"
+    if mode not in ENTITY_MODES:
+        raise ValueError(f"DATELINE_ENTITIES={mode!r}: use one of {', '.join(ENTITY_MODES)}")
+    return mode
+
+
 def user_agent() -> str | None:
     """`DATELINE_USER_AGENT`, when the operator sets one."""
     return _env("DATELINE_USER_AGENT")

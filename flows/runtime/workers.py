@@ -21,7 +21,7 @@ from multiprocessing import forkserver
 from typing import TypeVar
 
 from flows.runtime.lifeline import die_with_parent
-from flows.runtime.settings import configured_workers
+from flows.runtime.settings import configured_workers, entity_mode
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -31,11 +31,20 @@ _PRELOAD = [
     "transforms.parsers.document",
     "transforms.parsers.preload",
     "transforms.enrich.preload",
+    "transforms.enrich.preload_model",  # dropped when entities come from the rules alone
     "polars",
     "flows.runtime.forkserver_lifeline",  # the forkserver ends when the run does, even a killed one
     "flows.runtime.worker_freeze",  # last: freezes what the others built
 ]
 _pool: ProcessPoolExecutor | None = None
+
+
+def _preloads() -> list[str]:
+    if entity_mode() == "rules":
+        return [name for name in _PRELOAD if name != "transforms.enrich.preload_model"]
+    return _PRELOAD
+
+
 _pool_size = 0
 _pool_lock = threading.Lock()  # the flow parses the next chunk on one thread while it enriches on another
 
@@ -84,7 +93,7 @@ def _get_pool(size: int) -> ProcessPoolExecutor:
             _shutdown_locked()
         if _pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(_PRELOAD)
+            context.set_forkserver_preload(_preloads())
             # a worker dies with the forkserver, which dies with the run (flows/runtime/lifeline.py)
             pool = ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=die_with_parent)
             _pool, _pool_size = pool, size

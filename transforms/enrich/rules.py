@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from transforms.enrich.lexicon import Lexicon, Place, lexicon
 from transforms.enrich.mentions import EntityType, Mention
 from transforms.keys import fold
-from transforms.parsers.html.language import FILL_CONFIDENCE, text_language
 
 _UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ"
 _ABBREVIATION = r"(?:Mr|Mrs|Ms|Dr|Prof|Gen|Lt|Col|Capt|Sgt|Adm|Gov|Sen|Rep|Rev|St|Jr|Sr|Maj|Brig|Co|Corp|Inc)\."
@@ -83,17 +82,6 @@ class _Token:
     @property
     def is_acronym(self) -> bool:
         return _is_acronym(self.text)
-
-
-def looks_english(text: str) -> bool:
-    """True unless the project's one language detector (the parser's) is confident the text is in another
-    language: a story whose source declared no language is read with English rules unless clearly not English,
-    the same bar at which the parser itself would name a page's language."""
-    chances = text_language(text)
-    if not chances:
-        return True
-    detected, confidence = max(chances.items(), key=lambda item: item[1])
-    return detected == "en" or confidence < FILL_CONFIDENCE
 
 
 class RuleMentionDetector:
