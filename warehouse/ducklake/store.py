@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -106,6 +106,20 @@ class DuckLakeWarehouse(DuckDBWarehouse):
         con = self._database(read_only).cursor()
         con.execute(f"USE {_LAKE}")
         return con
+
+    @contextmanager
+    def read_only(
+        self, timeout_s: float = 5.0, *, readable_dirs: Sequence[str] = ()
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the read-only attachment. Unlike the embedded backend's, its configuration cannot be
+        locked per query: every cursor shares one database, whose lake reads its own data files. Analysts'
+        SQL is still held to one reading statement (`query`), so COPY, ATTACH and EXPORT are refused, but
+        table functions that read files (`read_csv`) are not switched off on a lake (docs/security.md)."""
+        con = self._connect(read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
 
     def _exists(self) -> bool:
         return True  # attaching creates the lake; lookups before the first load simply find nothing
