@@ -197,7 +197,7 @@ class Discoverer:
                         result.url,
                         "discover",
                         result.error or "no_body",
-                        f"HTTP {result.status_code}",
+                        result.detail or f"HTTP {result.status_code}",
                     )
                 )
                 continue
