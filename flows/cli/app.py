@@ -353,9 +353,10 @@ def serve(
     from flows.sources.config import ConfigError
 
     try:
-        serve_all(sources, warehouse, cron, maintenance_cron, export_parquet)
+        served, paused = serve_all(sources, warehouse, cron, maintenance_cron, export_parquet)
     except ConfigError as error:
         raise fail(str(error)) from None
+    console.print(f"dateline serve stopped: {paused} of {served} deployment schedules paused")
 
 
 @app.command("demo-site")
