@@ -178,6 +178,14 @@ def sql(
             "default: analyst SQL cannot read or write anything outside the warehouse.",
         ),
     ] = None,
+    max_width: Annotated[
+        int | None,
+        typer.Option(
+            "--max-width",
+            min=0,
+            help="table width in characters; wider cells end in an ellipsis (default: the terminal's; 0: no limit)",
+        ),
+    ] = None,
 ) -> None:
     """Run one reading statement (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE) on a read-only, sandboxed
     connection to the warehouse: no writes, no files, one statement, a time limit.
@@ -199,7 +207,7 @@ def sql(
         raise fail(str(error)) from None
     except WarehouseError as error:
         raise fail(str(error)) from None
-    print_rows(answer.columns, answer.rows, format.value, console)
+    print_rows(answer.columns, answer.rows, format.value, console, max_width)
 
 
 @app.command()
