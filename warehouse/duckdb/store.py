@@ -57,7 +57,12 @@ _STORY_COLUMNS = (
     "updated_at, updated_day, updated_precision, url, headline, summary, dateline, section, language, "
     "image_caption, body, word_count, content_hash, duplicate_of"
 )
-_LOCK_HINT = re.compile(r"Conflicting lock is held in (?P<holder>.+?)(?: \(PID (?P<pid>\d+)\))?(?:\.|$| by)")
+# DuckDB: 'Conflicting lock is held in /usr/bin/python3.11 (PID 4242) by user ann. See also ...': the holder is
+# a path with dots in it, so it ends only at the PID, the user, or the sentence
+_LOCK_HINT = re.compile(
+    r"Conflicting lock is held in (?P<holder>.+?)(?: \(PID (?P<pid>\d+)\))?(?: by user [^.]*)?(?:\. See|\.?$)",
+    re.MULTILINE,
+)
 
 
 def _lock_message(location: str, error: duckdb.Error) -> str:
@@ -183,6 +188,11 @@ class DuckDBWarehouse:
                     raise WarehouseLocked(_lock_message(self.location, error)) from None
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 2.0)
+
+    def plain_read_only(self, timeout_s: float) -> duckdb.DuckDBPyConnection:
+        """An unsandboxed read-only connection (the caller's own code, not analyst SQL from outside), waiting up
+        to `timeout_s` for a load to release the file."""
+        return self._with_retry(lambda: self._connect(read_only=True), timeout_s)
 
     @contextmanager
     def _writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -618,3 +628,15 @@ class DuckDBWarehouse:
                 [first_day, last_day],
             ).pl()
         return found.rename(dict(zip(found.columns, schema, strict=True))).cast(schema)
+
+
+def read_only_connection(path: str | Path, timeout_s: float = 60.0) -> duckdb.DuckDBPyConnection:
+    """A read-only DuckDB connection for notebooks and scripts that works while a run loads.
+
+    A load holds the file only while it merges a batch (seconds), but during that time DuckDB refuses
+    every other connection, read-only ones too: a bare `duckdb.connect(path, read_only=True)` then fails.
+    This retries with jittered backoff for up to `timeout_s`, then raises `WarehouseLocked` naming the
+    holder. Close it soon (`with read_only_connection(p) as con:`): while it is open, the run's next
+    merge waits for it, and after 30 s stages its batch on disk for a later run.
+    """
+    return DuckDBWarehouse(Path(path)).plain_read_only(timeout_s)
