@@ -11,7 +11,9 @@
 --   ratio             (recent + 1) / (expected + 1), smoothed so a topic new this week is finite
 --   score             (recent - expected) / sqrt(expected + 1): a Poisson z-score with a prior of one
 --                     story, so volume counts: 1 new story scores 1, 40 new stories score 40, and a
---                     steady 40-a-week topic scores 0. Rank by score; `trend_rank` does (1 = hottest).
+--                     steady 40-a-week topic scores 0. Rank by score; `trend_rank` does (1 = hottest),
+--                     within its `scheme`: IPTC topics and the sites' own tags rank apart, so filter on
+--                     `scheme` before ordering by it (or the two lists interleave).
 CREATE OR REPLACE VIEW v_trending_topics AS
 WITH anchor AS (
     SELECT least(max(strptime(date_key::VARCHAR, '%Y%m%d')::DATE), current_date) AS anchor_day
