@@ -30,6 +30,7 @@ from warehouse.duckdb.migrations import apply_migrations
 from warehouse.duckdb.search import load_fts
 from warehouse.protocol import (
     KnownStory,
+    LeaseHolder,
     LoadBatch,
     LoadResult,
     QueryError,
@@ -356,6 +357,38 @@ class DuckDBWarehouse:
                 "VALUES (?, ?, ?, 'running', ?, ?)",
                 [run_id, flow_run_id, started_at, _HOST, os.getpid()],
             )
+
+    def take_leases(self, run_id: str, sources: Sequence[str], ttl_s: float) -> list[LeaseHolder]:
+        """Lease `sources` to this run, all or none, in one transaction (DuckDB admits one writing process,
+        so two runs cannot both see a source free). If another live run holds any of them nothing is
+        taken and its leases are returned; the caller waits and asks again. A lease is void once it
+        expires, its run is no longer 'running', or its process on this host is gone."""
+        with self._writer() as con:
+            con.execute("BEGIN TRANSACTION")
+            held = con.execute(
+                "SELECT l.source, l.run_id, l.host, l.pid, l.expires_at < now(), r.status FROM etl_lease l "
+                "LEFT JOIN etl_run r USING (run_id) WHERE list_contains(?, l.source) AND l.run_id <> ?",
+                [list(sources), run_id],
+            ).fetchall()
+            live = [
+                LeaseHolder(source, holder, host, pid)
+                for source, holder, host, pid, expired, status in held
+                if not expired and status == "running" and (host != _HOST or _process_alive(pid))
+            ]
+            if live:
+                con.execute("ROLLBACK")
+                return live
+            con.execute("DELETE FROM etl_lease WHERE list_contains(?, source)", [list(sources)])
+            con.execute(
+                "INSERT INTO etl_lease SELECT unnest(?::VARCHAR[]), ?, ?, ?, now(), now() + to_seconds(?::DOUBLE)",
+                [list(sources), run_id, _HOST, os.getpid(), ttl_s],
+            )
+            con.execute("COMMIT")
+        return []
+
+    def release_leases(self, run_id: str) -> None:
+        with self._writer() as con:
+            con.execute("DELETE FROM etl_lease WHERE run_id = ?", [run_id])
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, int], message: str | None) -> None:
         columns = ("found", "fetched", "parsed", "new", "updated", "unchanged", "duplicates", "rejected")
