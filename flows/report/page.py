@@ -66,18 +66,45 @@ def read_report_data(warehouse: Warehouse) -> ReportData:
     return ReportData(frames, frames.pop("_totals").row(0), last_run[0] if last_run else None)
 
 
+def report_frame(data: ReportData) -> charts.TimeFrame | None:
+    """The time charts' span and bucket: the dense span of the dated stories (`charts.time_frame`)."""
+    first, last = data.totals[3:5]
+    within = (_date(first), _date(last)) if first and last else None
+    return charts.time_frame(data.frames["sources"], within)
+
+
 def build_figures(data: ReportData) -> list[go.Figure]:
     f = data.frames
-    first, last = data.totals[3:5]
-    span = (_date(first), _date(last)) if first and last else None
+    frame = report_frame(data)
     return [
-        charts.topic_volume_chart(f["weekly"], span=span),
+        charts.topic_volume_chart(f["weekly"], frame=frame),
         charts.trending_chart(f["trending"]),
         charts.top_entities_chart(f["entities"]),
         charts.cooccurrence_chart(f["pairs"]),
-        charts.source_coverage_chart(f["sources"], span=span),
+        charts.source_coverage_chart(f["sources"], frame=frame),
         charts.freshness_table(f["freshness"]),
     ]
+
+
+_LISTED_OUTLIERS = 10
+
+
+def _outliers_html(data: ReportData) -> str:
+    """The stories the time charts leave out, listed (day, source, count) so none is silently hidden."""
+    frame = report_frame(data)
+    left_out = charts.outside(data.frames["sources"], frame)
+    if frame is None or left_out.is_empty():
+        return ""
+    shown = ", ".join(
+        f"{day} {html.escape(source)} ({stories})"
+        for day, source, stories in left_out.head(_LISTED_OUTLIERS).select("day", "source", "stories").iter_rows()
+    )
+    more = f" and {left_out.height - _LISTED_OUTLIERS} more days" if left_out.height > _LISTED_OUTLIERS else ""
+    return (
+        f"<p class='meta'>Time charts show {frame.start} to {frame.end} per {frame.bucket}, where "
+        f"{charts.DENSE_SHARE:.0%} of the stories are; {left_out['stories'].sum()} stories lie outside it: "
+        f"{shown}{more}.</p>"
+    )
 
 
 def _date(key: int) -> date:
@@ -104,7 +131,7 @@ def _summary_html(data: ReportData, location: str, generated: datetime) -> str:
         f"<p class='meta'>Warehouse <code>{html.escape(location)}</code>, report written "
         f"{generated:%Y-%m-%d %H:%M} UTC. Ask more with <code>dateline sql</code> "
         "on the views v_topic_daily, v_topic_weekly, v_entity_daily, v_entity_cooccurrence, "
-        "v_trending_topics, v_source_daily, v_story.</p>"
+        "v_trending_topics, v_source_daily, v_story.</p>" + _outliers_html(data)
     )
 
 
