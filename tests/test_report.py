@@ -131,3 +131,12 @@ def test_a_source_line_breaks_over_buckets_without_stories() -> None:
     line = charts.source_coverage_chart(daily, frame=frame).data[0]
     assert line.connectgaps is False and len(line.x) == 31  # every month from Jan 2020 to Jul 2022
     assert list(line.y[:3]) == [3, 1, None] and list(line.y[-2:]) == [2, 2]
+
+
+def test_trending_needs_a_minimum_of_stories_this_week(tmp_path: Path) -> None:
+    from flows.report.page import MIN_TRENDING_STORIES, read_report_data
+    from warehouse import open_warehouse
+
+    trending = read_report_data(open_warehouse(str(build_newsroom(tmp_path / "w.duckdb")))).frames["trending"]
+    # the newsroom's one-story and two-story topics (score 1 and 0) are left out; sport's 40 stays
+    assert trending["label"].to_list() == ["sport"] and MIN_TRENDING_STORIES == 3

@@ -24,11 +24,15 @@ from warehouse.protocol import Warehouse
 DEFAULT_OUT = Path("reports")
 REPORT_FILE = "index.html"
 
+MIN_TRENDING_STORIES = 3
+
 QUERIES = {
     "weekly": "SELECT week_start, label, stories FROM v_topic_weekly WHERE scheme = 'iptc' AND level = 1",
     "entities": "SELECT name, entity_type, sum(stories)::BIGINT AS stories FROM v_entity_daily GROUP BY ALL",
     "pairs": ("SELECT entity_name, partner_name, together, lift FROM v_entity_cooccurrence WHERE together >= 2"),
-    "trending": "SELECT * FROM v_trending_topics WHERE scheme = 'iptc' AND recent_stories > 0",
+    # a topic trends on volume, not on one story: a single story scores 1, and on a sparse archive every
+    # topic of the newest day would tie at that; fewer than MIN_TRENDING_STORIES this week is not drawn
+    "trending": f"SELECT * FROM v_trending_topics WHERE scheme = 'iptc' AND recent_stories >= {MIN_TRENDING_STORIES}",
     "sources": "SELECT day, source, stories FROM v_source_daily",
     "freshness": (
         "SELECT source, max(day) FILTER (WHERE stories > 0) AS newest_day, "
