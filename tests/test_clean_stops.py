@@ -90,7 +90,8 @@ def test_a_stopped_run_ends_in_seconds_with_one_line_and_is_recorded_interrupted
         sources = tmp_path / "sources.toml"
         sources.write_text(
             f'[[source]]\nname = "dumps"\nkind = "file"\npath = "{dump}"\n\n'
-            f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\n',
+            f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\n'
+            "allow_private_networks = true\n",
             encoding="utf-8",
         )
         warehouse = tmp_path / "w.duckdb"
@@ -136,7 +137,10 @@ def test_a_run_killed_outright_leaves_no_prefect_server_behind(tmp_path: Path) -
     """SIGKILL gives the run no chance to stop its Prefect API server: the kernel's parent-death signal does."""
     with slow_site() as server:
         sources = tmp_path / "sources.toml"
-        sources.write_text(f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\n')
+        sources.write_text(
+            f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\n'
+            "allow_private_networks = true\n"
+        )
         run = start_run(sources, tmp_path / "w.duckdb", child_env(tmp_path / "prefect-home"))
         try:
             while not server.hits("/a/0.html"):
