@@ -10,6 +10,11 @@ has no scheduler and no UI. Deployments built here:
   daily at 03:30 UTC; skipped likewise.
 - `backfill`, `reparse`: no schedule, started from the UI or `prefect deployment run`; queued.
 
+Stopping: SIGINT (Ctrl-C) or SIGTERM stops the runner's polling and any flow run it started, then
+pauses every served deployment's schedule (so no Late runs pile up while nothing serves them) and
+prints one line. Prefect's own `serve()` pauses from inside asyncio's shutdown, where the pause is
+cancelled half-way with tracebacks; here the runner is stopped first and the pause runs on its own.
+
 A scheduled ingest that finds the previous one still running is skipped rather than queued: the next
 one fetches whatever the skipped one would have, and a queue behind a slow source would only grow.
 An explicit backfill or reparse is someone's request, so it waits for its turn instead.
@@ -17,7 +22,12 @@ An explicit backfill or reparse is someone's request, so it waits for its turn i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
+from collections.abc import Sequence
 from pathlib import Path
+from uuid import UUID
 
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
@@ -28,6 +38,7 @@ from flows.sources.config import ConfigError, SourcesConfig
 DEFAULT_CRON = DEFAULT_SCHEDULE
 MAINTENANCE_CRON = "30 3 * * *"
 TAGS = ["dateline"]
+STOP_GRACE_S = 10.0
 SKIP_OVERLAP = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
 QUEUE_OVERLAP = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
 
@@ -37,7 +48,14 @@ def ingest_cron(explicit: str | None = None) -> str:
     return ingest_schedule(explicit)
 
 
-def _scheduled(flow, name: str, cron: str, parameters: dict, description: str, where: str) -> RunnerDeployment:
+def _tags(kind: str, *more: str) -> list[str]:
+    """`dateline`, the kind of work (ingest, maintenance, backfill, reparse) and the sources, for the UI's filters."""
+    return [*TAGS, kind, *more]
+
+
+def _scheduled(
+    flow, name: str, cron: str, parameters: dict, description: str, where: str, tags: list[str]
+) -> RunnerDeployment:
     try:
         return flow.to_deployment(
             name,
@@ -45,7 +63,7 @@ def _scheduled(flow, name: str, cron: str, parameters: dict, description: str, w
             parameters=parameters,
             concurrency_limit=SKIP_OVERLAP,
             description=description,
-            tags=TAGS,
+            tags=tags,
         )
     except ValueError as error:  # pydantic rejects a cron expression it cannot parse
         raise ConfigError(f"{where}: invalid cron schedule {cron!r}") from error
@@ -79,6 +97,7 @@ def build_deployments(
                 {**base, "only_sources": shared if own else None},
                 f"Ingest {len(shared)} sources on {cron!r}",
                 "--cron / DATELINE_SCHEDULE",
+                _tags("ingest"),
             )
         )
     for source in own:
@@ -90,6 +109,7 @@ def build_deployments(
                 {**base, "only_sources": [source.name]},
                 f"Ingest {source.name} on its own schedule {source.schedule!r}",
                 f"sources.toml: source '{source.name}'",
+                _tags("ingest", f"source:{source.name}"),
             )
         )
     deployments.append(
@@ -100,6 +120,7 @@ def build_deployments(
             {"warehouse_path": warehouse_path, "export": export_parquet},
             "Search index rebuild, CHECKPOINT, archive housekeeping, optional Parquet export",
             "--maintenance-cron",
+            _tags("maintenance"),
         )
     )
     for flow, name, description in (
@@ -108,7 +129,7 @@ def build_deployments(
     ):
         deployments.append(
             flow.to_deployment(
-                name, parameters=base, concurrency_limit=QUEUE_OVERLAP, description=description, tags=TAGS
+                name, parameters=base, concurrency_limit=QUEUE_OVERLAP, description=description, tags=_tags(name)
             )
         )
     return deployments
@@ -137,11 +158,10 @@ def serve_all(
     cron: str | None = None,
     maintenance_cron: str = MAINTENANCE_CRON,
     export_parquet: bool = False,
-) -> None:
-    """Register the deployments with the Prefect server and run their flows here until interrupted."""
+) -> tuple[int, int]:
+    """Register the deployments with the Prefect server and run their flows here until SIGINT or SIGTERM;
+    returns (deployments served, schedules paused on the way out)."""
     _require_server()
-    from prefect import serve
-
     from flows.pipeline.run import resolve_config
 
     sources = str(Path(sources_file).resolve()) if sources_file else None
@@ -155,4 +175,45 @@ def serve_all(
         maintenance_cron=maintenance_cron,
         export_parquet=export_parquet,
     )
-    serve(*deployments)
+    return asyncio.run(_serve(deployments))
+
+
+async def _serve(deployments: Sequence[RunnerDeployment]) -> tuple[int, int]:
+    from prefect.runner import Runner
+
+    runner = Runner(pause_on_shutdown=False)
+    ids = [await runner.aadd_deployment(deployment) for deployment in deployments]
+    running = asyncio.create_task(runner.start())
+    await asyncio.sleep(0)  # start() installs Prefect's SIGTERM handler first; these replace it
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({running, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not running.done():
+        await runner.astop()
+        # a runner that does not wind down in time is left behind: the pause still happens
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(running, STOP_GRACE_S)
+    else:
+        await running  # it ended on its own: its error, if any, is the command's
+    return len(ids), await pause_schedules(ids)
+
+
+async def pause_schedules(deployment_ids: Sequence[UUID]) -> int:
+    """Pause the schedules of these deployments; returns how many were paused. A deployment already gone
+    (deleted from the UI) is skipped, and the whole pause is bounded so a dead server cannot hold the exit."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    paused = 0
+    async with get_client() as client:
+        for deployment_id in deployment_ids:
+            try:
+                await asyncio.wait_for(client.pause_deployment(deployment_id), STOP_GRACE_S)
+            except ObjectNotFound:
+                continue
+            paused += 1
+    return paused

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,3 +88,39 @@ def test_robots_redirect_loop_means_unavailable_so_allowed(server: ScriptedServe
     server.route("/robots-elsewhere.txt", redirect("/robots.txt"))
     (result,) = fetch_all(fast_settings(tmp_path), server.url("/private/page"))
     assert (result.error, result.body) == (None, PAGE)
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_origin_never_reached_says_connect_not_robots(tmp_path: Path) -> None:
+    (result,) = fetch_all(fast_settings(tmp_path), f"http://127.0.0.1:{_closed_port()}/feed.xml")
+    assert (result.error, result.status_code, result.attempts) == ("connect", None, 3)
+    assert result.detail and result.detail.startswith("robots.txt: ConnectError")
+    assert not (tmp_path / "robots").exists(), "an unreached origin leaves nothing cached"
+
+
+def test_a_name_that_does_not_resolve_says_dns(tmp_path: Path) -> None:
+    (result,) = fetch_all(fast_settings(tmp_path, max_attempts=1), "http://no-such-host.invalid/feed.xml")
+    assert result.error == "dns", result.detail
+
+
+def test_a_failed_tls_handshake_says_tls(server: ScriptedServer, tmp_path: Path) -> None:
+    plain_http_as_https = server.url("/open").replace("http://", "https://")
+    (result,) = fetch_all(fast_settings(tmp_path), plain_http_as_https)
+    assert (result.error, result.attempts) == ("tls", 1), result.detail
+
+
+def test_a_stale_robots_copy_still_rules_while_the_origin_is_unreachable(tmp_path: Path) -> None:
+    with ScriptedServer() as first:
+        first.route("/robots.txt", Reply(headers=TEXT, body=ROBOTS))
+        first.route("/open", Reply(body=PAGE))
+        origin = first.url("")
+        assert fetch_all(fast_settings(tmp_path), first.url("/open"))[0].body == PAGE
+    settings = fast_settings(tmp_path, robots_ttl_s=0.0)
+    private, public = fetch_all(settings, origin + "/private/page", origin + "/open")
+    assert private.error == "robots_disallowed", "the stale copy's rules, not a blanket verdict"
+    assert public.error == "connect"

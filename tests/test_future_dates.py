@@ -63,13 +63,13 @@ def test_stored_future_days_cannot_move_the_trending_anchor_or_the_report_axis(t
     stories = [
         *newsroom_stories(),
         Story(7001, date(2099, 12, 31), "From the future", topics=[11]),
-        Story(7002, today - timedelta(days=2), "This week", topics=[11]),
+        *(Story(7002 + n, today - timedelta(days=2), f"This week {n}", topics=[11]) for n in range(5)),
     ]
     path = build_newsroom(tmp_path / "w.duckdb", stories)
     with duckdb.connect(str(path), read_only=True) as con:
         trending = con.execute("select anchor_day, label, recent_stories from v_trending_topics").fetchall()
     data = read_report_data(open_warehouse(str(path)))
-    assert trending == [(today, "sport", 1)]
+    assert trending == [(today - timedelta(days=2), "sport", 5)]  # the latest real day, not 2099
     assert data.totals[4] == int(today.strftime("%Y%m%d"))
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -87,5 +87,56 @@ def test_report_command_writes_the_page_and_explains_a_missing_warehouse(tmp_pat
 
 def test_time_axes_stay_on_the_dated_stories() -> None:
     daily = pl.DataFrame({"day": [date(2025, 3, 1), date(2026, 11, 26)], "source": ["a", "a"], "stories": [3, 1]})
-    figure = charts.source_coverage_chart(daily, span=(date(2025, 3, 1), date(2025, 3, 1)))
-    assert list(figure.layout.xaxis.range) == [date(2025, 2, 22), date(2025, 3, 8)]
+    frame = charts.time_frame(daily, within=(date(2025, 3, 1), date(2025, 3, 1)))
+    assert frame == charts.TimeFrame(date(2025, 3, 1), date(2025, 3, 1), "week")
+    figure = charts.source_coverage_chart(daily, frame=frame)
+    assert list(figure.layout.xaxis.range) == [date(2025, 2, 25), date(2025, 3, 5)]
+
+
+def _spread(days: dict[date, int], source: str = "a") -> pl.DataFrame:
+    return pl.DataFrame({"day": list(days), "source": [source] * len(days), "stories": list(days.values())})
+
+
+def test_one_story_from_another_year_is_listed_not_plotted() -> None:
+    dense = {date(2024, 1, 1) + timedelta(days=d): 2 for d in range(0, 120, 3)}  # 80 stories over four months
+    daily = _spread({date(2015, 6, 1): 1, **dense})
+    frame = charts.time_frame(daily)
+    assert frame is not None and frame.start >= date(2024, 1, 1) and frame.bucket == "week"
+    assert charts.outside(daily, frame)["day"].to_list()[0] == date(2015, 6, 1)
+    assert charts.source_coverage_chart(daily, frame=frame).layout.xaxis.range[0] > date(2023, 12, 1)
+
+
+def test_buckets_grow_with_the_span() -> None:
+    def bucket(days: int) -> str:
+        frame = charts.time_frame(_spread({date(2020, 1, 1) + timedelta(days=d): 1 for d in range(0, days, 7)}))
+        return frame.bucket
+
+    assert [bucket(150), bucket(700), bucket(3000)] == ["week", "month", "quarter"]
+    weekly = pl.DataFrame(
+        {
+            "week_start": [date(2016, 1, 4), date(2016, 1, 11), date(2023, 5, 1)],
+            "label": ["x"] * 3,
+            "stories": [1, 2, 4],
+        }
+    )
+    frame = charts.TimeFrame(date(2016, 1, 1), date(2023, 12, 31), "quarter")
+    figure = charts.topic_volume_chart(weekly, frame=frame)
+    assert figure.layout.title.text == "Stories per quarter by IPTC top-level topic"
+    assert (list(figure.data[0].x), list(figure.data[0].y)) == ([date(2016, 1, 1), date(2023, 4, 1)], [3, 4])
+
+
+def test_a_source_line_breaks_over_buckets_without_stories() -> None:
+    daily = _spread({date(2020, 1, 15): 3, date(2020, 2, 10): 1, date(2022, 6, 1): 2, date(2022, 7, 1): 2})
+    frame = charts.TimeFrame(date(2020, 1, 1), date(2022, 7, 31), "month")
+    line = charts.source_coverage_chart(daily, frame=frame).data[0]
+    assert line.connectgaps is False and len(line.x) == 31  # every month from Jan 2020 to Jul 2022
+    assert list(line.y[:3]) == [3, 1, None] and list(line.y[-2:]) == [2, 2]
+
+
+def test_trending_needs_a_minimum_of_stories_this_week(tmp_path: Path) -> None:
+    from flows.report.page import MIN_TRENDING_STORIES, read_report_data
+    from warehouse import open_warehouse
+
+    trending = read_report_data(open_warehouse(str(build_newsroom(tmp_path / "w.duckdb")))).frames["trending"]
+    # the newsroom's one-story and two-story topics (score 1 and 0) are left out; sport's 40 stays
+    assert trending["label"].to_list() == ["sport"] and MIN_TRENDING_STORIES == 3

@@ -61,6 +61,11 @@ def test_a_source_that_fails_and_a_glob_that_matches_nothing_are_warnings_named_
     assert empty == f"source 'adhoc:{empty_glob}': its path matched no file"
     [(status, message)] = statuses(warehouse)
     assert status == "completed_with_warnings" and dead in message and empty_glob in message
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        why = con.execute("SELECT reason, detail FROM etl_reject WHERE locator = ?", [dead]).fetchall()
+    [(reason, detail)] = why
+    # an ad-hoc source is public-only, so the guard refuses 127.0.0.1 before any connection: that is what it says
+    assert reason == "private_address" and "127.0.0.1" in detail, (reason, detail)
 
     flow_run, artifacts = asyncio.run(_flow_run_and_artifacts(state.state_details.flow_run_id))
     assert "good.txt" in flow_run.name and "*.txt" in flow_run.name, flow_run.name

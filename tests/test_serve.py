@@ -3,12 +3,15 @@ refused in one line, and prefect.yaml (for people running workers) agreeing with
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -17,7 +20,7 @@ import pytest
 import yaml
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 
-from flows.deployments import DEFAULT_CRON, MAINTENANCE_CRON, build_deployments, ingest_cron
+from flows.deployments import DEFAULT_CRON, MAINTENANCE_CRON, build_deployments, ingest_cron, pause_schedules
 from flows.sources.config import ConfigError, parse_sources
 from tests.test_ingest_flow import DUMP
 
@@ -114,6 +117,32 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
         assert entry["concurrency_limit"] == {"limit": 1, "collision_strategy": strategy}
 
 
+def test_deployments_carry_tags_for_their_kind_and_source() -> None:
+    tags = {name: d.tags for name, d in deployments().items()}
+    assert tags["ingest"] == ["dateline", "ingest"]
+    assert tags["ingest-busy-feed"] == ["dateline", "ingest", "source:busy-feed"]
+    assert tags["maintenance"] == ["dateline", "maintenance"]
+    assert tags["reparse"] == ["dateline", "reparse"]
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_pausing_on_the_way_out_pauses_every_served_schedule() -> None:
+    from prefect.client.orchestration import get_client
+
+    built = list(deployments().values())
+
+    async def apply_pause_read() -> tuple[list[bool], int, list[bool]]:
+        ids = [await deployment.aapply() for deployment in built]
+        async with get_client() as client:
+            before = [(await client.read_deployment(i)).paused for i in ids]
+            paused = await pause_schedules([*ids, uuid.uuid4()])
+            after = [(await client.read_deployment(i)).paused for i in ids]
+        return before, paused, after
+
+    before, paused, after = asyncio.run(apply_pause_read())
+    assert not any(before) and paused == len(built) and all(after), "a deployment already gone is skipped"
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -123,7 +152,8 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_a_served_schedule_fires_on_a_real_prefect_server(tmp_path: Path) -> None:
     """`prefect server start` + `dateline serve --cron '* * * * *'`: within two minutes a scheduled
-    ingest run completes and loads the story (about 90 s, hence slow)."""
+    ingest run completes and loads the story (about 90 s, hence slow); SIGINT then ends `serve` within
+    seconds with one line, no traceback, and every served schedule paused."""
     (tmp_path / "dump.txt").write_text(DUMP, encoding="utf-8")
     (tmp_path / "sources.toml").write_text(
         '[[source]]\nname = "dumps"\nkind = "file"\npath = "dump.txt"\n', encoding="utf-8"
@@ -161,17 +191,23 @@ def test_a_served_schedule_fires_on_a_real_prefect_server(tmp_path: Path) -> Non
                 str(tmp_path / "w.duckdb"),
             ],
             env={**env, "PREFECT_API_URL": api},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         deadline = time.monotonic() + 150
         while not (states := _ingest_states(api)).count("Completed"):
             assert time.monotonic() < deadline, f"no scheduled run completed: {states}"
             assert served.poll() is None, "dateline serve exited"
             time.sleep(3)
+        served.send_signal(signal.SIGINT)
+        out, err = served.communicate(timeout=20)
+        assert served.returncode == 0 and "Traceback" not in err, err[-2000:]
+        assert out.strip().splitlines()[-1] == "dateline serve stopped: 4 of 4 deployment schedules paused", out
+        assert _paused(api) == {True}
     finally:
         for process in (served, server):
-            if process is not None:
+            if process is not None and process.poll() is None:
                 process.terminate()
                 process.wait(timeout=30)
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
@@ -193,3 +229,11 @@ def _ingest_states(api: str) -> list[str]:
 
     with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
         return [run.state_name for run in client.read_flow_runs() if run.deployment_id and run.name]
+
+
+def _paused(api: str) -> set[bool]:
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+        return {deployment.paused for deployment in client.read_deployments()}

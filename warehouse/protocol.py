@@ -88,6 +88,16 @@ class QueryResult:
     rows: list[tuple]
 
 
+@dataclass(frozen=True, slots=True)
+class LeaseHolder:
+    """Another live run that holds a source this run wants (`etl_lease`)."""
+
+    source: str
+    run_id: str
+    host: str
+    pid: int
+
+
 class Warehouse(Protocol):
     """Storage for the star schema and the ETL bookkeeping tables."""
 
@@ -106,6 +116,10 @@ class Warehouse(Protocol):
     def finish_run(self, run_id: str, status: str, counts: dict[str, int], message: str | None) -> None: ...
 
     def upsert_sources(self, sources: pl.DataFrame) -> None: ...
+
+    def take_leases(self, run_id: str, sources: Sequence[str], ttl_s: float) -> list[LeaseHolder]: ...
+
+    def release_leases(self, run_id: str) -> None: ...
 
     def load(self, batch: LoadBatch, *, staged_name: str | None = None) -> LoadResult | None:
         """Merge one batch in one transaction; None when it was staged instead (`StagingWarehouse`).

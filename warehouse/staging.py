@@ -34,6 +34,7 @@ from transforms.star import SIGNATURE_COLUMNS, Reject, StarBatch
 from warehouse import is_file_location
 from warehouse.protocol import (
     KnownStory,
+    LeaseHolder,
     LoadBatch,
     LoadResult,
     QueryResult,
@@ -187,6 +188,12 @@ class StagingWarehouse:
 
     def upsert_sources(self, sources: pl.DataFrame) -> None:
         self.backend.upsert_sources(sources)
+
+    def take_leases(self, run_id: str, sources: Sequence[str], ttl_s: float) -> list[LeaseHolder]:
+        return self.backend.take_leases(run_id, sources, ttl_s)
+
+    def release_leases(self, run_id: str) -> None:
+        self.backend.release_leases(run_id)
 
     # -- what a run asks: nothing while locked (a full fetch costs time, not data) -------------------
 

@@ -181,6 +181,14 @@ def sql(
             "default: analyst SQL cannot read or write anything outside the warehouse.",
         ),
     ] = None,
+    max_width: Annotated[
+        int | None,
+        typer.Option(
+            "--max-width",
+            min=0,
+            help="table width in characters; wider cells end in an ellipsis (default: the terminal's; 0: no limit)",
+        ),
+    ] = None,
 ) -> None:
     """Run one reading statement (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE) on a read-only, sandboxed
     connection to the warehouse: no writes, no files, one statement, a time limit.
@@ -201,7 +209,7 @@ def sql(
         raise fail(str(error)) from None
     except WarehouseError as error:
         raise fail(str(error)) from None
-    print_rows(answer.columns, answer.rows, format.value, console)
+    print_rows(answer.columns, answer.rows, format.value, console, max_width)
 
 
 @app.command()
@@ -353,9 +361,10 @@ def serve(
     from flows.sources.config import ConfigError
 
     try:
-        serve_all(sources, warehouse, cron, maintenance_cron, export_parquet)
+        served, paused = serve_all(sources, warehouse, cron, maintenance_cron, export_parquet)
     except ConfigError as error:
         raise fail(str(error)) from None
+    console.print(f"dateline serve stopped: {paused} of {served} deployment schedules paused")
 
 
 @app.command("demo-site")

@@ -5,6 +5,10 @@ interpreted: never as Rich markup (a headline `[/]` or `[link=…]` prints as wr
 bidirectional and invisible formatting characters print as escapes (`\x1b`, `\u202e`), so a value cannot
 recolour the screen, fake a hyperlink, reverse what follows it or hide text. CSV and JSON are data
 for programs and keep the values exactly (JSON escapes control characters itself).
+
+Tables fit a width (the terminal's, or `--max-width`) the way DuckDB's own CLI does: one line per row,
+columns shrunk in proportion and a cell that does not fit cut with an ellipsis, rather than folded one
+word per line (a run id over five lines). The whole value is always one `--format csv|json` away.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from decimal import Decimal
 
 import orjson
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -48,8 +53,15 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def print_rows(columns: list[str], rows: Iterable[tuple], fmt: str, console: Console) -> None:
-    """Write rows in the chosen format; table output is for people, csv and json for programs."""
+_UNBOUNDED = 1 << 20
+
+
+def print_rows(
+    columns: list[str], rows: Iterable[tuple], fmt: str, console: Console, max_width: int | None = None
+) -> None:
+    """Write rows in the chosen format; table output is for people, csv and json for programs.
+
+    `max_width` bounds a table: None is the console's width, 0 no bound (every cell whole)."""
     if fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")  # Unix lines: `| tail -1` gives "78", not "78\r"
         writer.writerow(columns)
@@ -62,7 +74,20 @@ def print_rows(columns: list[str], rows: Iterable[tuple], fmt: str, console: Con
         return
     table = Table(show_edge=False, header_style="bold")
     for column in columns:
-        table.add_column(as_text(column), overflow="fold")
+        table.add_column(as_text(column), overflow="ellipsis", no_wrap=True)
     for row in rows:
         table.add_row(*(as_text(v) for v in row))
-    console.print(table)
+    if max_width is None:
+        console.print(table)
+        return
+    if max_width == 0:
+        max_width = Measurement.get(console, console.options.update_width(_UNBOUNDED), table).maximum
+    # Rich never prints wider than its console, so a width asked for beyond the terminal's gets a console of its own
+    sized = Console(
+        file=console.file,
+        width=max_width,
+        force_terminal=console.is_terminal,
+        color_system=console.color_system,
+        no_color=console.no_color,
+    )
+    sized.print(table, crop=False)

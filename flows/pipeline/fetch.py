@@ -76,7 +76,9 @@ def gather_chunk(items: list[WorkItem], session: FetchSession | None) -> ChunkIn
             if stands_alone(item.hint):
                 chunk.standalone_items.append(item.hint)
             reason = result.error or "no_body"
-            chunk.rejects.append(Reject(item.source.name, item.locator, "fetch", reason, f"HTTP {result.status_code}"))
+            chunk.rejects.append(
+                Reject(item.source.name, item.locator, "fetch", reason, result.detail or f"HTTP {result.status_code}")
+            )
             continue
         chunk.documents.append(Document(item, result.body, result.final_url or result.url, result.content_type))
     return chunk

@@ -32,6 +32,9 @@ from warehouse.protocol import WarehouseLocked
 from warehouse.staging import StagingWarehouse
 
 DEFAULT_SOURCES = Path(__file__).resolve().parents[2] / "sources.toml"
+# A lease outlives any sane run; it is void sooner when its run ends or its process dies (etl_lease)
+LEASE_TTL_S = 6 * 3600.0
+LEASE_POLL_S = 1.0
 
 
 def resolve_config(sources_file: str | None, adhoc: list[str] | None) -> SourcesConfig:
@@ -65,9 +68,36 @@ def _open_run(warehouse: StagingWarehouse, run_id: str, seen_at: datetime, confi
         print(f"merged {merged.batches} staged batches: {result.new} new, {result.updated} updated")
 
 
+def _lease_sources(warehouse: StagingWarehouse, run_id: str, config: SourcesConfig) -> None:
+    """Wait until no other live run on this warehouse holds any of this run's sources, then hold them, so
+    two overlapping runs (a schedule and a manual run, two deployments) never fetch the same pages at
+    once: the second starts when the first is done, and finds those pages known. A warehouse already
+    locked past the timeout cannot record a lease; that run stages, as before, unguarded."""
+    if warehouse.locked_by is not None:
+        return
+    names = sorted({source.name for source in config.sources})
+    told = False
+    while True:
+        try:
+            holders = warehouse.take_leases(run_id, names, LEASE_TTL_S)
+        except WarehouseLocked as error:
+            warehouse.mark_locked(error)
+            return
+        if not holders:
+            return
+        if not told:
+            first = holders[0]
+            waiting = ", ".join(sorted({h.source for h in holders}))
+            note = f"waiting for run {first.run_id} (pid {first.pid} on {first.host}), which is loading: {waiting}"
+            get_run_logger().warning(note)  # a warning, so a terminal shows it: the run is not hung
+            told = True
+        time.sleep(LEASE_POLL_S)
+
+
 def _close_run(warehouse: StagingWarehouse, summary: RunSummary, status: str, message: str | None) -> None:
     if warehouse.locked_by is None:
         try:
+            warehouse.release_leases(summary.run_id)
             warehouse.finish_run(summary.run_id, status, summary.counts(), message)
             return
         except WarehouseLocked as error:
@@ -111,6 +141,7 @@ def warehouse_run(warehouse_path: str | None, config: SourcesConfig) -> Iterator
     status, message = "failed", None
     try:
         with stop_on_signals():
+            _lease_sources(warehouse, summary.run_id, config)
             yield RunContext(warehouse, folders, summary, seen_at)
         shutdown_workers()
         warehouse.refresh_search_index()  # a full-text index may not follow inserts (DuckDB's does not)

@@ -7,6 +7,7 @@ An empty frame gives a figure that says there is no data, rather than an error o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import plotly.graph_objects as go
@@ -24,20 +25,79 @@ def _empty(title: str) -> go.Figure:
     return figure
 
 
-def _clip_to(figure: go.Figure, span: tuple[date, date] | None) -> go.Figure:
-    """Keep the time axis on the dated stories (`span`: first and last dated day), so a few undated
-    stories shown on the day they were first seen do not squeeze the rest into a corner."""
-    if span:
-        figure.update_xaxes(range=[span[0] - timedelta(days=7), span[1] + timedelta(days=7)])
+# Polars truncation intervals, and the padding either side of the axis (half a bucket)
+_INTERVALS = {"week": "1w", "month": "1mo", "quarter": "1q"}
+_PAD_DAYS = {"week": 4, "month": 16, "quarter": 46}
+DENSE_SHARE = 0.95
+
+
+@dataclass(frozen=True, slots=True)
+class TimeFrame:
+    """What the time charts draw: from `start` to `end` (the dense span of the stories), counted per `bucket`
+    (week, month or quarter, by the span's length, so ten years are not 500 hairline bars)."""
+
+    start: date
+    end: date
+    bucket: str
+
+    def holds(self, column: str) -> pl.Expr:
+        return pl.col(column).is_between(self.start, self.end)
+
+
+def time_frame(
+    daily: pl.DataFrame, within: tuple[date, date] | None = None, share: float = DENSE_SHARE
+) -> TimeFrame | None:
+    """The span holding the central `share` of the stories (`daily`: day, stories; `within`: the dated
+    stories' first and last day, so undated ones shown on the day first seen do not count). A few stories
+    far from the rest (one ad-hoc page from another year) fall outside it: `outside` lists them, the
+    charts do not stretch their axes to reach them."""
+    days = daily.group_by("day").agg(pl.col("stories").sum()).sort("day")
+    if within:
+        days = days.filter(pl.col("day").is_between(*within))
+    if days.is_empty():
+        return None
+    total = days["stories"].sum()
+    tail = (1.0 - share) / 2.0 * total
+    running = days["stories"].cum_sum()
+    start = days.filter(running > tail)["day"][0]
+    end = days.filter(running >= total - tail)["day"][0]
+    length = (end - start).days
+    bucket = "week" if length <= 183 else "month" if length <= 3 * 366 else "quarter"
+    return TimeFrame(start, end, bucket)
+
+
+def outside(daily: pl.DataFrame, frame: TimeFrame | None) -> pl.DataFrame:
+    """The days and sources of stories the time charts leave out (`daily`: day, source, stories)."""
+    if frame is None:
+        return daily.clear()
+    return daily.filter(~frame.holds("day") & (pl.col("stories") > 0)).sort("day", "source")
+
+
+def _in_buckets(rows: pl.DataFrame, column: str, frame: TimeFrame | None) -> pl.DataFrame:
+    """Rows inside the frame, their `column` truncated to the frame's bucket (a week to its Monday's month)."""
+    if frame is None:
+        return rows
+    inside = rows.filter(pl.col(column).is_between(frame.start - timedelta(days=6), frame.end))
+    return inside.with_columns(pl.col(column).dt.truncate(_INTERVALS[frame.bucket]))
+
+
+def _clip_to(figure: go.Figure, frame: TimeFrame | None) -> go.Figure:
+    """Keep the time axis on the dense span, padded by half a bucket."""
+    if frame:
+        pad = timedelta(days=_PAD_DAYS[frame.bucket])
+        figure.update_xaxes(range=[frame.start - pad, frame.end + pad])
     return figure
 
 
-def topic_volume_chart(weekly: pl.DataFrame, top: int = 8, span: tuple[date, date] | None = None) -> go.Figure:
-    """Stacked stories per week for the `top` topics by volume, the rest folded into one band.
+def topic_volume_chart(weekly: pl.DataFrame, top: int = 8, frame: TimeFrame | None = None) -> go.Figure:
+    """Stacked stories per bucket (week, month or quarter: `frame`) for the `top` topics by volume, the rest
+    folded into one band.
 
     `weekly` has columns week_start, label, stories (v_topic_weekly, one scheme).
     """
-    title = "Stories per week by IPTC top-level topic"
+    bucket = frame.bucket if frame else "week"
+    title = f"Stories per {bucket} by IPTC top-level topic"
+    weekly = _in_buckets(weekly, "week_start", frame)
     if weekly.is_empty():
         return _empty(title)
     leaders = weekly.group_by("label").agg(pl.col("stories").sum()).sort(["stories", "label"], descending=[True, False])
@@ -54,8 +114,8 @@ def topic_volume_chart(weekly: pl.DataFrame, top: int = 8, span: tuple[date, dat
         if rows.height:
             figure.add_bar(x=rows["week_start"].to_list(), y=rows["stories"].to_list(), name=band)
     figure.update_yaxes(title="stories")
-    figure.update_xaxes(title="ISO week (Monday)")
-    return _clip_to(figure, span)
+    figure.update_xaxes(title="ISO week (Monday)" if bucket == "week" else bucket)
+    return _clip_to(figure, frame)
 
 
 def top_entities_chart(entities: pl.DataFrame, top: int = 20) -> go.Figure:
@@ -133,20 +193,27 @@ def trending_chart(trending: pl.DataFrame, top: int = 12) -> go.Figure:
     return figure
 
 
-def source_coverage_chart(daily: pl.DataFrame, span: tuple[date, date] | None = None) -> go.Figure:
-    """Stories per day per source (lines), so a source that went quiet stands out.
+def source_coverage_chart(daily: pl.DataFrame, frame: TimeFrame | None = None) -> go.Figure:
+    """Stories per bucket per source (lines), so a source that went quiet stands out: a bucket with no
+    story of that source is a gap in its line, never a straight segment across months with no data.
 
     `daily` has columns day, source, stories (v_source_daily).
     """
-    title = "Stories per day by source"
-    if daily.is_empty():
+    bucket = frame.bucket if frame else "day"
+    title = f"Stories per {bucket} by source"
+    counted = _in_buckets(daily, "day", frame).group_by("day", "source").agg(pl.col("stories").sum())
+    if counted.is_empty():
         return _empty(title)
+    every = pl.date_range(counted["day"].min(), counted["day"].max(), _INTERVALS.get(bucket, "1d"), eager=True)
+    grid = pl.DataFrame({"day": every})
     figure = go.Figure(layout={**_LAYOUT, "title": title})
-    for source in sorted(daily["source"].unique().to_list()):
-        rows = daily.filter(pl.col("source") == source).sort("day")
-        figure.add_scatter(x=rows["day"].to_list(), y=rows["stories"].to_list(), name=source, mode="lines+markers")
+    for source in sorted(counted["source"].unique().to_list()):
+        rows = grid.join(counted.filter(pl.col("source") == source), on="day", how="left").sort("day")
+        figure.add_scatter(
+            x=rows["day"].to_list(), y=rows["stories"].to_list(), name=source, mode="lines+markers", connectgaps=False
+        )
     figure.update_yaxes(title="stories")
-    return _clip_to(figure, span)
+    return _clip_to(figure, frame)
 
 
 def freshness_table(freshness: pl.DataFrame) -> go.Figure:

@@ -23,11 +23,15 @@ from warehouse.protocol import Warehouse
 DEFAULT_OUT = Path("reports")
 REPORT_FILE = "index.html"
 
+MIN_TRENDING_STORIES = 3
+
 QUERIES = {
     "weekly": "SELECT week_start, label, stories FROM v_topic_weekly WHERE scheme = 'iptc' AND level = 1",
     "entities": "SELECT name, entity_type, sum(stories)::BIGINT AS stories FROM v_entity_daily GROUP BY ALL",
     "pairs": ("SELECT entity_name, partner_name, together, lift FROM v_entity_cooccurrence WHERE together >= 2"),
-    "trending": "SELECT * FROM v_trending_topics WHERE scheme = 'iptc' AND recent_stories > 0",
+    # a topic trends on volume, not on one story: a single story scores 1, and on a sparse archive every
+    # topic of the newest day would tie at that; fewer than MIN_TRENDING_STORIES this week is not drawn
+    "trending": f"SELECT * FROM v_trending_topics WHERE scheme = 'iptc' AND recent_stories >= {MIN_TRENDING_STORIES}",
     "sources": "SELECT day, source, stories FROM v_source_daily",
     "freshness": (
         "SELECT source, max(day) FILTER (WHERE stories > 0) AS newest_day, "
@@ -65,18 +69,45 @@ def read_report_data(warehouse: Warehouse) -> ReportData:
     return ReportData(frames, frames.pop("_totals").row(0), last_run[0] if last_run else None)
 
 
+def report_frame(data: ReportData) -> charts.TimeFrame | None:
+    """The time charts' span and bucket: the dense span of the dated stories (`charts.time_frame`)."""
+    first, last = data.totals[3:5]
+    within = (_date(first), _date(last)) if first and last else None
+    return charts.time_frame(data.frames["sources"], within)
+
+
 def build_figures(data: ReportData) -> list[go.Figure]:
     f = data.frames
-    first, last = data.totals[3:5]
-    span = (_date(first), _date(last)) if first and last else None
+    frame = report_frame(data)
     return [
-        charts.topic_volume_chart(f["weekly"], span=span),
+        charts.topic_volume_chart(f["weekly"], frame=frame),
         charts.trending_chart(f["trending"]),
         charts.top_entities_chart(f["entities"]),
         charts.cooccurrence_chart(f["pairs"]),
-        charts.source_coverage_chart(f["sources"], span=span),
+        charts.source_coverage_chart(f["sources"], frame=frame),
         charts.freshness_table(f["freshness"]),
     ]
+
+
+_LISTED_OUTLIERS = 10
+
+
+def _outliers_html(data: ReportData) -> str:
+    """The stories the time charts leave out, listed (day, source, count) so none is silently hidden."""
+    frame = report_frame(data)
+    left_out = charts.outside(data.frames["sources"], frame)
+    if frame is None or left_out.is_empty():
+        return ""
+    shown = ", ".join(
+        f"{day} {html.escape(source)} ({stories})"
+        for day, source, stories in left_out.head(_LISTED_OUTLIERS).select("day", "source", "stories").iter_rows()
+    )
+    more = f" and {left_out.height - _LISTED_OUTLIERS} more days" if left_out.height > _LISTED_OUTLIERS else ""
+    return (
+        f"<p class='meta'>Time charts show {frame.start} to {frame.end} per {frame.bucket}, where "
+        f"{charts.DENSE_SHARE:.0%} of the stories are; {left_out['stories'].sum()} stories lie outside it: "
+        f"{shown}{more}.</p>"
+    )
 
 
 def _date(key: int) -> date:
@@ -103,7 +134,7 @@ def _summary_html(data: ReportData, location: str, generated: datetime) -> str:
         f"<p class='meta'>Warehouse <code>{html.escape(location)}</code>, report written "
         f"{generated:%Y-%m-%d %H:%M} UTC. Ask more with <code>dateline sql</code> "
         "on the views v_topic_daily, v_topic_weekly, v_entity_daily, v_entity_cooccurrence, "
-        "v_trending_topics, v_source_daily, v_story.</p>"
+        "v_trending_topics, v_source_daily, v_story.</p>" + _outliers_html(data)
     )
 
 

@@ -141,7 +141,9 @@ def _walk(source: Source, urls: list[str], context: ReadContext, depth: int) -> 
                 discovery.validators.append(validator)
                 continue
             if result.error or result.body is None:
-                discovery.reject(source, result.url, result.error or "no_body", f"HTTP {result.status_code}")
+                discovery.reject(
+                    source, result.url, result.error or "no_body", result.detail or f"HTTP {result.status_code}"
+                )
                 continue
             try:
                 items, leads = _sniff(source, result, context)

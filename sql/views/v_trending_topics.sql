@@ -2,20 +2,32 @@
 -- days against the 28 days before them. The anchor is the newest publication (or update) day in the
 -- warehouse, not the wall clock, so an archive or the bundled samples trend too; a story dated only by
 -- when the pipeline first saw it (date_basis = 'first_seen') cannot move the anchor, and neither can a
--- date in the future: the anchor is never later than today (least(max(day), current_date)), so one story
--- stored as 2099-12-31 (before the loader dropped such dates) cannot empty the window. Wire copies are
--- not counted.
+-- date in the future: the anchor is never later than today, so one story stored as 2099-12-31 (before
+-- the loader dropped such dates) cannot empty the window. Nor can a straggler: the anchor is the latest
+-- day whose 7 days up to it hold at least 5 dated stories (the latest day at all when none does), so
+-- one ad-hoc page from a quiet month does not make its handful of topics "trending" on a window of one
+-- story. Wire copies are not counted.
 --   recent_stories    stories in [anchor_day - 6, anchor_day]
 --   baseline_stories  stories in [anchor_day - 34, anchor_day - 7]
 --   expected_stories  baseline_stories * 7 / 28, what a steady topic would have had this week
 --   ratio             (recent + 1) / (expected + 1), smoothed so a topic new this week is finite
 --   score             (recent - expected) / sqrt(expected + 1): a Poisson z-score with a prior of one
 --                     story, so volume counts: 1 new story scores 1, 40 new stories score 40, and a
---                     steady 40-a-week topic scores 0. Rank by score; `trend_rank` does (1 = hottest).
+--                     steady 40-a-week topic scores 0. Rank by score; `trend_rank` does (1 = hottest),
+--                     within its `scheme`: IPTC topics and the sites' own tags rank apart, so filter on
+--                     `scheme` before ordering by it (or the two lists interleave).
 CREATE OR REPLACE VIEW v_trending_topics AS
-WITH anchor AS (
-    SELECT least(max(strptime(date_key::VARCHAR, '%Y%m%d')::DATE), current_date) AS anchor_day
+WITH dated AS (
+    SELECT strptime(date_key::VARCHAR, '%Y%m%d')::DATE AS day, count(*) AS stories
     FROM fact_story WHERE duplicate_of IS NULL AND date_basis <> 'first_seen'
+    GROUP BY day
+),
+weekly AS (
+    SELECT day, sum(stories) OVER (ORDER BY day RANGE BETWEEN INTERVAL 6 DAYS PRECEDING AND CURRENT ROW) AS week
+    FROM dated WHERE day <= current_date
+),
+anchor AS (
+    SELECT coalesce(max(day) FILTER (WHERE week >= 5), max(day), current_date) AS anchor_day FROM weekly
 ),
 windowed AS (
     SELECT

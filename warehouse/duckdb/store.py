@@ -30,6 +30,7 @@ from warehouse.duckdb.migrations import apply_migrations
 from warehouse.duckdb.search import load_fts
 from warehouse.protocol import (
     KnownStory,
+    LeaseHolder,
     LoadBatch,
     LoadResult,
     QueryError,
@@ -57,7 +58,12 @@ _STORY_COLUMNS = (
     "updated_at, updated_day, updated_precision, url, headline, summary, dateline, section, language, "
     "image_caption, body, word_count, content_hash, duplicate_of"
 )
-_LOCK_HINT = re.compile(r"Conflicting lock is held in (?P<holder>.+?)(?: \(PID (?P<pid>\d+)\))?(?:\.|$| by)")
+# DuckDB: 'Conflicting lock is held in /usr/bin/python3.11 (PID 4242) by user ann. See also ...': the holder is
+# a path with dots in it, so it ends only at the PID, the user, or the sentence
+_LOCK_HINT = re.compile(
+    r"Conflicting lock is held in (?P<holder>.+?)(?: \(PID (?P<pid>\d+)\))?(?: by user [^.]*)?(?:\. See|\.?$)",
+    re.MULTILINE,
+)
 
 
 def _lock_message(location: str, error: duckdb.Error) -> str:
@@ -183,6 +189,11 @@ class DuckDBWarehouse:
                     raise WarehouseLocked(_lock_message(self.location, error)) from None
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 2.0)
+
+    def plain_read_only(self, timeout_s: float) -> duckdb.DuckDBPyConnection:
+        """An unsandboxed read-only connection (the caller's own code, not analyst SQL from outside), waiting up
+        to `timeout_s` for a load to release the file."""
+        return self._with_retry(lambda: self._connect(read_only=True), timeout_s)
 
     @contextmanager
     def _writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -346,6 +357,38 @@ class DuckDBWarehouse:
                 "VALUES (?, ?, ?, 'running', ?, ?)",
                 [run_id, flow_run_id, started_at, _HOST, os.getpid()],
             )
+
+    def take_leases(self, run_id: str, sources: Sequence[str], ttl_s: float) -> list[LeaseHolder]:
+        """Lease `sources` to this run, all or none, in one transaction (DuckDB admits one writing process,
+        so two runs cannot both see a source free). If another live run holds any of them nothing is
+        taken and its leases are returned; the caller waits and asks again. A lease is void once it
+        expires, its run is no longer 'running', or its process on this host is gone."""
+        with self._writer() as con:
+            con.execute("BEGIN TRANSACTION")
+            held = con.execute(
+                "SELECT l.source, l.run_id, l.host, l.pid, l.expires_at < now(), r.status FROM etl_lease l "
+                "LEFT JOIN etl_run r USING (run_id) WHERE list_contains(?, l.source) AND l.run_id <> ?",
+                [list(sources), run_id],
+            ).fetchall()
+            live = [
+                LeaseHolder(source, holder, host, pid)
+                for source, holder, host, pid, expired, status in held
+                if not expired and status == "running" and (host != _HOST or _process_alive(pid))
+            ]
+            if live:
+                con.execute("ROLLBACK")
+                return live
+            con.execute("DELETE FROM etl_lease WHERE list_contains(?, source)", [list(sources)])
+            con.execute(
+                "INSERT INTO etl_lease SELECT unnest(?::VARCHAR[]), ?, ?, ?, now(), now() + to_seconds(?::DOUBLE)",
+                [list(sources), run_id, _HOST, os.getpid(), ttl_s],
+            )
+            con.execute("COMMIT")
+        return []
+
+    def release_leases(self, run_id: str) -> None:
+        with self._writer() as con:
+            con.execute("DELETE FROM etl_lease WHERE run_id = ?", [run_id])
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, int], message: str | None) -> None:
         columns = ("found", "fetched", "parsed", "new", "updated", "unchanged", "duplicates", "rejected")
@@ -618,3 +661,15 @@ class DuckDBWarehouse:
                 [first_day, last_day],
             ).pl()
         return found.rename(dict(zip(found.columns, schema, strict=True))).cast(schema)
+
+
+def read_only_connection(path: str | Path, timeout_s: float = 60.0) -> duckdb.DuckDBPyConnection:
+    """A read-only DuckDB connection for notebooks and scripts that works while a run loads.
+
+    A load holds the file only while it merges a batch (seconds), but during that time DuckDB refuses
+    every other connection, read-only ones too: a bare `duckdb.connect(path, read_only=True)` then fails.
+    This retries with jittered backoff for up to `timeout_s`, then raises `WarehouseLocked` naming the
+    holder. Close it soon (`with read_only_connection(p) as con:`): while it is open, the run's next
+    merge waits for it, and after 30 s stages its batch on disk for a later run.
+    """
+    return DuckDBWarehouse(Path(path)).plain_read_only(timeout_s)

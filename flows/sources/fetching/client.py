@@ -10,16 +10,18 @@ configured for: never to another host a redirect or a feed item names, never fro
 `user:password@` (httpx would send those as Basic auth to whatever host the URL names).
 Bodies are read as raw bytes and decoded by `decompress.make_decoder` with an output cap,
 because httpx's own decoding has no limit.
-Failures end as a stable `FetchResult.error` code; only connect errors, timeouts, 429 and 5xx
-are retried (see `retries`).
+Failures end as a stable `FetchResult.error` code (`connect`, `dns`, `tls`, `timeout`, `http_404`...);
+only connection and name errors, timeouts, 429 and 5xx are retried (see `retries`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import socket
+import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -92,10 +94,32 @@ def _host(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and the exceptions it was raised from (httpx wraps httpcore, which wraps the socket's error)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _connect_code(exc: httpx.HTTPError) -> ErrorCode:
+    """Which step of opening the connection failed: the name, the TLS handshake, or the connection itself."""
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror):
+            return ErrorCode.DNS
+        if isinstance(cause, ssl.SSLError | ssl.CertificateError):
+            return ErrorCode.TLS
+    return ErrorCode.CONNECT
+
+
 def _transport_failure(exc: httpx.HTTPError) -> _Failure:
     """Map httpx's exception zoo onto our stable codes."""
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-        code = ErrorCode.CONNECT
+    if isinstance(exc, httpx.ConnectTimeout):
+        code = ErrorCode.DNS if any(isinstance(c, socket.gaierror) for c in _causes(exc)) else ErrorCode.TIMEOUT
+    elif isinstance(exc, httpx.ConnectError):
+        code = _connect_code(exc)
     elif isinstance(exc, httpx.TimeoutException):
         code = ErrorCode.TIMEOUT
     elif isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
@@ -281,18 +305,20 @@ class Fetcher:
     async def _fetch_robots(self, robots_url: str, access: NetworkAccess) -> tuple[int | None, bytes | None]:
         """robots.txt itself: no retries, redirects followed, body truncated to `robots_max_bytes`.
 
-        Per RFC 9309 a redirect chain that goes wrong means "unavailable" (like a 4xx: no rules);
-        anything else that fails means "unreachable" (disallow for now). A hop the network guard
-        refuses is neither: it is raised, so the page is refused for that reason and nothing is cached.
+        Per RFC 9309 a redirect chain that goes wrong means "unavailable" (like a 4xx: no rules); a
+        5xx or 429 means "unreachable" (disallow for now). A failure to reach the origin at all (no
+        connection, DNS, TLS, timeout) is raised instead, as is a hop the network guard refuses: the
+        page behind it would not be reached either, so it fails with that reason (`connect`, `dns`,
+        ...) rather than a robots verdict for a page nobody saw, and is retried like any such failure.
         """
         scratch = FetchResult(url=robots_url)
         limit = self.settings.robots_max_bytes
         try:
             response = await self._follow(robots_url, None, access, scratch, limit, lenient=True)
         except _Failure as failure:
-            if failure.code in _GUARD_FAILURES:
-                raise _Failure(failure.code, f"robots.txt: {failure.detail}") from None
-            return (_UNAVAILABLE, None) if failure.code in _REDIRECT_FAILURES else (None, None)
+            if failure.code in _REDIRECT_FAILURES:
+                return _UNAVAILABLE, None
+            raise _Failure(failure.code, f"robots.txt: {failure.detail}") from None
         return response.status_code, response.body
 
     async def _exchange(

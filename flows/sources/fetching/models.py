@@ -21,6 +21,8 @@ class ErrorCode(StrEnum):
 
     TIMEOUT = "timeout"
     CONNECT = "connect"
+    DNS = "dns"
+    TLS = "tls"
     NETWORK = "network"
     PROTOCOL = "protocol"
     TOO_LARGE = "too_large"

@@ -15,7 +15,10 @@ from email.utils import parsedate_to_datetime
 from flows.sources.fetching.models import ErrorCode
 from flows.sources.fetching.settings import FetchSettings
 
-RETRYABLE_ERRORS = frozenset({ErrorCode.TIMEOUT, ErrorCode.CONNECT, ErrorCode.NETWORK, ErrorCode.PROTOCOL})
+# a name that does not resolve may be a resolver's hiccup; a TLS failure (certificate, protocol) is final
+RETRYABLE_ERRORS = frozenset(
+    {ErrorCode.TIMEOUT, ErrorCode.CONNECT, ErrorCode.DNS, ErrorCode.NETWORK, ErrorCode.PROTOCOL}
+)
 
 
 def is_retryable_status(status_code: int) -> bool:

@@ -1,8 +1,10 @@
 """robots.txt per RFC 9309, parsed by protego, cached per origin for the run and on disk across runs.
 
 Semantics: a 2xx body is obeyed (first `robots_max_bytes` only); a 4xx means no rules (allow
-all); a 5xx, 429 or network failure means "disallow everything for now", unless a stale copy
-is on disk, which the RFC allows using while the file is unreachable. Only definite answers
+all); a 5xx or 429 means "disallow everything for now", unless a stale copy is on disk, which the
+RFC allows using while the file is unreachable. A fetch that raises (the origin was not reached:
+no connection, DNS, TLS, timeout) uses the stale copy too; without one the error propagates, so the
+page fails with what really happened instead of a robots verdict, and nothing is cached. Only definite answers
 (2xx, 4xx) are written to disk, so an outage is retried on the next run. The cache file lives
 under `state_dir/robots/` and is trusted for `robots_ttl_s` (24 h by default).
 """
@@ -24,6 +26,7 @@ from flows.sources.fetching.guard import NetworkAccess
 from transforms.urls import origin_of
 
 # robots.txt is fetched with the access of the request that needs it: the same guard, the same credentials
+# (status, body) of an answer; it raises when the origin was not reached at all
 RobotsFetch = Callable[[str, NetworkAccess], Awaitable[tuple[int | None, bytes | None]]]
 
 
@@ -58,6 +61,11 @@ def policy_from(status: int | None, body: bytes | None) -> RobotsPolicy | None:
 _DISALLOW_ALL = RobotsPolicy(None, allow_all=False)
 
 
+def _stored_policy(stored: dict) -> RobotsPolicy:
+    """The policy of a copy on disk (only definite answers are ever written)."""
+    return policy_from(stored["status"], stored["body"].encode()) or _DISALLOW_ALL
+
+
 class RobotsCache:
     """One policy per origin, fetched at most once per run and reused across runs within the TTL."""
 
@@ -85,14 +93,19 @@ class RobotsCache:
     async def _load(self, origin: str, access: NetworkAccess) -> RobotsPolicy:
         stored = self._read(origin)
         if stored is not None and self._clock() - stored["fetched_at"] < self._ttl_s:
-            return policy_from(stored["status"], stored["body"].encode()) or _DISALLOW_ALL
-        status, body = await self._fetch(origin + "/robots.txt", access)
+            return _stored_policy(stored)
+        try:
+            status, body = await self._fetch(origin + "/robots.txt", access)
+        except Exception:
+            if stored is None:
+                raise
+            return _stored_policy(stored)
         fresh = policy_from(status, body)
         if fresh is not None:
             self._write(origin, status, body or b"")
             return fresh
         if stored is not None:
-            return policy_from(stored["status"], stored["body"].encode()) or _DISALLOW_ALL
+            return _stored_policy(stored)
         return _DISALLOW_ALL
 
     def _path(self, origin: str) -> Path:
