@@ -116,7 +116,7 @@ SELECT s.story_key,
        src.name AS source,
        strptime(s.date_key::VARCHAR, '%Y%m%d')::DATE AS day,
        s.url,
-       coalesce((SELECT list(t.label ORDER BY b.score DESC) FROM bridge_story_topic b
+       coalesce((SELECT list(t.label ORDER BY b.score DESC, t.label) FROM bridge_story_topic b
                  JOIN dim_topic t ON t.topic_key = b.topic_key
                  WHERE b.story_key = s.story_key AND t.scheme = 'iptc'), []) AS topics,
        s.body
