@@ -20,19 +20,33 @@ REPO = Path(__file__).resolve().parents[1]
 FAST, SLOW = 60, 40
 
 
-def _session_members(session: int) -> dict[int, str]:
-    """Live (not zombie) processes of a session, with their command lines."""
-    members = {}
+def _live_processes() -> dict[int, tuple[int, int, str]]:
+    """Live (not zombie) processes: pid -> (parent pid, session, command line)."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            state, _ppid, _pgrp, sid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:4]
+            state, ppid, _pgrp, sid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:4]
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if int(sid) == session and state != "Z":
-            members[int(entry.name)] = command
+        if state != "Z":
+            found[int(entry.name)] = (int(ppid), int(sid), command)
+    return found
+
+
+def _session_members(session: int, known: dict[int, str] | None = None) -> dict[int, str]:
+    """The run's tree: its session, its descendants (the Prefect API runs in a session of its own), and
+    any process seen in the tree before (`known`) still alive with the same command line."""
+    live = _live_processes()
+    members = {pid: command for pid, (_, sid, command) in live.items() if sid == session}
+    grown = True
+    while grown:
+        children = {pid: c for pid, (ppid, _, c) in live.items() if ppid in members and pid not in members}
+        members.update(children)
+        grown = bool(children)
+    members.update({pid: c for pid, c in (known or {}).items() if pid in live and live[pid][2] == c})
     return members
 
 
@@ -70,6 +84,7 @@ def test_a_killed_run_leaves_no_process_behind(tmp_path: Path) -> None:
         command += ["--warehouse", str(tmp_path / "w.duckdb"), "--chunk-size", str(FAST)]
         with open(tmp_path / "run.log", "wb") as log:
             run = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log, start_new_session=True)
+        tree: dict[int, str] = {}
         try:
             deadline = time.monotonic() + 240
             while time.monotonic() < deadline:
@@ -86,8 +101,8 @@ def test_a_killed_run_leaves_no_process_behind(tmp_path: Path) -> None:
             os.kill(run.pid, signal.SIGKILL)
             run.wait()
             time.sleep(10)
-            survivors = _session_members(run.pid)
+            survivors = _session_members(run.pid, tree)
         finally:
-            for pid in _session_members(run.pid):  # whatever the assertion says, nothing outlives the test
+            for pid in _session_members(run.pid, tree):  # whatever the assertion says, nothing outlives the test
                 os.kill(pid, signal.SIGKILL)
         assert survivors == {}, f"left behind: {survivors} (the run's tree was {tree})"

@@ -37,6 +37,7 @@ def server() -> Iterator[ScriptedServer]:
 def sitemap_source(server: ScriptedServer, max_items: int | None = None) -> list:
     cap = f"\nmax_items = {max_items}" if max_items else ""
     toml = f'[[source]]\nname = "site"\nkind = "sitemap"\nurl = "{server.url("/sitemap.xml")}"{cap}\n'
+    toml += "allow_private_networks = true\n"
     return list(parse_sources(toml).sources)
 
 

@@ -229,7 +229,7 @@ def export(
         rows = configured_warehouse(warehouse).export(relation, out, timeout_s=timeout or None)
     except WarehouseError as error:
         raise fail(str(error)) from None
-    console.print(f"wrote {rows} rows to {out}", highlight=False, markup=False)
+    console.print(f"wrote {rows} rows to {out}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
