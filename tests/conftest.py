@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from flows.cli.prefect_env import quiet_prefect
+from flows.cli.prefect_env import prefect_api_of_its_own, quiet_prefect
 
+# A loaded CI machine can take longer than a user's terminal to start the session's API server.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 quiet_prefect()
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,11 +31,19 @@ CONTRACT_VIEWS = (
 
 
 @pytest.fixture(scope="session")
-def prefect_api() -> Iterator[None]:
-    """A temporary Prefect server and database for the whole session (about 4 s to start)."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A Prefect API server on a temporary database for the whole session (about 4 s to start).
 
-    with prefect_test_harness(server_startup_timeout=120):
+    It is started the way `dateline run` starts its own, not with Prefect's test harness: the
+    harness's server outlives a pytest that is killed (no fixture teardown runs on SIGTERM), while
+    this one has a parent-death signal and is stopped at exit."""
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
+
+    database = tmp_path_factory.mktemp("prefect") / "prefect.db"
+    with (
+        temporary_settings({PREFECT_SERVER_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{database}"}),
+        prefect_api_of_its_own(),
+    ):
         yield
 
 
