@@ -8,6 +8,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
+# Most tests wait on subprocesses (runs, servers, Prefect's API), so two more test processes than
+# cores keep the machine busy; xdist gives each its own session fixtures.
+TEST_PROCESSES ?= 4
 
 .PHONY: run test lint bench clean
 
@@ -28,7 +31,7 @@ run: $(STAMP)
 
 test: $(DEV)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES)
 
 lint: $(DEV)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
