@@ -202,3 +202,39 @@ def test_ctrl_c_with_the_worker_pool_running_still_prints_one_line(tmp_path: Pat
         assert code == 128 + signal.SIGINT, output[-3000:]
         assert "Traceback" not in output and "KeyboardInterrupt" not in output, output[-3000:]
         assert len(after) == 1 and after[0].startswith("stopped by SIGINT"), after
+
+
+def test_a_sigterm_after_ctrl_c_lets_the_run_record_its_stop(tmp_path: Path) -> None:
+    """What `dateline serve` does to a flow run on Ctrl-C: the terminal's SIGINT reaches the run (one process
+    group), then the runner sends it a SIGTERM. The run is already stopping: it records `interrupted`
+    instead of dying mid-record (before, the second signal ended it at once, `etl_run` stayed `running`
+    while Prefect said Cancelled)."""
+    with slow_site() as server:
+        dump = tmp_path / "dump.txt"
+        dump.write_text(DUMP, encoding="utf-8")
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[[source]]\nname = "dumps"\nkind = "file"\npath = "{dump}"\n\n'
+            f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\n'
+            "allow_private_networks = true\n",
+            encoding="utf-8",
+        )
+        warehouse = tmp_path / "w.duckdb"
+        run = start_run(sources, warehouse, child_env(tmp_path / "prefect-home"), chunk_size=1)
+        try:
+            assert loaded_stories(warehouse) == 1
+            while not server.hits("/a/0.html"):
+                assert run.process.poll() is None, run.output
+                time.sleep(0.1)
+            run.process.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+            run.process.send_signal(signal.SIGTERM)
+            code = run.wait(timeout=60)
+        finally:
+            if run.process.poll() is None:
+                run.kill()
+        assert code == 128 + signal.SIGINT, run.output[-3000:]
+        assert "Traceback" not in run.output, run.output[-3000:]
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            status, message = con.execute("SELECT status, message FROM etl_run").fetchone()
+        assert status == "interrupted" and "SIGINT" in message

@@ -29,12 +29,13 @@ R = TypeVar("R")
 
 MIN_PARALLEL_ITEMS = 48
 _PRELOAD = [
+    # first: the forkserver ends when the run does, even a killed one, and ignores a terminal's Ctrl-C meanwhile
+    "flows.runtime.forkserver_lifeline",
     "transforms.parsers.document",
     "transforms.parsers.preload",
     "transforms.enrich.preload",
     "transforms.enrich.preload_model",  # dropped when entities come from the rules alone
     "polars",
-    "flows.runtime.forkserver_lifeline",  # the forkserver ends when the run does, even a killed one
     "flows.runtime.worker_freeze",  # last: freezes what the others built
 ]
 _pool: ProcessPoolExecutor | None = None
