@@ -73,5 +73,5 @@ def reparse(
         run.summary.found = len(owned)
         print(f"reparsing {len(owned)} archived pages ({len(entries) - len(owned)} feeds, sitemaps or unowned)")
         chunks = _archived_chunks(archive, owned, chunk_size)
-        run_chunks(chunks, len(owned), Discovery(), None, run.warehouse, run.summary, run.seen_at)
+        run_chunks(chunks, len(owned), Discovery(found=len(owned)), None, run.warehouse, run.summary, run.seen_at)
     return run.summary.to_dict()

@@ -155,3 +155,86 @@ def test_a_run_killed_outright_leaves_no_prefect_server_behind(tmp_path: Path) -
             assert run.survivors() == []
         finally:
             run.kill()
+
+
+PARSED_TOGETHER = 60  # enough pages in one chunk for the worker pool (flows/runtime/workers.MIN_PARALLEL_ITEMS)
+
+
+def test_ctrl_c_with_the_worker_pool_running_still_prints_one_line(tmp_path: Path) -> None:
+    """Ctrl-C in a terminal reaches the workers too (one foreground process group): they leave the stop to
+    the run instead of each printing a KeyboardInterrupt traceback. The first chunk is parsed on the pool,
+    the second never arrives, and the signal comes while the pool is up."""
+    with ScriptedServer() as server:
+        links = [server.url(f"/p/{n}.html") for n in range(PARSED_TOGETHER + 2)]
+        items = "".join(f"<item><title>Port story {n}</title><link>{url}</link></item>" for n, url in enumerate(links))
+        rss = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Port</title>{items}</channel></rss>'
+        server.route("/robots.txt", Reply(status=404))
+        server.route("/feed.xml", Reply(headers={"Content-Type": "application/rss+xml"}, body=rss.encode()))
+        for n in range(len(links)):
+            words = " ".join(f"quay{n}w{k}" for k in range(150))
+            html = f"<html><head><title>Port story {n}</title></head><body><article><h1>Port story {n}</h1>"
+            stall_s = 90.0 if n >= PARSED_TOGETHER else 0.0  # the second chunk never arrives
+            server.route(f"/p/{n}.html", Reply(body=f"{html}<p>{words}.</p></article>".encode(), stall_s=stall_s))
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[[source]]\nname = "port"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\n'
+            "allow_private_networks = true\n",
+            encoding="utf-8",
+        )
+        warehouse = tmp_path / "w.duckdb"
+        env = child_env(tmp_path / "prefect-home", DATELINE_WORKERS="2", DATELINE_ENTITIES="rules")
+        run = start_run(sources, warehouse, env, chunk_size=PARSED_TOGETHER)
+        try:
+            assert loaded_stories(warehouse, timeout_s=300) == PARSED_TOGETHER
+            while not server.hits(f"/p/{PARSED_TOGETHER}.html"):
+                assert run.process.poll() is None, run.output
+                time.sleep(0.1)
+            commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in run.survivors()]
+            assert sum(b"forkserver" in command for command in commands) >= 2, "the pool is up when the signal comes"
+            before = len(run.output)
+            os.killpg(run.process.pid, signal.SIGINT)
+            code = run.wait(timeout=60)
+        finally:
+            if run.process.poll() is None:
+                run.kill()
+        output = run.output
+        after = [line for line in output[before:].splitlines() if line.strip()]
+        assert code == 128 + signal.SIGINT, output[-3000:]
+        assert "Traceback" not in output and "KeyboardInterrupt" not in output, output[-3000:]
+        assert len(after) == 1 and after[0].startswith("stopped by SIGINT"), after
+
+
+def test_a_sigterm_after_ctrl_c_lets_the_run_record_its_stop(tmp_path: Path) -> None:
+    """What `dateline serve` does to a flow run on Ctrl-C: the terminal's SIGINT reaches the run (one process
+    group), then the runner sends it a SIGTERM. The run is already stopping: it records `interrupted`
+    instead of dying mid-record (before, the second signal ended it at once, `etl_run` stayed `running`
+    while Prefect said Cancelled)."""
+    with slow_site() as server:
+        dump = tmp_path / "dump.txt"
+        dump.write_text(DUMP, encoding="utf-8")
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[[source]]\nname = "dumps"\nkind = "file"\npath = "{dump}"\n\n'
+            f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\n'
+            "allow_private_networks = true\n",
+            encoding="utf-8",
+        )
+        warehouse = tmp_path / "w.duckdb"
+        run = start_run(sources, warehouse, child_env(tmp_path / "prefect-home"), chunk_size=1)
+        try:
+            assert loaded_stories(warehouse) == 1
+            while not server.hits("/a/0.html"):
+                assert run.process.poll() is None, run.output
+                time.sleep(0.1)
+            run.process.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+            run.process.send_signal(signal.SIGTERM)
+            code = run.wait(timeout=60)
+        finally:
+            if run.process.poll() is None:
+                run.kill()
+        assert code == 128 + signal.SIGINT, run.output[-3000:]
+        assert "Traceback" not in run.output, run.output[-3000:]
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            status, message = con.execute("SELECT status, message FROM etl_run").fetchone()
+        assert status == "interrupted" and "SIGINT" in message

@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pytest
 
 from demo.site import DemoSite, serve_demo_site
 from tests.fault_harness import child_env, integrity_problems, run_statuses, run_to_end, write_sources
+from tests.test_ingest_flow import DUMP
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -135,3 +137,38 @@ def test_a_batch_staged_for_one_warehouse_is_never_merged_into_another_in_the_sa
         assert con.execute("SELECT name FROM etl_staged_batch").fetchall() == [(held_batch.name,)]
         assert con.execute("SELECT count(*) FROM fact_story").fetchone()[0] == STORIES
         assert integrity_problems(con) == []
+
+
+def test_a_staged_batch_brings_its_sources_to_a_run_that_reads_others(site: DemoSite, tmp_path: Path) -> None:
+    """The run that found the warehouse locked could not register its sources; the run that merges its batch
+    later reads another source. The batch carries its sources, so its stories keep theirs (in `dim_source`
+    and in `v_story`), and the merging run's own source is there too."""
+    from prefect.settings import PREFECT_API_URL
+
+    sources = write_sources(site, tmp_path / "site")
+    dump = tmp_path / "dumps" / "one.txt"
+    dump.parent.mkdir()
+    dump.write_text(DUMP, encoding="utf-8")
+    other_sources = tmp_path / "dumps" / "sources.toml"
+    other_sources.write_text(f'[[source]]\nname = "desk-dumps"\nkind = "file"\npath = "{dump}"\n', encoding="utf-8")
+    held = tmp_path / "w" / "hold.duckdb"
+    held.parent.mkdir()
+    env = child_env(tmp_path / "prefect-home", PREFECT_API_URL=PREFECT_API_URL.value())
+    holder = hold(held)
+    try:
+        run_to_end(sources, held, env, chunk_size=100)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert staged_batches(held.parent / "data" / "staging")
+
+    run_to_end(other_sources, held, env)
+    with duckdb.connect(str(held), read_only=True) as con:
+        assert integrity_problems(con) == []
+        counts = "SELECT (SELECT count(*) FROM fact_story), (SELECT count(*) FROM v_story)"
+        stories, shown = con.execute(counts).fetchone()
+        names = {name for (name,) in con.execute("SELECT name FROM dim_source").fetchall()}
+    assert stories > STORIES and shown == stories, "every story, the staged ones too, is in v_story"
+    site_sources = {source["name"] for source in tomllib.loads(site.sources_toml())["source"]}
+    assert "desk-dumps" in names and site_sources <= names

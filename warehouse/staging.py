@@ -9,7 +9,9 @@ Staged batches belong to one warehouse: several warehouses can share a data fold
 directory, `DATELINE_DATA_DIR` set for all of them), and a batch merged into the wrong one would put
 stories there whose source is not in its `dim_source`. So each warehouse stages under
 `staging/<hash of its resolved location>/`, each manifest names the location, and a merge takes only
-the batches whose manifest names its own warehouse.
+the batches whose manifest names its own warehouse. A batch also carries its run's `dim_source` rows:
+a run that found the warehouse locked could not register its sources, and the run that merges the
+batch later may read other sources, so without them its stories would name a source the warehouse lacks.
 
 `StagingWarehouse` is what a run loads through: the same `Warehouse` protocol, passed to the
 backend while it can take writes, and to staging once the backend's own bounded lock retry has run
@@ -45,6 +47,7 @@ from warehouse.protocol import (
 
 _FRAMES = [f.name for f in fields(StarBatch) if f.name not in ("duplicates_collapsed", "rejects")]
 _EXTRAS = ("fetches", "http_state", "signatures")
+_SOURCES = "sources.parquet"  # the staging run's dim_source rows, upserted before its batch is merged
 
 
 def _fsync_dir(path: Path) -> None:
@@ -68,8 +71,9 @@ class Staging:
         self.warehouse = warehouse_identity(warehouse)
         self.root = staging_root / hashlib.sha256(self.warehouse.encode()).hexdigest()[:16]
 
-    def put(self, batch: LoadBatch) -> Path:
-        """Write one batch durably; returns its folder. Names sort in staging order."""
+    def put(self, batch: LoadBatch, sources: pl.DataFrame | None = None) -> Path:
+        """Write one batch (with its run's `dim_source` rows) durably; returns its folder. Names sort in
+        staging order."""
         self.root.mkdir(parents=True, exist_ok=True)
         name = f"{datetime.now().strftime('%Y%m%dT%H%M%S%f')}-{batch.run_id}"
         work = self.root / f".{name}.tmp"
@@ -79,6 +83,8 @@ class Staging:
         }
         for frame_name, frame in frames.items():
             frame.write_parquet(work / f"{frame_name}.parquet")
+        if sources is not None:
+            sources.write_parquet(work / _SOURCES)
         manifest = {
             "warehouse": self.warehouse,
             "run_id": batch.run_id,
@@ -120,6 +126,12 @@ class Staging:
         return LoadBatch(star, manifest["run_id"], seen_at, rejects=rejects, **extras)
 
     @staticmethod
+    def sources(folder: Path) -> pl.DataFrame | None:
+        """The staging run's `dim_source` rows (None for a batch staged before batches carried them)."""
+        path = folder / _SOURCES
+        return pl.read_parquet(path) if path.exists() else None
+
+    @staticmethod
     def discard(folder: Path) -> None:
         """Remove a batch once its merge has committed."""
         shutil.rmtree(folder)
@@ -135,29 +147,36 @@ class StagingWarehouse:
     """A `Warehouse` that passes everything to `backend`, and stages loads under `staging_root` (in the
     backend's own folder there) once the backend stays locked (`locked_by` says by whom)."""
 
-    def __init__(self, backend: Warehouse, staging_root: Path) -> None:
+    def __init__(self, backend: Warehouse, staging_root: Path, sources: pl.DataFrame | None = None) -> None:
+        """`sources`: the run's `dim_source` rows, staged with each of its batches (the run may find the
+        warehouse locked before it can register them)."""
         self.backend = backend
         self.location = backend.location
         self.staging = Staging(staging_root, backend.location)
         self.locked_by: str | None = None
         self.staged_stories = 0
+        self.run_sources = sources
 
     def mark_locked(self, error: WarehouseLocked) -> None:
         self.locked_by = str(error)
 
     def merge_staged(self) -> MergeReport:
-        """Merge what earlier runs staged; stops quietly if the warehouse is locked again."""
+        """Merge what earlier runs staged, each batch after its run's sources; stops quietly if the warehouse
+        is locked again."""
         report = MergeReport()
         new = updated = unchanged = 0
-        for folder in self.staging.pending():
-            try:
+        try:
+            for folder in self.staging.pending():
+                if (sources := self.staging.sources(folder)) is not None:
+                    self.backend.upsert_sources(sources)  # idempotent: a merge that fails after it costs nothing
                 result = self.backend.load(self.staging.read(folder), staged_name=folder.name) or LoadResult()
-            except WarehouseLocked as error:
-                self.mark_locked(error)
-                break
-            self.staging.discard(folder)
-            report.batches += 1
-            new, updated, unchanged = new + result.new, updated + result.updated, unchanged + result.unchanged
+                self.staging.discard(folder)
+                report.batches += 1
+                new, updated, unchanged = new + result.new, updated + result.updated, unchanged + result.unchanged
+            if report.batches and self.run_sources is not None:
+                self.backend.upsert_sources(self.run_sources)  # this run's settings win over a batch's older ones
+        except WarehouseLocked as error:
+            self.mark_locked(error)
         report.result = LoadResult(new, updated, unchanged)
         return report
 
@@ -170,7 +189,7 @@ class StagingWarehouse:
                 return self.backend.load(batch, staged_name=staged_name)
             except WarehouseLocked as error:
                 self.mark_locked(error)
-        self.staging.put(batch)
+        self.staging.put(batch, self.run_sources)
         self.staged_stories += batch.star.stories.height
         return None
 

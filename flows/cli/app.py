@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from flows.cli.prefect_env import prefect_api_of_its_own, quiet_prefect
+from flows.pipeline.progress import EVERY_S, ProgressStyle, progress_style
 
 app = typer.Typer(
     name="dateline",
@@ -35,6 +37,24 @@ WarehouseOption = Annotated[
         help="DuckDB file, or ducklake:postgres:<dsn> (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)",
     ),
 ]
+
+
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="no progress bar or lines; the summary, warnings and errors still print")
+]
+ProgressEveryOption = Annotated[
+    float,
+    typer.Option(
+        "--progress-every",
+        min=1,
+        help="without a terminal (cron, CI, a pipe), print a plain progress line this often, in seconds",
+    ),
+]
+
+
+def shown_progress(quiet: bool, every_s: float) -> AbstractContextManager[None]:
+    """The progress style of the runs this command starts: a bar on a terminal, plain lines elsewhere."""
+    return progress_style(ProgressStyle.for_streams(quiet, every_s))
 
 
 PRIVATE_NETWORKS_HELP = (
@@ -103,6 +123,8 @@ def run(
     create: Annotated[
         bool, typer.Option("--create", help="create the warehouse's folder if it does not exist (else an error)")
     ] = False,
+    quiet: QuietOption = False,
+    progress_every: ProgressEveryOption = EVERY_S,
 ) -> None:
     """Run the ingest flow once (on Prefect's ephemeral API) and print a summary.
 
@@ -140,7 +162,11 @@ def run(
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
     try:
-        with prefect_api_of_its_own(), tags("dateline", "cli", *(f"source:{s.name}" for s in config.sources[:10])):
+        with (
+            prefect_api_of_its_own(),
+            tags("dateline", "cli", *(f"source:{s.name}" for s in config.sources[:10])),
+            shown_progress(quiet, progress_every),
+        ):
             result = ingest(
                 sources_file=sources,
                 adhoc_sources=source,
@@ -237,6 +263,8 @@ def reparse(
     since: Annotated[str | None, typer.Option(help="only pages fetched on or after this day (YYYY-MM-DD)")] = None,
     sources: Annotated[str | None, typer.Option("--sources", help="sources file, for per-source settings")] = None,
     warehouse: WarehouseOption = None,
+    quiet: QuietOption = False,
+    progress_every: ProgressEveryOption = EVERY_S,
 ) -> None:
     """Rebuild stories from the raw archive (warehouse/data/archive), with no network."""
     quiet_prefect()
@@ -245,7 +273,7 @@ def reparse(
     from warehouse.protocol import WarehouseError
 
     try:
-        with prefect_api_of_its_own():
+        with prefect_api_of_its_own(), shown_progress(quiet, progress_every):
             result = reparse_flow(warehouse_path=warehouse, since=since, sources_file=sources)
     except WarehouseError as error:
         raise fail(str(error)) from None

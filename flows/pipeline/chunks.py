@@ -20,7 +20,7 @@ from prefect import get_run_logger
 from prefect.utilities.annotations import quote
 
 from flows.pipeline.fetch import ChunkInput
-from flows.pipeline.progress import progress_bar
+from flows.pipeline.progress import run_progress
 from flows.pipeline.summary import RunSummary
 from flows.sources.discover import Discovery, WorkChunk, WorkItem
 from flows.sources.fetching import FetchResult
@@ -113,7 +113,7 @@ def run_chunks(
     rejected so far goes with the next chunk to load; the HTTP validators only with the last, once every
     story is in. Once a chunk is loaded (or staged for the next run), its readers' callbacks note progress.
     `total` is None when discovery streams (the count is known only at the end)."""
-    with progress_bar(total) as advance:
+    with run_progress(total, discovery, summary) as advance:
         for index, (read, last) in enumerate(_read_ahead(chunks, session)):
             validators = http_state_rows(discovery.validators, datetime.now(UTC)) if last else None
             log = discovery.take_log()

@@ -52,12 +52,14 @@ def _flow_run_id() -> str | None:
         return None
 
 
-def _open_run(warehouse: StagingWarehouse, run_id: str, seen_at: datetime, config: SourcesConfig) -> None:
-    """Migrate, record the run, merge staged batches; a locked warehouse switches the run to staging."""
+def _open_run(warehouse: StagingWarehouse, run_id: str, seen_at: datetime) -> None:
+    """Migrate, record the run and its sources, merge staged batches; a locked warehouse switches the run to
+    staging (its batches then carry the sources)."""
     try:
         warehouse.migrate()
         warehouse.start_run(run_id, _flow_run_id(), seen_at)
-        warehouse.upsert_sources(sources_frame(config.sources))
+        if warehouse.run_sources is not None:
+            warehouse.upsert_sources(warehouse.run_sources)
     except WarehouseLocked as error:
         warehouse.mark_locked(error)
         print(f"{error}: this run stages its batches and the next run merges them")
@@ -134,10 +136,10 @@ def warehouse_run(warehouse_path: str | None, config: SourcesConfig) -> Iterator
     backend = configured_warehouse(warehouse_path)
     backend.check_writable()
     folders = run_folders(backend.location)
-    warehouse = StagingWarehouse(backend, folders.staging)
+    warehouse = StagingWarehouse(backend, folders.staging, sources_frame(config.sources))
     seen_at = datetime.now(UTC)
     summary = RunSummary(run_id=f"{seen_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}", warehouse=warehouse.location)
-    _open_run(warehouse, summary.run_id, seen_at, config)
+    _open_run(warehouse, summary.run_id, seen_at)
     status, message = "failed", None
     try:
         with stop_on_signals():

@@ -5,8 +5,11 @@ Python turns SIGINT into `KeyboardInterrupt` and Prefect's flow engine turns SIG
 engine then logs a crash with a traceback), in a wait on the read-ahead thread, in a merge. A run
 installs one handler for both instead, for as long as it runs: it silences Prefect's console output
 (the API, and so the UI, still get every log line) and raises `StopRequested`, which the run's
-bookkeeping records as `interrupted` with its counts so far. A second signal while the run winds
-down exits at once, for an operator who does not want to wait.
+bookkeeping records as `interrupted` with its counts so far. A second Ctrl-C while the run winds
+down exits at once, for an operator who does not want to wait; a SIGTERM then is ignored, because the
+run is already stopping and it is what a supervisor sends next: Ctrl-C on `dateline serve` reaches its
+flow runs (one process group) and the runner then sends each a SIGTERM, which would otherwise end the
+run before it records how it ended. SIGKILL stays for a supervisor that will not wait.
 """
 
 from __future__ import annotations
@@ -45,8 +48,8 @@ def _exit_now(signum: int, _frame: object) -> None:
 
 
 def _request_stop(signum: int, _frame: object) -> None:
-    for each in STOP_SIGNALS:
-        signal.signal(each, _exit_now)
+    signal.signal(signal.SIGINT, _exit_now)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _silence_console_logs()
     raise StopRequested(signal.Signals(signum).name)
 
@@ -55,7 +58,7 @@ def _request_stop(signum: int, _frame: object) -> None:
 def stop_on_signals() -> Iterator[None]:
     """Turn SIGINT and SIGTERM into `StopRequested` while the block runs (signals reach only the main
     thread; elsewhere this does nothing), then put the previous handlers back. After a stop they stay
-    as they are (a further signal exits at once) while the run records how it ended."""
+    as they are (a further Ctrl-C exits at once, a SIGTERM is ignored) while the run records how it ended."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

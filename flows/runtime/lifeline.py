@@ -6,7 +6,7 @@ A killed process runs no cleanup, so each helper it started has to notice on its
   thread lives as long as its process: true of the forkserver, whose main thread forks every worker;
 - the forkserver itself is started by whichever of the run's threads first needs a pool, which may
   end long before the run does, so it watches its parent process instead (`watch_parent`, a thread
-  polling `os.getppid()`, imported as the last-but-one forkserver preload);
+  polling `os.getppid()`, imported as the first forkserver preload);
 - Prefect's ephemeral API server is started by the command itself (`flows/cli/prefect_env.py`), in a
   session of its own and with the same parent-death signal (the command's main thread starts it).
 """

@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -28,12 +29,13 @@ R = TypeVar("R")
 
 MIN_PARALLEL_ITEMS = 48
 _PRELOAD = [
+    # first: the forkserver ends when the run does, even a killed one, and ignores a terminal's Ctrl-C meanwhile
+    "flows.runtime.forkserver_lifeline",
     "transforms.parsers.document",
     "transforms.parsers.preload",
     "transforms.enrich.preload",
     "transforms.enrich.preload_model",  # dropped when entities come from the rules alone
     "polars",
-    "flows.runtime.forkserver_lifeline",  # the forkserver ends when the run does, even a killed one
     "flows.runtime.worker_freeze",  # last: freezes what the others built
 ]
 _pool: ProcessPoolExecutor | None = None
@@ -85,6 +87,14 @@ def _stop_forkserver() -> None:
 atexit.register(shutdown_workers)
 
 
+def _start_worker() -> None:
+    """Each worker dies with the forkserver, and leaves Ctrl-C to the run: a terminal's Ctrl-C reaches the
+    whole foreground process group, and a worker interrupted mid-slice would print a traceback and break
+    the pool while the run is stopping. The run stops its workers itself (`shutdown_workers`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+
+
 def _get_pool(size: int) -> ProcessPoolExecutor:
     """The pool, with `size` processes (a pool of another size is stopped first)."""
     global _pool, _pool_size
@@ -95,7 +105,7 @@ def _get_pool(size: int) -> ProcessPoolExecutor:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(_preloads())
             # a worker dies with the forkserver, which dies with the run (flows/runtime/lifeline.py)
-            pool = ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=die_with_parent)
+            pool = ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=_start_worker)
             _pool, _pool_size = pool, size
         return _pool
 
