@@ -6,10 +6,13 @@ Every page here is written for the test: it has the shape of the failure, not th
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import duckdb
 from rich.console import Console
 
 from flows.cli.output import print_rows
+from flows.ingest import ingest
 from transforms.parsers.article import parse_article
 from transforms.parsers.document import parse_document
 from transforms.parsers.dump import parse_dump
@@ -59,6 +62,25 @@ def test_a_page_over_the_cap_ends_on_a_paragraph_boundary_and_says_so() -> None:
         assert last.startswith("Paragraph ") and last.endswith("in full."), last[-60:]
         assert any(note.startswith("capped") for note in record.notes)
     assert parse_article(page(article()), locator="small").notes == []
+
+
+def test_a_run_loads_a_capped_page_and_records_the_cut_in_etl_reject(tmp_path: Path, prefect_api: None) -> None:
+    """The story loads with the text read before the cap, and the warehouse keeps a row saying it was cut."""
+    filler = [f"Paragraph {i} of the council minutes lists item {i * 7} and its cost in full." for i in range(70_000)]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "huge.html").write_text(page(article(STORY + filler)), encoding="utf-8")
+    (tmp_path / "in" / "small.html").write_text(page(article(), title="Lane lights fitted"), encoding="utf-8")
+    warehouse = tmp_path / "w.duckdb"
+    summary = ingest(adhoc_sources=[str(tmp_path / "in" / "*.html")], warehouse_path=str(warehouse))
+    assert summary["new"] == 2
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rejects = con.execute("select stage, reason, locator, detail from etl_reject").fetchall()
+        (body,) = con.execute("select body from fact_story where headline = 'Harbour opens a night lane'").fetchone()
+    assert [(stage, reason, Path(locator).name) for stage, reason, locator, _ in rejects] == [
+        ("parse", "capped", "huge.html")
+    ]
+    assert "4,000,000 bytes" in rejects[0][3]
+    assert body.startswith(STORY[0]) and body.endswith("in full.")
 
 
 def test_summary_is_plain_text_never_markup() -> None:
