@@ -139,3 +139,11 @@ def test_a_one_sentence_standfirst_is_also_the_opening_paragraph() -> None:
     record = parse_article(page(article().replace("<article>", "<article>" + lead)), locator="lead")
     assert record.summary == ["The port will let cargo ships in at night from April."]
     assert record.body.startswith("The port will let cargo ships in at night from April.")
+
+
+def test_a_day_first_time_attribute_is_read_as_its_own_text_shows_it() -> None:
+    """`<time datetime="01-11-2023 10:29">1. November 2023</time>`: D-M-Y and M-D-Y look alike; the text decides."""
+    shown = '<time class="published" datetime="01-11-2023 10:29">1. November 2023 10:29</time>'
+    assert parse_article(page(shown + article()), locator="dmy").published_at == "2023-11-01"  # no zone: a day
+    month_first = '<time class="published" datetime="01-11-2023">January 11, 2023</time>'
+    assert parse_article(page(month_first + article()), locator="mdy").published_at == "2023-01-11"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from lxml.html import HtmlElement
 
 from transforms.errors import ParseError
-from transforms.parsers.html.authors import extract_authors
+from transforms.parsers.html.authors import closing_signature, extract_authors
 from transforms.parsers.html.body import extract_paragraphs, image_caption, without_signoff
 from transforms.parsers.html.dateline import split_dateline
 from transforms.parsers.html.document import MAX_INPUT_BYTES, is_capped, parse_tree
@@ -68,6 +68,8 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
     article_body = next((v for v in meta.article_values("articleBody") if isinstance(v, str)), None)
     paragraphs = _without_standfirst(extract_paragraphs(tree, page_url or url, title, article_body), lead)
     paragraphs = without_signoff(paragraphs, record.authors)
+    if not record.authors and (signed := closing_signature(tree, paragraphs)):
+        record.authors, paragraphs = [signed], paragraphs[:-1]
     if paragraphs:
         record.dateline, paragraphs[0] = split_dateline(paragraphs[0])
     record.body = "\n\n".join(p for p in paragraphs if p)
