@@ -147,3 +147,31 @@ def test_a_day_first_time_attribute_is_read_as_its_own_text_shows_it() -> None:
     assert parse_article(page(shown + article()), locator="dmy").published_at == "2023-11-01"  # no zone: a day
     month_first = '<time class="published" datetime="01-11-2023">January 11, 2023</time>'
     assert parse_article(page(month_first + article()), locator="mdy").published_at == "2023-01-11"
+
+
+def test_a_lede_the_content_finder_left_out_opens_the_body_and_is_the_summary() -> None:
+    lede = "Night pilots will get their own lane from April, the harbour board decided."
+    for block in (
+        f'<div class="contentHeader__abstract"> {lede} </div>',
+        f'<div class="article__intro"><p>{lede}</p></div>',
+        f'<div class="lead">{lede}</div>',
+    ):
+        record = parse_article(page(block + article()), locator="lede")
+        assert record.summary == [lede]
+        assert record.body.split("\n\n")[:2] == [lede, STORY[0]]
+
+
+def test_a_lede_already_in_the_text_is_not_repeated_and_a_lead_picture_is_not_a_lede() -> None:
+    lede = "Night pilots will get their own lane from April, the harbour board decided."
+    record = parse_article(page(f'<article><p class="intro">{lede}</p>' + article()[9:]), locator="once")
+    assert record.body.count(lede) == 1
+    caption = '<div class="lead-media"><img src="a.jpg"><p>Ships queue at the outer buoy. Photo: Lena Fahr</p></div>'
+    record = parse_article(page(caption + article()), locator="media")
+    assert "outer buoy. Photo" not in record.body and record.body.startswith(STORY[0])
+
+
+def test_style_sheets_inside_a_text_block_are_not_text() -> None:
+    lede = "Night pilots will get their own lane from April, the harbour board decided."
+    block = f'<div class="intro"><style>.css-96439d{{overflow-x:hidden;}}</style><p>{lede}</p></div>'
+    record = parse_article(page(block + article()), locator="styled")
+    assert record.summary == [lede] and "overflow" not in record.body
