@@ -6,6 +6,7 @@ Every page here is written for the test: it has the shape of the failure, not th
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import duckdb
@@ -175,3 +176,20 @@ def test_style_sheets_inside_a_text_block_are_not_text() -> None:
     block = f'<div class="intro"><style>.css-96439d{{overflow-x:hidden;}}</style><p>{lede}</p></div>'
     record = parse_article(page(block + article()), locator="styled")
     assert record.summary == [lede] and "overflow" not in record.body
+
+
+def test_the_publishers_article_body_cannot_cut_a_sentence_out_of_the_middle_of_the_text() -> None:
+    """JSON-LD articleBody often lacks a paragraph (a quote, an embed's text): prose between two paragraphs
+    it lists stays; a promo line there, and a bio after the last, go."""
+    middle = "A pilot who has worked the channel for thirty years said the queues had become dangerous at night."
+    promo = "Newsletter Harbour Brief"
+    bio = "Mara Lindqvist covers the port for the Ledger and lives on an old ferry with two cats."
+    head = (
+        '<script type="application/ld+json">'
+        + json.dumps(
+            {"@type": "NewsArticle", "headline": "Harbour opens a night lane", "articleBody": "\n".join(STORY)}
+        )
+        + "</script>"
+    )
+    record = parse_article(page(article([*STORY[:2], middle, promo, *STORY[2:], bio]), head=head), locator="ab")
+    assert record.body.split("\n\n") == [*STORY[:2], middle, *STORY[2:]]
