@@ -20,6 +20,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,12 @@ METRICS = (
     "snippets_recall",
     "boilerplate_leak",
 )
+
+
+def _load() -> str:
+    """The load average, printed with the figures: the machine is shared, and speed means little without it."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def _trafilatura_record(path: str) -> dict[str, Any]:
@@ -195,6 +202,8 @@ def main() -> None:
     args = parser.parse_args()
     if not SCORER.exists():
         sys.exit(f"no scorer at {SCORER}: the shared corpus is absent")
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"# extraction bench · {started} · {os.cpu_count()} cores · {_load()}")
     out_dir = args.keep or Path(tempfile.mkdtemp(prefix="dateline-bench-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     for gold, folder in GOLDS.items():
@@ -229,7 +238,8 @@ def main() -> None:
             _per_group({"trafilatura": traf, "dateline": ours})
         if gold == "trafeval-dev":
             _halves({"trafilatura": traf, "dateline": ours}, out_dir)
-    print(f"\npredictions in {out_dir}")
+    print(f"\n# done {time.strftime('%H:%M UTC', time.gmtime())} · {_load()}")
+    print(f"predictions in {out_dir}")
 
 
 if __name__ == "__main__":

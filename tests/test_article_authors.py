@@ -95,3 +95,62 @@ def test_comment_authors_and_form_labels_are_not_the_byline() -> None:
         '<form><p class="comment-form-author"><label>Name *</label></p></form>'
     )
     assert authors(after=comments) == []
+
+
+@pytest.mark.parametrize(
+    ("head", "byline", "after", "expected"),
+    [
+        # a login slug in JSON-LD gives way to the name another tag writes out
+        (
+            json_ld({"@type": "NewsArticle", "author": {"@type": "Person", "name": "mara.lindqvist"}})
+            + '<meta name="author" content="Mara Lindqvist">',
+            "",
+            "",
+            ["Mara Lindqvist"],
+        ),
+        # ...and stands when nothing else names her
+        (
+            json_ld({"@type": "NewsArticle", "author": {"@type": "Person", "name": "mara.lindqvist"}}),
+            "",
+            "",
+            ["mara.lindqvist"],
+        ),
+        # a declared name with its surname in lower case is still a name; an organisation is not
+        ('<meta name="author" content="Tarek hossain">', "", "", ["Tarek hossain"]),
+        ('<meta name="author" content="Harbour company">', "", "", []),
+        ('<meta name="author" content="harbourblog - Tarek Hossain">', "", "", []),
+        # the picture credit after the writer's name is not part of it
+        ("", '<p class="author">Tomas Berg Illustration von Lena Fahr</p>', "", ["Tomas Berg"]),
+        ("", '<p class="author">Tomas Berg Fotos von Lena Fahr</p>', "", ["Tomas Berg"]),
+        # "Blog Beitrag von X" leads in to the name
+        ("", '<div class="author-line">Blog Beitrag von Mara Lindqvist</div>', "", ["Mara Lindqvist"]),
+        # a date and a name, nothing else, under the headline; a date and a time are not a name
+        ("", '<p class="text-muted">11.12.2019 - Mara Lindqvist</p>', "", ["Mara Lindqvist"]),
+        ("", '<span class="field-content">Tomas Berg | 2019-12-11</span>', "", ["Tomas Berg"]),
+        ("", '<p class="text-muted">11.12.2019 - 14:30</p>', "", []),
+        # a by-word left alone once an account is dropped is nobody
+        ("", "<span class=author>von <a href=/author/wordpressadmin/ rel=author>wordpressadmin</a></span>", "", []),
+    ],
+)
+def test_names_declared_or_written_beside_dates(head: str, byline: str, after: str, expected: list[str]) -> None:
+    assert authors(head, byline, after) == expected
+
+
+def test_a_name_signed_in_bold_under_the_story_is_its_author_not_its_text() -> None:
+    html = (
+        "<html><head><title>Night lane</title></head><body><h1>Night lane</h1>"
+        f"<article>{STORY}<p><b><i>Mara Lindqvist</i></b></p></article></body></html>"
+    )
+    record = parse_article(html, locator="signed")
+    assert record.authors == ["Mara Lindqvist"]
+    assert "Mara Lindqvist" not in record.body and "outer buoy" in record.body
+
+
+def test_a_bold_subheading_that_ends_the_text_is_not_a_signature() -> None:
+    html = (
+        "<html><head><title>Night lane</title></head><body><h1>Night lane</h1>"
+        f"<article>{STORY}<p><strong>Harbour Lights</strong> open at dusk.</p></article></body></html>"
+    )
+    record = parse_article(html, locator="subhead")
+    assert record.authors == []
+    assert "Harbour Lights open at dusk." in record.body

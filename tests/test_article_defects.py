@@ -6,10 +6,14 @@ Every page here is written for the test: it has the shape of the failure, not th
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 
+import duckdb
 from rich.console import Console
 
 from flows.cli.output import print_rows
+from flows.ingest import ingest
 from transforms.parsers.article import parse_article
 from transforms.parsers.document import parse_document
 from transforms.parsers.dump import parse_dump
@@ -59,6 +63,25 @@ def test_a_page_over_the_cap_ends_on_a_paragraph_boundary_and_says_so() -> None:
         assert last.startswith("Paragraph ") and last.endswith("in full."), last[-60:]
         assert any(note.startswith("capped") for note in record.notes)
     assert parse_article(page(article()), locator="small").notes == []
+
+
+def test_a_run_loads_a_capped_page_and_records_the_cut_in_etl_reject(tmp_path: Path, prefect_api: None) -> None:
+    """The story loads with the text read before the cap, and the warehouse keeps a row saying it was cut."""
+    filler = [f"Paragraph {i} of the council minutes lists item {i * 7} and its cost in full." for i in range(70_000)]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "huge.html").write_text(page(article(STORY + filler)), encoding="utf-8")
+    (tmp_path / "in" / "small.html").write_text(page(article(), title="Lane lights fitted"), encoding="utf-8")
+    warehouse = tmp_path / "w.duckdb"
+    summary = ingest(adhoc_sources=[str(tmp_path / "in" / "*.html")], warehouse_path=str(warehouse))
+    assert summary["new"] == 2
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rejects = con.execute("select stage, reason, locator, detail from etl_reject").fetchall()
+        (body,) = con.execute("select body from fact_story where headline = 'Harbour opens a night lane'").fetchone()
+    assert [(stage, reason, Path(locator).name) for stage, reason, locator, _ in rejects] == [
+        ("parse", "capped", "huge.html")
+    ]
+    assert "4,000,000 bytes" in rejects[0][3]
+    assert body.startswith(STORY[0]) and body.endswith("in full.")
 
 
 def test_summary_is_plain_text_never_markup() -> None:
@@ -117,3 +140,56 @@ def test_a_one_sentence_standfirst_is_also_the_opening_paragraph() -> None:
     record = parse_article(page(article().replace("<article>", "<article>" + lead)), locator="lead")
     assert record.summary == ["The port will let cargo ships in at night from April."]
     assert record.body.startswith("The port will let cargo ships in at night from April.")
+
+
+def test_a_day_first_time_attribute_is_read_as_its_own_text_shows_it() -> None:
+    """`<time datetime="01-11-2023 10:29">1. November 2023</time>`: D-M-Y and M-D-Y look alike; the text decides."""
+    shown = '<time class="published" datetime="01-11-2023 10:29">1. November 2023 10:29</time>'
+    assert parse_article(page(shown + article()), locator="dmy").published_at == "2023-11-01"  # no zone: a day
+    month_first = '<time class="published" datetime="01-11-2023">January 11, 2023</time>'
+    assert parse_article(page(month_first + article()), locator="mdy").published_at == "2023-01-11"
+
+
+def test_a_lede_the_content_finder_left_out_opens_the_body_and_is_the_summary() -> None:
+    lede = "Night pilots will get their own lane from April, the harbour board decided."
+    for block in (
+        f'<div class="contentHeader__abstract"> {lede} </div>',
+        f'<div class="article__intro"><p>{lede}</p></div>',
+        f'<div class="lead">{lede}</div>',
+    ):
+        record = parse_article(page(block + article()), locator="lede")
+        assert record.summary == [lede]
+        assert record.body.split("\n\n")[:2] == [lede, STORY[0]]
+
+
+def test_a_lede_already_in_the_text_is_not_repeated_and_a_lead_picture_is_not_a_lede() -> None:
+    lede = "Night pilots will get their own lane from April, the harbour board decided."
+    record = parse_article(page(f'<article><p class="intro">{lede}</p>' + article()[9:]), locator="once")
+    assert record.body.count(lede) == 1
+    caption = '<div class="lead-media"><img src="a.jpg"><p>Ships queue at the outer buoy. Photo: Lena Fahr</p></div>'
+    record = parse_article(page(caption + article()), locator="media")
+    assert "outer buoy. Photo" not in record.body and record.body.startswith(STORY[0])
+
+
+def test_style_sheets_inside_a_text_block_are_not_text() -> None:
+    lede = "Night pilots will get their own lane from April, the harbour board decided."
+    block = f'<div class="intro"><style>.css-96439d{{overflow-x:hidden;}}</style><p>{lede}</p></div>'
+    record = parse_article(page(block + article()), locator="styled")
+    assert record.summary == [lede] and "overflow" not in record.body
+
+
+def test_the_publishers_article_body_cannot_cut_a_sentence_out_of_the_middle_of_the_text() -> None:
+    """JSON-LD articleBody often lacks a paragraph (a quote, an embed's text): prose between two paragraphs
+    it lists stays; a promo line there, and a bio after the last, go."""
+    middle = "A pilot who has worked the channel for thirty years said the queues had become dangerous at night."
+    promo = "Newsletter Harbour Brief"
+    bio = "Mara Lindqvist covers the port for the Ledger and lives on an old ferry with two cats."
+    head = (
+        '<script type="application/ld+json">'
+        + json.dumps(
+            {"@type": "NewsArticle", "headline": "Harbour opens a night lane", "articleBody": "\n".join(STORY)}
+        )
+        + "</script>"
+    )
+    record = parse_article(page(article([*STORY[:2], middle, promo, *STORY[2:], bio]), head=head), locator="ab")
+    assert record.body.split("\n\n") == [*STORY[:2], middle, *STORY[2:]]

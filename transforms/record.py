@@ -40,8 +40,9 @@ class StoryRecord:
     # when the page was captured, for a page read from a web archive (its WARC-Date): the story's
     # first_seen_at instead of the run's clock. Not part of the extract record.
     first_seen_at: str | None = None
-    # what the parser had to do to the document that a reader of the record should know ("the page was
-    # over the size cap: the body ends at the last paragraph read"); an extra field, outside the contract's
+    # what the parser had to do to the document that a reader of the record should know, each as
+    # "reason: detail" ("capped: the page is over 4,000,000 bytes; ..."); a run records each as an
+    # etl_reject row of stage `parse`, and the story still loads. An extra field beside the contract's.
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

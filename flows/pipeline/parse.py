@@ -62,7 +62,9 @@ def _parse_slice(jobs: Sequence[ParseJob]) -> list[list[StoryRecord] | Reject]:
 
 
 def parse_jobs(jobs: list[ParseJob]) -> tuple[list[StoryRecord], list[Reject]]:
-    """Parse on all workers; records and rejects come back in document order."""
+    """Parse on all workers; records and rejects come back in document order. A record's `notes` (what the
+    parser had to do to the page, such as cutting it at the size cap) also become rejects: the story loads,
+    and the warehouse keeps a row saying what was lost."""
     records: list[StoryRecord] = []
     rejects: list[Reject] = []
     for outcomes in map_slices(_parse_slice, jobs):
@@ -71,6 +73,9 @@ def parse_jobs(jobs: list[ParseJob]) -> tuple[list[StoryRecord], list[Reject]]:
                 rejects.append(outcome)
             else:
                 records.extend(outcome)
+                rejects.extend(
+                    Reject(r.source or "", r.input, "parse", *n.split(": ", 1)) for r in outcome for n in r.notes
+                )
     return records, rejects
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from lxml.html import HtmlElement
 
 from transforms.errors import ParseError
-from transforms.parsers.html.authors import extract_authors
+from transforms.parsers.html.authors import closing_signature, extract_authors
 from transforms.parsers.html.body import extract_paragraphs, image_caption, without_signoff
 from transforms.parsers.html.dateline import split_dateline
 from transforms.parsers.html.document import MAX_INPUT_BYTES, is_capped, parse_tree
@@ -45,6 +45,15 @@ def _without_standfirst(paragraphs: list[str], bullets: list[str]) -> list[str]:
     return [p for p in paragraphs if key(p.removeprefix("- ")) not in keys] if keys else paragraphs
 
 
+def _with_lede(paragraphs: list[str], lead: list[str]) -> list[str]:
+    """The body opened by the standfirst when it is one paragraph the content finder left out (it sits
+    between the headline and the article's markup): readers see it as the story's first paragraph."""
+    if len(lead) != 1 or not paragraphs:
+        return paragraphs
+    lede = key(lead[0])
+    return paragraphs if any(lede in key(p) for p in paragraphs[:3]) else [lead[0], *paragraphs]
+
+
 def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | None) -> StoryRecord:
     meta = read_metadata(tree)
     page_url = canonical_url(tree, meta, url)
@@ -68,8 +77,11 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
     article_body = next((v for v in meta.article_values("articleBody") if isinstance(v, str)), None)
     paragraphs = _without_standfirst(extract_paragraphs(tree, page_url or url, title, article_body), lead)
     paragraphs = without_signoff(paragraphs, record.authors)
+    if not record.authors and (signed := closing_signature(tree, paragraphs)):
+        record.authors, paragraphs = [signed], paragraphs[:-1]
     if paragraphs:
         record.dateline, paragraphs[0] = split_dateline(paragraphs[0])
+    paragraphs = _with_lede(paragraphs, lead)
     record.body = "\n\n".join(p for p in paragraphs if p)
     record.language = extract_language(tree, meta, f"{title or ''}\n{record.body}")
     if not record.body and not _looks_like_article(meta, record):

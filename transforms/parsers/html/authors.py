@@ -24,7 +24,7 @@ _BY = re.compile(r"^(?:.{0,40}?\b)?by[:\s]+", re.IGNORECASE)
 # "Veröffentlicht von HansG", "Alle Artikel von X", "Publié par X", "Author: X": a lead-in naming what follows
 _LEAD_IN = re.compile(
     r"^(?:(?:posted|written|published|reported|veröffentlicht|geschrieben|verfasst|(?:alle |ein )?artikel|"
-    r"(?:alle |ein )?beitr(?:a|ä)ge?|autorenseite|mehr|publié|écrit|rédigé|escrito|publicado|scritto|"
+    r"(?:alle |ein |blog[ -]?)?beitr(?:a|ä)ge?|autorenseite|mehr|publié|écrit|rédigé|escrito|publicado|scritto|"
     r"pubblicato|geplaatst|geschreven)\s+(?:by|von|par|por|da|di|door)|(?:about the )?author(?:in)?|über|about|"
     r"à propos de|autor(?:in)?|auteur|autore|redakteur(?:in)?|text|texte|texto)\b[\s:–—-]*",
     re.IGNORECASE,
@@ -33,6 +33,10 @@ _LEAD_IN = re.compile(
 _FROM_NUMBER = re.compile(
     r"\s+(?:(?:am|on|le|el|il|den|vom|du|del|op|stand:?|aktualisiert:?|updated:?|vor)\s+)?\S*\d.*$", re.IGNORECASE
 )
+# a by-word left alone once an account name is dropped ("von <a>wordpressadmin</a>") names nobody
+_BY_WORDS = frozenset({"by", "von", "par", "por", "door", "di", "da", "av", "przez", "de"})
+# "Mobasir hassan": a declared name whose surname alone is written in lower case
+_LOWER_SURNAME = re.compile(r"^[A-ZÀ-Þ][\w'’-]+\s+[a-zß-ÿ][\w'’-]+$")
 # a lower-case by-word is never part of a name ("von gizzmo"; "Von Miller" is one)
 _LOWER_BY = re.compile(r"^(?:von|par|por|door|di|av|przez|de)\s+(?=\S)")
 # "Von Petra Schmidt", "Par Jean Dupont": a foreign "by" before two or more words ("Von Miller" is a name)
@@ -44,6 +48,17 @@ _BYLINE_TEXT = re.compile(
     r"publicado|scritto|(?:blog |ein )?beitrag|artikel|story|text|report)\s+)?"
     r"(?:by|von|par|por|door|przez)(?:[:\s]+|$)",
     re.IGNORECASE,
+)
+# "Christian Seiler Illustration von Markus Roost": a credit for the pictures after the author's name
+_PICTURE_CREDIT = re.compile(
+    r"\s+(?:illustrations?|illustriert|fotos?|photos?|photography|bilder?|images?|grafiken?|kamera|video)\s+"
+    r"(?:von|by|de|par|di|door)\s.*$",
+    re.IGNORECASE,
+)
+# "11.12.2019 - Amelie Loevenich", "Reiner Nagel | 25.10.2022": a numeric date and a name, the whole text
+_NUMERIC_DATE = r"(?:\d{1,2}[./]\s?\d{1,2}[./]\s?\d{2,4}|\d{4}-\d{1,2}-\d{1,2})"
+_DATED_NAME = re.compile(
+    rf"^\s*(?:{_NUMERIC_DATE}\s*[-–—|·]\s*(?P<after>[^\d|]+?)|(?P<before>[^\d|]+?)\s*[-–—|·]\s*{_NUMERIC_DATE})\s*$"
 )
 # "robert.stitz", "sarah-indra": a login slug, the name it stands for is written elsewhere
 _SLUG = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)+$")
@@ -98,7 +113,7 @@ _DESK_WORDS = frozenset(
     {
         *("staff", "desk", "newsroom", "editors", "editorial", "wire", "news", "team", "agency", "admin"),
         *("guest", "reports", "report", "sponsored", "partner", "content", "brandroom", "redazione"),
-        *("redaction", "by", "media", "redaktion", "redacción", "rédaction", *_ACCOUNTS),
+        *("redaction", "by", "media", "redaktion", "redacción", "rédaction", "company", *_ACCOUNTS),
         *("autor", "author", "anonymous", "unknown", "editor", "online", "online-redaktion"),
         *_MASTHEADS,
     }
@@ -149,6 +164,8 @@ _BYLINE = XPath(
     " or ancestor::form)]",
     namespaces=_REGEX_NS,
 )
+# a name set in bold or italics as the whole of its paragraph (see `closing_signature`)
+_SIGNATURE = XPath("//p/*[self::b or self::strong or self::em or self::i][normalize-space(.) = $name]")
 _NOT_IN_NAME = " ,:;-–—()[]'\"|/·•»«©*"
 _MAX_BYLINE_CHARS = 120
 _MAX_BYLINES = 6
@@ -189,18 +206,22 @@ def _strip_site_suffix(name: str, not_names: set[str]) -> str:
 
 
 def _split_names(text: str, not_names: set[str]) -> Iterator[str]:
-    text = _BY.sub("", _LEAD_IN.sub("", _HANDLE_OR_MAIL.sub(" ", clean(text)).strip()))
+    text = _BY.sub("", _LEAD_IN.sub("", _PICTURE_CREDIT.sub("", _HANDLE_OR_MAIL.sub(" ", clean(text)).strip())))
     for part in _SPLIT.split(text):
         name = _ROLE_SUFFIX.sub("", _FOREIGN_BY.sub("", _BY.sub("", _LEAD_IN.sub("", part))))
         name = _LOWER_BY.sub("", _FROM_NUMBER.sub("", _TRAILING_NOISE.sub("", name)).strip(_NOT_IN_NAME))
         yield _strip_site_suffix(name, not_names)
 
 
-def clean_names(raw: Iterable[str], not_names: set[str], *, sole_handle: bool = False) -> list[str]:
+def clean_names(
+    raw: Iterable[str], not_names: set[str], *, sole_handle: bool = False, declared: bool = False
+) -> list[str]:
     """Split bylines into person names, dropping prefixes, handles, roles, degrees and site/desk names.
 
     A single word ("gizzmo", "Heiko") is a name only with `sole_handle`, for sources that name the
     author and nothing else (JSON-LD, author <meta>, rel=author), and only when it is the one name found.
+    A `declared` name (metadata that names people) may be written in lower case in part ("Mobasir hassan"):
+    the test for prose applies only to text read off the page.
     """
     names: list[str] = []
     seen: set[str] = set()
@@ -210,7 +231,7 @@ def clean_names(raw: Iterable[str], not_names: set[str], *, sole_handle: bool = 
             if not name_key or name_key in seen:
                 continue
             seen.add(name_key)
-            if name_key not in _AGENCIES and not _rejected(name, name_key, not_names):
+            if name_key not in _AGENCIES and not _rejected(name, name_key, not_names, declared=declared):
                 names.append(name)
     if sole_handle and not names and len(seen) == 1:
         (only,) = seen
@@ -231,21 +252,22 @@ def _is_desk(text: str) -> bool:
 def _is_handle(name: str, name_key: str, not_names: set[str]) -> bool:
     """One word that can be a person's name or user name: not a desk, an account, an acronym (a broadcaster)
     or the site's name (a blog's own domain word is how many bloggers sign)."""
-    if " " in name_key or _NOT_NAME.search(name) or name_key in _DESK_WORDS or name_key in _DEGREES:
+    if " " in name_key or _NOT_NAME.search(name) or name_key in _DESK_WORDS | _BY_WORDS or name_key in _DEGREES:
         return False
     if name.isupper() or len(name_key) < 3 or _SLUG.match(name):
         return False
     return name_key not in not_names
 
 
-def _rejected(name: str, name_key: str, not_names: set[str]) -> bool:
+def _rejected(name: str, name_key: str, not_names: set[str], *, declared: bool = False) -> bool:
     tokens = name_key.split()
     if not 2 <= len(tokens) <= _MAX_NAME_WORDS or _NOT_NAME.search(name) or name_key in _DEGREES:
         return True  # one word is a masthead or a section ("Gazette", "Money"), not a byline
     squashed = name_key.replace(" ", "")
     if any(squashed == site.replace(" ", "") for site in not_names):
         return True
-    if sum(word[:1].islower() and word not in _PARTICLES for word in name.split()) > 0 and not name.islower():
+    lower = sum(word[:1].islower() and word not in _PARTICLES for word in name.split())
+    if lower and not name.islower() and not (declared and _LOWER_SURNAME.match(name)):
         return True  # "he reported for the Pasadena Independent": prose, not a name
     return tokens[0] == "the" or tokens[-1] in _DESK_WORDS or all(t in _DESK_WORDS for t in tokens)
 
@@ -321,6 +343,26 @@ def _byline_wording(tree: HtmlElement) -> Iterator[str]:
         yield texts[element]
 
 
+def _dated_names(tree: HtmlElement) -> Iterator[str]:
+    """Names written beside a numeric date and nothing else ("11.12.2019 - Amelie Loevenich"), headline first:
+    the byline line of templates without byline markup."""
+    body = tree.find("body")
+    if body is None:
+        return
+    found = []
+    for count, element in enumerate(body.iter(*_BYLINE_TEXT_TAGS)):
+        if count > _MAX_TEXT_SCAN or len(found) >= _MAX_BYLINES:
+            break
+        text = element.text
+        if text and len(element) == 0 and len(text) <= _MAX_BYLINE_CHARS and (match := _DATED_NAME.match(text)):
+            name = (match["after"] or match["before"]).strip()
+            if _PERSON.match(name):
+                found.append(element)
+    for element in _after_headline(found, tree):
+        match = _DATED_NAME.match(element.text)
+        yield (match["after"] or match["before"]).strip()
+
+
 def _first_named(texts: Iterable[str], not_names: set[str], *, sole_handle: bool = False) -> list[str]:
     """The names in the first text that has any: one byline, not every author box on the page. A first
     byline crediting a desk ("Hollywood.com Staff") means nobody is named."""
@@ -340,15 +382,30 @@ def extract_authors(tree: HtmlElement, meta: PageMetadata, not_names: set[str]) 
         lambda: meta.microdata_people,
         lambda: _twitter_byline(meta),
     ]
+    slugs: list[str] = []
     for source in declared:
         raw = list(source())
-        names = clean_names(raw, not_names, sole_handle=True)
-        if names:
+        names = clean_names(raw, not_names, sole_handle=True, declared=True)
+        if names and all(_SLUG.match(name) for name in names):
+            slugs = slugs or names  # "edilson.la.rosa": a login; another tag may write the name out
+        elif names:
             return names
-        if raw and all(_is_desk(text) for text in raw):
-            return []  # the page credits its desk ("Redaktion", "Staff"): there is no person to find
-    return (
+        elif raw and all(_is_desk(text) for text in raw):
+            return slugs  # the page credits its desk ("Redaktion", "Staff"): there is no person to find
+    return slugs or (
         clean_names(_author_links(tree), not_names)
         or _first_named(_byline_elements(tree), not_names, sole_handle=True)
         or _first_named(_byline_wording(tree), not_names, sole_handle=True)
+        or _first_named(_dated_names(tree), not_names)
     )
+
+
+def closing_signature(tree: HtmlElement, paragraphs: list[str]) -> str | None:
+    """The author's name signed under the story: a last paragraph that is only a name, set in bold or
+    italics (`<p><strong>Marina Mucha</strong></p>`), the way many magazines credit the writer."""
+    if not paragraphs or not _PERSON.match(paragraphs[-1]) or not 2 <= len(paragraphs[-1].split()) <= 3:
+        return None
+    for element in _SIGNATURE(tree, name=paragraphs[-1]):
+        if element.getparent() is not None and element_text(element.getparent()) == paragraphs[-1]:
+            return paragraphs[-1]
+    return None

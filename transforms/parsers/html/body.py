@@ -65,7 +65,8 @@ _SHINGLE = 4
 _GUIDE_MIN_SHARE = 0.5  # a paragraph counts as in articleBody when half its 4-word shingles are there
 _GUIDE_MIN_KEPT = 0.6  # ignore an articleBody that would drop more than 40% of the text: it is a teaser
 _GUIDE_ADOPT_BELOW = 0.2  # ...unless almost nothing matches: then the extractor read the wrong block
-_GUIDE_MIN_STORY = 800  # characters of articleBody that make a story rather than a teaser
+_GUIDE_MIN_STORY = 800
+_PROSE_MIN_WORDS = 12  # characters of articleBody that make a story rather than a teaser
 _CAPTION_XPATH = XPath("//figcaption")
 _PROSE_CHARS = 3000
 _PROSE_MAX_LINKED = 0.3
@@ -116,6 +117,11 @@ def _in_guide(paragraph: str, guide: str) -> bool:
     return sum(s in guide for s in shingles) >= _GUIDE_MIN_SHARE * len(shingles)
 
 
+def _is_prose(paragraph: str) -> bool:
+    """A full sentence or more: enough words, ending as sentences end (not a link, label or promo line)."""
+    return len(_WORD.findall(paragraph)) >= _PROSE_MIN_WORDS and paragraph.rstrip("\"'”“»)").endswith((".", "!", "?"))
+
+
 def filter_by_article_body(paragraphs: list[str], article_body: str | None) -> list[str]:
     """Reconcile the extracted paragraphs with the publisher's own JSON-LD articleBody.
 
@@ -127,7 +133,14 @@ def filter_by_article_body(paragraphs: list[str], article_body: str | None) -> l
     if not article_body:
         return paragraphs
     guide = " ".join(_WORD.findall(article_body.casefold()))
-    kept = [p for p in paragraphs if _in_guide(p, guide)]
+    inside = [_in_guide(p, guide) for p in paragraphs]
+    if any(inside):  # a sentence of prose between two paragraphs the publisher lists belongs to the same text run
+        first, last = inside.index(True), len(inside) - 1 - inside[::-1].index(True)
+        inside = [
+            kept or (first < i < last and _is_prose(p))
+            for i, (p, kept) in enumerate(zip(paragraphs, inside, strict=True))
+        ]
+    kept = [p for p, keep in zip(paragraphs, inside, strict=True) if keep]
     kept_chars, all_chars = sum(map(len, kept)), sum(map(len, paragraphs))
     if kept_chars <= _GUIDE_ADOPT_BELOW * all_chars and len(article_body) >= max(_GUIDE_MIN_STORY, all_chars / 2):
         return [p for p in (clean(line) for line in article_body.splitlines()) if p]

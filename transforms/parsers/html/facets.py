@@ -17,10 +17,14 @@ _MAX_TAGS = 30
 # ('"Uh', '" I said to my son.'), nor a template flag ("layout_hero")
 _TAG = re.compile(r"^[^\W_](?:[^_\n!?\"“”]{0,48}[^\W_])?$")
 _STANDFIRST_CLASS = re.compile(
-    r"standfirst|article-summary|article__summary|\bdek\b|subheadline|sub-headline|article-subtitle|summary-list",
+    r"standfirst|article-summary|article__summary|\bdek\b|subheadline|sub-headline|article-subtitle|summary-list|"
+    # the lede's names in other templates ("article__intro", "contentHeader__abstract", "documentDescription")
+    r"(?:^|[\s_-])(?:intro|lead|lede|abstract)(?:$|[\s_-])|documentdescription",
     re.IGNORECASE,
 )
 # the standfirst sits right under the headline: only the elements that follow the first <h1> are examined
+# "lead-image", "intro-media": the picture at the top and its caption, not the lede
+_MEDIA_CLASS = re.compile(r"media|image|img|photo|picture|figure|caption|video|gallery", re.IGNORECASE)
 _UNDER_HEADLINE = XPath("(//h1)[1]/following::*[@class][position() <= 60]")
 _MAX_STANDFIRST_CHARS = 600
 
@@ -78,7 +82,10 @@ def extract_tags(meta: PageMetadata) -> list[str]:
 
 def standfirst(tree: HtmlElement) -> list[str]:
     """The standfirst under the headline: its bullets when it is a list, else its one sentence."""
-    for element in (e for e in _UNDER_HEADLINE(tree) if _STANDFIRST_CLASS.search(e.get("class", ""))):
+    for element in _UNDER_HEADLINE(tree):
+        classes = element.get("class", "")
+        if not _STANDFIRST_CLASS.search(classes) or _MEDIA_CLASS.search(classes):
+            continue
         items = [text for text in (element_text(li) for li in element.iter("li")) if text]
         if items:
             return items

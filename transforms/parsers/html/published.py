@@ -69,6 +69,7 @@ _VISIBLE = re.compile(
     r"(?P<date>(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[^|\n]{5,60})",
     re.IGNORECASE,
 )
+_NUMERIC_DAY_MONTH = re.compile(r"^\s*(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4})(?P<rest>(?:[T ]\d.*)?)$")
 _NAIVE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?$")
 _MAX_OFFSET = timedelta(hours=14)
 _MAX_CANDIDATES = 12
@@ -150,12 +151,24 @@ def _microdata_values(meta: PageMetadata, prop: str) -> list[str | None]:
 
 def _time_value(element: HtmlElement, value: str) -> str:
     """A <time> datetime written without an offset, in the zone its own text names ("05:00 AM EST")."""
+    value = _day_first_if_shown(element, value)
     local = _naive_local(value)
     shown = read_shown(element.text_content()) if local is not None else None
     if shown is None or local is None:
         return value
     zone = next((z for z in shown.zones if shown.wall == local.replace(second=0)), None)
     return local.replace(tzinfo=zone).isoformat(timespec="seconds") if zone else value
+
+
+def _day_first_if_shown(element: HtmlElement, value: str) -> str:
+    """A numeric datetime that is not ISO ("01-11-2023 10:29") as ISO, day first when the element's own
+    text shows that day ("1. November 2023"): D-M-Y and M-D-Y look alike, and only the text tells them apart."""
+    match = _NUMERIC_DAY_MONTH.match(value)
+    if not match:
+        return value
+    day_first = f"{match['y']}-{int(match['b']):02d}-{int(match['a']):02d}"
+    shown = normalise_date(clean(element.text_content()))
+    return f"{day_first}{match['rest']}" if shown and shown[:10] == day_first else value
 
 
 def _time_elements(tree: HtmlElement) -> tuple[list[str], list[str]]:

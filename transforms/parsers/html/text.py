@@ -18,6 +18,8 @@ _WORD = re.compile(r"\w+")
 _TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>|<!--.*?-->", re.DOTALL)
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "\u00a0": " "})
 # elements that style part of a word ("<b>W</b>ashington", "m<sup>2</sup>"): no word break at their edges
+# elements whose content is code, never visible text (a style sheet inside a template's lede block)
+_NOT_TEXT = frozenset({"script", "style", "noscript", "template"})
 _IN_WORD = frozenset({"b", "i", "em", "strong", "u", "s", "sup", "sub", "small", "mark", "abbr", "font", "wbr"})
 
 
@@ -39,6 +41,8 @@ def clean(text: str | None) -> str:
 
 
 def _texts(element: HtmlElement, parts: list[str]) -> None:
+    if element.tag in _NOT_TEXT:
+        return
     spaced = element.tag not in _IN_WORD
     if spaced:
         parts.append(" ")
