@@ -88,6 +88,8 @@ def test_empty_and_missing_fields():
 
 
 class _BrokenDetector:
+    version = "test"
+
     def detect(self, text: str, *, english: bool) -> list[Mention]:
         if "boom" in text:
             raise RuntimeError("model crashed")

@@ -88,6 +88,8 @@ def test_title_case_headline_yields_only_gazetteer_names():
 class _FakeModelDetector:
     """Stands in for a spaCy or GLiNER backend: it returns typed spans, nothing else."""
 
+    version = "test"
+
     def detect(self, text: str, *, english: bool) -> list[Mention]:
         found = []
         for surface, entity_type in (("U.S.", "place"), ("Jo Marsh", "person"), ("Marsh", "person")):

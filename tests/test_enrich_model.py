@@ -8,7 +8,7 @@ import pytest
 
 from transforms.enrich import RuleMentionDetector, enrich_stories
 from transforms.enrich.languages import is_english
-from transforms.enrich.model import ModelMentionDetector, enrichment_version, model_version
+from transforms.enrich.model import LEAD_CHARS, ModelMentionDetector, model_version
 
 ITALIAN_HEADLINE = "Un nuovo vaccino di Moderna"
 ITALIAN_BODY = (
@@ -97,7 +97,10 @@ def test_a_listed_company_is_readable_evidence_for_its_industry():
 
 def test_the_detector_says_which_model_it_runs():
     assert model_version().startswith("en_core_web_sm-3.8")
-    assert enrichment_version().startswith(model_version() + "+data-")
+    assert ModelMentionDetector().version == model_version()
+    assert ModelMentionDetector(model_chars=LEAD_CHARS).version == f"{model_version()}/first-{LEAD_CHARS}-chars"
+    version = _enrich(("v", "A headline", "Some text.", "en")).version
+    assert version.startswith(model_version() + "+enrich-") and len(version.rsplit("-", 1)[1]) == 8
     assert ModelMentionDetector().detect("Anything at all", english=False) == []
 
 

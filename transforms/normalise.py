@@ -121,9 +121,7 @@ def normalise_chunk(
     return NormalisedChunk(batch, to_store, new_links.height)
 
 
-def reenrich_chunk(
-    stored: pl.DataFrame, enrich: Callable[[pl.DataFrame], Enrichment] = enrich_stories
-) -> StarBatch:
+def reenrich_chunk(stored: pl.DataFrame, enrich: Callable[[pl.DataFrame], Enrichment] = enrich_stories) -> StarBatch:
     """The batch that replaces the enrichment rows of stored stories, their text unchanged (`dateline reenrich`).
 
     `stored` has one row per story: story_key, story_id, source, locator, date_key, headline, summary, body,
