@@ -52,6 +52,14 @@ _MAX_LOWER_WORDS_IN_RESULTS = 2
 # Nations that field national sides without being ISO countries.
 _HOME_NATIONS = frozenset(("England", "Scotland", "Wales", "Northern Ireland"))
 _POSSESSIVE = re.compile(r"['’]s?$")
+# A match result: two sides, each followed by its score ("Leyton Orient 2 Hartlepool 0"). Golf and athletics
+# lines have one name and several figures, so a person named on one ("Ken Green 68 70") stays a person.
+_MATCH_RESULT = re.compile(r"^\s*(\D+?)\s+\d{1,3}\s+(\D+?)\s+\d{1,3}\s*(?:\(.*\))?\s*$")
+# A competitor and the country they represent, in a results list ("7. Irina Privalova (Russia) 11.27").
+_COUNTRY_AFTER = re.compile(r"\s*\(([A-Z][\w. ]{1,30})\)")
+# An initial and a surname ("M. Bevan", "R. Ponting"): how scorecards, results and bylines write people. Not
+# after another initial or a dotted abbreviation ("U.S. Steel", "J. P. Morgan").
+_INITIAL_NAME = re.compile(r"(?<![\w.] )(?<![\w.])[A-Z]\.[ ]?[A-Z][a-z'’-]+(?:[ ][A-Z][a-z'’-]+)?\b")
 
 
 @functools.cache
@@ -98,7 +106,12 @@ class ModelMentionDetector:
         for rule in self.rules.detect(text, english=True):
             if not any(rule.start < end and start < rule.end for start, end in taken):
                 found.append(self._second_opinion(rule, len(window)))
-        return self._teams(found, text)
+        for initial in _INITIAL_NAME.finditer(text):
+            spanned = [m for m in found if m.start < initial.end() and initial.start() < m.end]
+            if all(m.entity_type is None or m.start >= initial.start() + 2 for m in spanned):
+                found = [m for m in found if m not in spanned]
+                found.append(Mention(initial.start(), initial.end(), initial.group(), "person"))
+        return self._competitors(self._teams(found, text), text)
 
     def _second_opinion(self, rule: Mention, window: int) -> Mention:
         """A person the rules found where the model read the text and saw none ("Night Mode", "Gen Z")
@@ -139,6 +152,28 @@ class ModelMentionDetector:
             for m in found
         ]
 
+    def _competitors(self, found: list[Mention], text: str) -> list[Mention]:
+        """Results pages: both sides of a match result are teams (a country stays a place: national sides are
+        named for it), and a name of two or more words followed by a country in brackets is an athlete."""
+        countries = _HOME_NATIONS.union(self.lex.country_names.values())
+        typed = []
+        for m in found:
+            key, name = fold(m.text), m.canonical or m.text
+            result = _MATCH_RESULT.match(_line(text, m.start))
+            after = _COUNTRY_AFTER.match(text, m.end)
+            if result and name not in countries and m.text.strip() in (result[1].strip(), result[2].strip()):
+                m = Mention(m.start, m.end, m.text, "organization")
+            elif (
+                after
+                and " " in m.text.strip()
+                and key not in self.lex.organizations
+                and key not in self.lex.places
+                and fold(after[1]) in self.lex.places
+            ):
+                m = Mention(m.start, m.end, m.text, "person")
+            typed.append(m)
+        return typed
+
     def _mention(self, ent: Span, text: str) -> Mention | None:
         entity_type = _LABELS.get(ent.label_)
         if entity_type is None:
@@ -162,10 +197,11 @@ class ModelMentionDetector:
             and (key.replace(".", "") in self.lex.non_org_acronyms or self._common_or_portfolio(surface, text, end))
         ):
             return None
-        if entity_type == "place":
-            place = self.lex.places.get(key)
-            if place is not None:
-                return Mention(start, end, surface, "place", place.name, place.country_code)
+        place = self.lex.places.get(key)
+        if entity_type != "place" and place is not None and place.name in self.lex.country_names.values():
+            entity_type = "place"  # a country the model read as a person or a side: news names sides for it
+        if entity_type == "place" and place is not None:
+            return Mention(start, end, surface, "place", place.name, place.country_code)
         if entity_type == "organization" and key in self.lex.organizations:
             return Mention(start, end, surface, "organization", self.lex.organizations[key])
         return Mention(start, end, surface, entity_type)
