@@ -123,11 +123,12 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
     # Date phrases of the whole batch are found in one vectorised pass; only resolving them
     # against each story's day happens per story.
     dates = pl.col("text").str.extract_all(DATE_PATTERN).alias("dates")
-    rows = frame.select("story_id", "text", "published_day", "english", dates)
-    for story_id, text, day, english, phrases in rows.iter_rows():
+    rows = frame.select("story_id", pl.col("text").str.slice(0, MAX_ENTITY_TEXT), "published_day", "english", dates)
+    detected = _detected(detector, rows["text"].to_list(), rows["english"].to_list())
+    for (story_id, head, day, english, phrases), mentions in zip(rows.iter_rows(), detected, strict=True):
         try:
-            head = text[:MAX_ENTITY_TEXT]
-            resolved = resolve(head, detector.detect(head, english=english), lex)
+            found_mentions = mentions if mentions is not None else detector.detect(head, english=english)
+            resolved = resolve(head, found_mentions, lex)
             found = entities(resolved)
             story_entities = [(story_id, e.entity_id, e.name, e.entity_type, e.country_code, e.mentions) for e in found]
             story_evidence = [
@@ -157,6 +158,15 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
         version=enrichment_version(detector.version),
         rejects=rejects,
     )
+
+
+def _detected(detector: MentionDetector, texts: list[str], english: list[bool]) -> list[list[Mention] | None]:
+    """Mentions for the whole batch at once (cheaper for a model); when that fails, None for every story, so
+    each is detected on its own and only a story that fails alone becomes a reject."""
+    try:
+        return list(detector.detect_many(texts, english=english))
+    except Exception:
+        return [None] * len(texts)
 
 
 def _normalised(stories: pl.DataFrame) -> pl.DataFrame:

@@ -7,6 +7,7 @@ resolution (titles, coreference, country codes, stable ids) applies to its outpu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -50,3 +51,8 @@ class MentionDetector(Protocol):
     version: str
 
     def detect(self, text: str, *, english: bool) -> list[Mention]: ...
+
+    def detect_many(self, texts: Sequence[str], *, english: Sequence[bool]) -> list[list[Mention]]:
+        """`detect` over a batch of stories; a statistical model reads them together, which is cheaper
+        (detectors that subclass this protocol inherit the one-at-a-time default)."""
+        return [self.detect(text, english=flag) for text, flag in zip(texts, english, strict=True)]

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from transforms.enrich.lexicon import Lexicon, Place, lexicon
-from transforms.enrich.mentions import EntityType, Mention
+from transforms.enrich.mentions import EntityType, Mention, MentionDetector
 from transforms.keys import fold
 
 _UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ"
@@ -90,7 +90,7 @@ class _Token:
         return _is_acronym(self.text)
 
 
-class RuleMentionDetector:
+class RuleMentionDetector(MentionDetector):
     """Gazetteers and cues over capitalised spans; see the module docstring for why."""
 
     version = "rules"
