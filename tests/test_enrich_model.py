@@ -129,6 +129,10 @@ def test_both_sides_of_a_match_result_are_teams_and_a_golfer_stays_a_person():
     named = _named("English league results on Saturday:\n\nLeyton Orient 2 Hartlepool 0\n\nFulham 1 Carlisle 0")
     assert {("Leyton Orient", "organization"), ("Hartlepool", "organization")} <= named
     assert ("Fulham", "organization") in named
+    # the model runs a span across the score: two teams, not one person
+    named = _named("Results of English league matches on Saturday.\n\nLeeds 2 Chelsea 1")
+    assert {("Leeds", "organization"), ("Chelsea", "organization")} <= named
+    assert not any(t == "person" for _, t in named)
     named = _named("Leading scores after the second round:\n\nKen Green 68 70\n\nNick Price 69 70")
     assert ("Ken Green", "person") in named
 

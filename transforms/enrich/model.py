@@ -53,6 +53,9 @@ _MAX_LOWER_WORDS_IN_RESULTS = 2
 # Nations that field national sides without being ISO countries.
 _HOME_NATIONS = frozenset(("England", "Scotland", "Wales", "Northern Ireland"))
 _POSSESSIVE = re.compile(r"['’]s?$")
+# A span the model ran across a score or a dash ("Leeds 2 Chelsea", "Leeds - Ian Rush") is two names or none:
+# the rules read it instead.
+_RUN_ON = re.compile(r"\s(?:\d+|[-–—])\s")
 # A match result: two sides, each followed by its score ("Leyton Orient 2 Hartlepool 0"). Golf and athletics
 # lines have one name and several figures, so a person named on one ("Ken Green 68 70") stays a person.
 _MATCH_RESULT = re.compile(r"^\s*(\D+?)\s+\d{1,3}\s+(\D+?)\s+\d{1,3}\s*(?:\(.*\))?\s*$")
@@ -197,7 +200,7 @@ class ModelMentionDetector(MentionDetector):
         possessive = _POSSESSIVE.search(surface)
         if possessive and len(surface) > 3:
             end, surface = end - len(possessive.group()), surface[: possessive.start()]
-        if not surface or not any(c.isupper() for c in surface):
+        if not surface or not any(c.isupper() for c in surface) or _RUN_ON.search(surface):
             return None
         key = fold(surface)
         known = key in self.lex.places or key in self.lex.organizations
