@@ -112,6 +112,16 @@ def test_a_warc_url_is_a_warc_source() -> None:
     assert source.sources[0].url == "https://data.example/a.warc.gz"
 
 
+def test_the_readme_warc_sources_are_valid() -> None:
+    """The README's WARC examples (downloaded CC-NEWS files by `path`, a CC-NEWS file by `url`) are sources files
+    Dateline accepts as they are written."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```toml\n(.*?)```", readme, re.S) if 'kind = "warc"' in b]
+    parsed = [parse_sources(block).sources[0] for block in blocks]
+    assert sorted((s.kind, bool(s.url), bool(s.path)) for s in parsed) == [("warc", False, True), ("warc", True, False)]
+    assert all(s.url.startswith("https://data.commoncrawl.org/crawl-data/CC-NEWS/") for s in parsed if s.url)
+
+
 @pytest.mark.parametrize("ranges", [True, False], ids=["range", "no-range"])
 @pytest.mark.usefixtures("prefect_api")
 def test_a_cut_download_is_a_reject_and_the_rerun_resumes_without_duplicates(tmp_path: Path, ranges: bool) -> None:
