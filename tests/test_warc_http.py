@@ -14,6 +14,7 @@ import pytest
 
 from demo.warc import WarcWriter
 from flows.ingest import ingest
+from flows.pipeline.run import RunFailed
 from flows.sources import warc
 from flows.sources.config import Source, adhoc_source, parse_sources
 from flows.sources.discover import Discovery, ReadContext
@@ -161,7 +162,8 @@ def test_a_warc_url_on_a_private_address_is_refused_as_any_fetch(tmp_path: Path)
     warehouse = tmp_path / "w.duckdb"
     with ScriptedServer() as server:
         served = WarcServer(server, crawl.read_bytes())
-        ingest(sources_file=str(sources_toml(tmp_path, served.url, private=False)), warehouse_path=str(warehouse))
+        with pytest.raises(RunFailed, match=r"source 'crawl' failed entirely: nothing found \(private_address"):
+            ingest(sources_file=str(sources_toml(tmp_path, served.url, private=False)), warehouse_path=str(warehouse))
         assert served.sent_from == []
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select url, error from etl_fetch").fetchall() == [(served.url, "private_address")]
