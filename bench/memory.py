@@ -108,6 +108,7 @@ class TreeMemory:
     workers_pss: int = 0
     chunks: list[tuple[int, int, Sample]] = field(default_factory=list)
     last: Sample | None = None
+    at_tree_peak: Sample | None = None  # the sample in which the tree's PSS peaked: who held what then
 
     def record(self, root: int) -> None:
         main = _rollup(root)
@@ -127,6 +128,8 @@ class TreeMemory:
             api_pss=sum(a["Pss"] for a in api),
             workers_pss=sum(w["Pss"] for w in workers),
         )
+        if sample.tree_pss > self.tree_pss:
+            self.at_tree_peak = sample
         for name in ("main_rss", "workers_rss", "tree_rss", "tree_pss", "main_pss", "api_pss", "workers_pss"):
             setattr(self, name, max(getattr(self, name), getattr(sample, name)))
         self.last = sample
@@ -137,6 +140,12 @@ class TreeMemory:
             f"tree {mib(self.tree_rss)} RSS / {mib(self.tree_pss)} PSS "
             f"(peak PSS main {mib(self.main_pss)}, own Prefect API {mib(self.api_pss)}, "
             f"workers {mib(self.workers_pss)})"
+            + (
+                f"; at the tree's peak: main {mib(peak.main_pss)}, API {mib(peak.api_pss)}, "
+                f"workers {mib(peak.workers_pss)} PSS"
+                if (peak := self.at_tree_peak)
+                else ""
+            )
         )
 
 
