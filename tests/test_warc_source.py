@@ -99,7 +99,11 @@ def test_records_are_read_skipped_or_rejected_and_reading_goes_on(tmp_path: Path
     skips = sorted(e.reason for e in events if isinstance(e, Skip))
     damage = [(e.offset, e.reason) for e in events if isinstance(e, Damage)]
 
-    assert [p.response.url for p in pages] == ["https://news.example/a", "https://news.example/ru", "https://news.example/b"]
+    assert [p.response.url for p in pages] == [
+        "https://news.example/a",
+        "https://news.example/ru",
+        "https://news.example/b",
+    ]
     assert pages[0].captured_at == CAPTURED and pages[0].offset == offsets["a"]
     assert pages[1].response.content_type == "text/html; charset=windows-1251"
     assert skips == ["http_status", "metadata", "not_html", "request", "revisit", "warcinfo"]
