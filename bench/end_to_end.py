@@ -7,7 +7,8 @@ Run:
 
 What is measured (every figure from this one run, on this machine):
 
-1. `dateline run` as a user runs it (a child process; Prefect API shared, started once) over the
+1. `dateline run` as a user runs it (a child process that starts its own Prefect API server, whose
+   memory counts in the tree's; `--shared-api` runs every size against one API started here) over the
    synthetic site (`demo.site`, in its own process so it does not share our GIL) at each
    size: stories/s = stories in fact_story / wall seconds of the command, the flow's own elapsed
    time, and memory sampled every 0.25 s over the whole process tree (bench/memory.py): the main
@@ -35,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -346,6 +347,7 @@ def main() -> None:
     parser.add_argument("--baseline-size", type=int, default=1000)
     parser.add_argument("--million", type=int, default=1_000_000)
     parser.add_argument("--no-million", action="store_true")
+    parser.add_argument("--shared-api", action="store_true", help="one Prefect API for every run, not one per run")
     parser.add_argument("--baseline-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.baseline_child:
@@ -358,9 +360,9 @@ def main() -> None:
     )
     work = Path(tempfile.mkdtemp(prefix="dateline-e2e-"))
     results: dict[int, dict] = {}
-    with prefect_api() as api_url:
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env |= {"PREFECT_API_URL": api_url, "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "ERROR"}
+    with prefect_api() if args.shared_api else nullcontext(None) as api_url:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PREFECT_API_URL")}
+        env |= {"PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "ERROR"} | ({"PREFECT_API_URL": api_url} if api_url else {})
         for size in sizes:
             with demo_site(size, work) as sources:
                 warehouse = work / f"pipeline-{size}" / "w.duckdb"

@@ -4,6 +4,7 @@ Run:
     .venv/bin/python bench/memory.py --stories 12000            # RSS per chunk, peaks per process
     .venv/bin/python bench/memory.py --stories 12000 --every 4  # print every 4th chunk only
     .venv/bin/python bench/memory.py --attach PID               # watch a running `dateline run` to its end
+    .venv/bin/python bench/memory.py --shared-api               # against one API started here, not the run's own
 
 `os.wait4` gives the child's own peak RSS only; the forkserver's enrichment workers are its
 grandchildren and hold the gazetteers, so the machine's figure is the sum over the tree. This
@@ -27,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +74,15 @@ def _rollup(pid: int) -> dict[str, int]:
     return values
 
 
+def _is_api_server(pid: int) -> bool:
+    """Whether `pid` is the Prefect API server a run started for itself (uvicorn serving Prefect's app)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return b"prefect.server.api.server" in handle.read()
+    except OSError:
+        return False
+
+
 @dataclass(slots=True)
 class Sample:
     main_rss: int
@@ -79,6 +90,9 @@ class Sample:
     workers_rss: int
     tree_rss: int
     tree_pss: int
+    main_pss: int = 0
+    api_pss: int = 0  # the run's own Prefect API server, when it started one
+    workers_pss: int = 0
 
 
 @dataclass(slots=True)
@@ -89,31 +103,49 @@ class TreeMemory:
     workers_rss: int = 0
     tree_rss: int = 0
     tree_pss: int = 0
+    main_pss: int = 0
+    api_pss: int = 0
+    workers_pss: int = 0
     chunks: list[tuple[int, int, Sample]] = field(default_factory=list)
     last: Sample | None = None
+    at_tree_peak: Sample | None = None  # the sample in which the tree's PSS peaked: who held what then
 
     def record(self, root: int) -> None:
-        main, workers = _rollup(root), [_rollup(p) for p in _tree(root)[1:]]
+        main = _rollup(root)
         if not main:
             return
-        workers = [w for w in workers if w]
+        api, workers = [], []
+        for pid in _tree(root)[1:]:
+            (api if _is_api_server(pid) else workers).append(_rollup(pid))
+        api, workers = [a for a in api if a], [w for w in workers if w]
         sample = Sample(
             main_rss=main["Rss"],
             main_anon=main["Anonymous"],
             workers_rss=sum(w["Rss"] for w in workers),
-            tree_rss=main["Rss"] + sum(w["Rss"] for w in workers),
-            tree_pss=main["Pss"] + sum(w["Pss"] for w in workers),
+            tree_rss=main["Rss"] + sum(p["Rss"] for p in api + workers),
+            tree_pss=main["Pss"] + sum(p["Pss"] for p in api + workers),
+            main_pss=main["Pss"],
+            api_pss=sum(a["Pss"] for a in api),
+            workers_pss=sum(w["Pss"] for w in workers),
         )
-        self.main_rss = max(self.main_rss, sample.main_rss)
-        self.workers_rss = max(self.workers_rss, sample.workers_rss)
-        self.tree_rss = max(self.tree_rss, sample.tree_rss)
-        self.tree_pss = max(self.tree_pss, sample.tree_pss)
+        if sample.tree_pss > self.tree_pss:
+            self.at_tree_peak = sample
+        for name in ("main_rss", "workers_rss", "tree_rss", "tree_pss", "main_pss", "api_pss", "workers_pss"):
+            setattr(self, name, max(getattr(self, name), getattr(sample, name)))
         self.last = sample
 
     def summary(self) -> str:
         return (
             f"peak RSS main {mib(self.main_rss)}, workers {mib(self.workers_rss)} (all together), "
-            f"tree {mib(self.tree_rss)} RSS / {mib(self.tree_pss)} PSS"
+            f"tree {mib(self.tree_rss)} RSS / {mib(self.tree_pss)} PSS "
+            f"(peak PSS main {mib(self.main_pss)}, own Prefect API {mib(self.api_pss)}, "
+            f"workers {mib(self.workers_pss)})"
+            + (
+                f"; at the tree's peak: main {mib(peak.main_pss)}, API {mib(peak.api_pss)}, "
+                f"workers {mib(peak.workers_pss)} PSS"
+                if (peak := self.at_tree_peak)
+                else ""
+            )
         )
 
 
@@ -177,6 +209,9 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="print every Nth chunk")
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between samples")
     parser.add_argument("--attach", type=int, help="watch this running process instead of starting a run")
+    parser.add_argument(
+        "--shared-api", action="store_true", help="run against one Prefect API started here, not the run's own"
+    )
     args = parser.parse_args()
     if args.attach:
         print(watch(args.attach, args.interval).summary())
@@ -187,14 +222,15 @@ def main() -> None:
             print(
                 f"chunk {index:>4} ({stories:>3} stories): main {mib(sample.main_rss):>9} "
                 f"(anon {mib(sample.main_anon):>9}), workers {mib(sample.workers_rss):>9}, "
-                f"tree PSS {mib(sample.tree_pss):>9}",
+                f"tree PSS {mib(sample.tree_pss):>9} (main {mib(sample.main_pss)}, API {mib(sample.api_pss)}, "
+                f"workers {mib(sample.workers_pss)})",
                 flush=True,
             )
 
     work = Path(tempfile.mkdtemp(prefix="dateline-memory-"))
-    with prefect_api() as api_url:
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env |= {"PREFECT_API_URL": api_url, "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO"}
+    with prefect_api() if args.shared_api else nullcontext(None) as api_url:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PREFECT_API_URL")}
+        env |= {"PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO"} | ({"PREFECT_API_URL": api_url} if api_url else {})
         with demo_site(args.stories, work) as sources:
             warehouse = work / "w.duckdb"
             command = [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources), "--warehouse"]

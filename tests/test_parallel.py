@@ -35,7 +35,19 @@ def test_split_keeps_order_and_covers_everything() -> None:
 
 
 def test_small_inputs_stay_in_process() -> None:
+    parallel.shutdown_workers()
     assert parallel.map_slices(_pids, [1, 2, 3]) == [[os.getpid()] * 3]
+
+
+def test_small_inputs_go_to_a_pool_already_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's short last chunk is parsed by the workers that hold the models, not by the flow's process, which
+    would load a copy of its own at the end of the run."""
+    monkeypatch.setenv("DATELINE_WORKERS", "2")
+    parallel.shutdown_workers()
+    parallel.map_slices(_pids, list(range(parallel.MIN_PARALLEL_ITEMS * 2)))
+    small = [pid for part in parallel.map_slices(_pids, [1, 2, 3]) for pid in part]
+    assert len(small) == 3 and os.getpid() not in small
+    parallel.shutdown_workers()
 
 
 def test_a_killed_worker_is_replaced_and_the_slice_redone(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -74,3 +74,22 @@ def test_a_sitemap_index_lists_at_most_the_capped_number_of_children() -> None:
     sitemap = parse_sitemap(f"<sitemapindex>{index}</sitemapindex>".encode())
     assert len(sitemap.sitemaps) == MAX_CHILD_SITEMAPS and sitemap.dropped_children == 9
     assert sitemap.sitemaps[0] == "https://x.example/0.xml"
+
+
+def test_the_announced_keys_answer_as_a_set_would() -> None:
+    """The compact key set of announced URLs (8 bytes a key) against a Python set, over batches that repeat keys
+    within themselves and across earlier batches, through many merges of its sorted runs."""
+    import random
+
+    from flows.sources.discover import KeySet
+
+    keys, seen, rng = KeySet(), set(), random.Random(7)
+    for _ in range(300):
+        batch = [rng.randrange(-(2**63), 2**63) for _ in range(rng.randrange(0, 300))]
+        batch += rng.sample(sorted(seen), min(len(seen), 20)) + batch[:3]
+        expected = []
+        for key in batch:
+            expected.append(key not in seen)
+            seen.add(key)
+        assert keys.add_new(batch) == expected
+    assert len(keys) == len(seen)

@@ -20,7 +20,7 @@ from flows.ingest import ingest
 from flows.pipeline.extract import extract_file
 from flows.sources import warc
 from flows.sources.config import ConfigError, adhoc_source, parse_sources
-from flows.sources.warc import Capture, Damage, Skip, read_events
+from flows.sources.warc import Damage, Page, Skip, read_events
 
 NAEB = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "naeb"
 CAPTURED = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -95,13 +95,17 @@ def test_records_are_read_skipped_or_rejected_and_reading_goes_on(tmp_path: Path
     offsets = write_mixed_warc(path)
     with path.open("rb") as handle:
         events = list(read_events(handle))
-    captures = [e for e in events if isinstance(e, Capture)]
+    pages = [e for e in events if isinstance(e, Page)]
     skips = sorted(e.reason for e in events if isinstance(e, Skip))
     damage = [(e.offset, e.reason) for e in events if isinstance(e, Damage)]
 
-    assert [c.uri for c in captures] == ["https://news.example/a", "https://news.example/ru", "https://news.example/b"]
-    assert captures[0].captured_at == CAPTURED and captures[0].offset == offsets["a"]
-    assert captures[1].content_type == "text/html; charset=windows-1251"
+    assert [p.response.url for p in pages] == [
+        "https://news.example/a",
+        "https://news.example/ru",
+        "https://news.example/b",
+    ]
+    assert pages[0].captured_at == CAPTURED and pages[0].offset == offsets["a"]
+    assert pages[1].response.content_type == "text/html; charset=windows-1251"
     assert skips == ["http_status", "metadata", "not_html", "request", "revisit", "warcinfo"]
     assert damage[0] == (offsets["wrong"], "corrupt_record")
     assert damage[-1][0] == offsets["last"] and damage[-1][1] in ("truncated_record", "corrupt_record")
@@ -205,7 +209,7 @@ def test_a_gzip_member_that_will_not_inflate_costs_one_record(tmp_path: Path) ->
     path.write_bytes(bytes(data))
     with path.open("rb") as handle:
         events = list(read_events(handle))
-    assert [e.uri for e in events if isinstance(e, Capture)][-1] == "https://news.example/3"
+    assert [e.response.url for e in events if isinstance(e, Page)][-1] == "https://news.example/3"
     assert any(isinstance(e, Damage) for e in events)
     assert gzip.decompress(bytes(data[:broken]))  # the records before the damage are untouched
 
@@ -220,14 +224,14 @@ def test_a_record_before_an_unreadable_header_is_kept(tmp_path: Path, name: str)
         out.response("https://news.example/4", utf8_page("Four"))
     with path.open("rb") as handle:
         events = list(read_events(handle))
-    assert [e.uri for e in events if isinstance(e, Capture)] == [f"https://news.example/{n}" for n in (1, 2, 4)]
+    assert [e.response.url for e in events if isinstance(e, Page)] == [f"https://news.example/{n}" for n in (1, 2, 4)]
     assert [(e.offset, e.reason) for e in events if isinstance(e, Damage)] == [(garbled, "corrupt_record")]
 
 
 def test_warc_sources_are_configured_by_path() -> None:
     assert adhoc_source("crawl/CC-NEWS-*.warc.gz").kind == "warc"
     assert adhoc_source("crawl/one.WARC").kind == "warc"
-    with pytest.raises(ConfigError, match="kind 'warc' needs 'path'"):
+    with pytest.raises(ConfigError, match="kind 'warc' needs 'path' \\(a file or glob\\) or 'url'"):
         parse_sources('[[source]]\nname = "c"\nkind = "warc"\n')
 
 

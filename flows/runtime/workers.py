@@ -132,11 +132,13 @@ def map_slices(
 ) -> list[R]:
     """`function` over slices of `items`; results in slice order.
 
-    `processes` defaults to `workers()` (1 = in-process); below `min_items` items the call stays in-process.
+    `processes` defaults to `workers()` (1 = in-process); below `min_items` items the call stays in-process,
+    unless the pool is already running: its workers hold the parsers and models, and the calling process would
+    otherwise load its own copy of them for a run's short last chunk (the process tree's peak, at ~100 MB a model).
     Slices are one per process, or of `slice_size` items so that uneven work spreads over the pool.
     `function` must be a module-level function (it is pickled by reference)."""
     count = processes or workers()
-    if count == 1 or len(items) < min_items:
+    if count == 1 or len(items) == 0 or (len(items) < min_items and _pool is None):
         return [function(items)]
     slices = (
         split(items, count)

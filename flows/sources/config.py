@@ -29,7 +29,7 @@ KINDS: dict[str, Kind] = {
     "sitemap": Kind("web", "url"),
     "page": Kind("web", "url"),
     "file": Kind("files", "path"),
-    "warc": Kind("warc", "path"),
+    "warc": Kind("warc", "url_or_path"),
 }
 _KNOWN_KEYS = {
     "name",

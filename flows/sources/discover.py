@@ -20,11 +20,13 @@ from importlib import import_module
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from flows.sources.access import access_for
 from flows.sources.config import KINDS, Source
 from flows.sources.fetching import FetchRequest, FetchResult
 from flows.sources.fetching.session import FetchSession
-from transforms.keys import stable_key
+from transforms.keys import stable_keys
 from transforms.record import StoryRecord
 from transforms.star import Reject
 from transforms.urls import without_userinfo
@@ -97,6 +99,36 @@ class Discovery:
         return taken
 
 
+class KeySet:
+    """The 64-bit keys of every URL a run has announced, at 8 bytes a key: a run may announce millions (a sitemap
+    index of 500 children of 50,000 URLs), and a Python set of ints costs about 70 bytes a key. Keys are kept in
+    sorted numpy runs, a new run per batch and equal-sized runs merged (so there are about log2(n) of them), and a
+    batch is looked up with one binary search per run."""
+
+    def __init__(self) -> None:
+        self._runs: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return sum(len(run) for run in self._runs)
+
+    def add_new(self, keys: list[int]) -> list[bool]:
+        """For each key, whether it was not in the set before (a key twice in `keys` is new once); all are added."""
+        batch = np.asarray(keys, dtype=np.int64)
+        new = np.ones(len(batch), dtype=bool)
+        _, first = np.unique(batch, return_index=True)
+        new[np.setdiff1d(np.arange(len(batch)), first)] = False
+        for run in self._runs:
+            at = np.minimum(np.searchsorted(run, batch), len(run) - 1)
+            new &= run[at] != batch
+        added = np.sort(batch[new])
+        if len(added):
+            self._runs.append(added)
+        while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
+            newer, older = self._runs.pop(), self._runs.pop()
+            self._runs.append(np.sort(np.concatenate((older, newer)), kind="stable"))
+        return new.tolist()
+
+
 @dataclass(slots=True)
 class ReadContext:
     """What readers share within a run: the fetch session, the warehouse's memory of URLs and validators,
@@ -108,17 +140,12 @@ class ReadContext:
     session: FetchSession | None = None
     lookup_known: Callable[[list[str]], dict[str, KnownStory]] = lambda urls: {}
     validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
-    # an article announced twice (its outlet's feed and sitemap) is read once, for the first source; kept as
-    # 64-bit keys of the URLs, a fifth of the strings' memory, since a run may announce millions of them
-    announced: set[int] = field(default_factory=set)
+    # an article announced twice (its outlet's feed and sitemap) is read once, for the first source
+    announced: KeySet = field(default_factory=lambda: KeySet())
 
-    def first_announcement(self, url: str) -> bool:
-        """Whether `url` is announced for the first time in this run (and note it)."""
-        key = stable_key(url)
-        if key in self.announced:
-            return False
-        self.announced.add(key)
-        return True
+    def first_announcements(self, urls: list[str]) -> list[bool]:
+        """Whether each of `urls` is announced for the first time in this run (and note them)."""
+        return self.announced.add_new(stable_keys(urls))
 
     def fetch(self, source: Source, urls: list[str]) -> list[FetchResult]:
         """Fetch conditionally (with stored validators) under the source's network access and credentials, for

@@ -74,7 +74,7 @@ def _new_articles(source: Source, hints: list[StoryRecord], context: ReadContext
     discovery = context.discovery
     urls = {id(h): normalise_url(h.url) for h in hints if h.url}
     known_urls = context.lookup_known(list(urls.values()))
-    items = []
+    wanted: list[tuple[str, StoryRecord]] = []
     for hint in hints:
         url = urls.get(id(hint))
         if not url:
@@ -83,7 +83,10 @@ def _new_articles(source: Source, hints: list[StoryRecord], context: ReadContext
         if known is not None and not _moved_since(hint, known):
             discovery.skipped_unchanged += 1
             continue
-        if not context.first_announcement(url):
+        wanted.append((url, hint))
+    items = []
+    for (url, hint), first in zip(wanted, context.first_announcements([url for url, _ in wanted]), strict=True):
+        if not first:
             discovery.duplicates += 1
             continue
         hint.source = source.name

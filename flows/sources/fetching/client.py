@@ -32,7 +32,7 @@ import httpx
 from flows.sources.fetching.archive import ArchiveUnavailable, PreparedFetch, RawArchive
 from flows.sources.fetching.decompress import ACCEPT_ENCODING, BodyError, make_decoder
 from flows.sources.fetching.guard import AddressRefused, GuardedTransport, NetworkAccess, proxy_mounts
-from flows.sources.fetching.models import ErrorCode, FetchRequest, FetchResult, http_error
+from flows.sources.fetching.models import DownloadError, ErrorCode, FetchRequest, FetchResult, http_error
 from flows.sources.fetching.politeness import HostGate
 from flows.sources.fetching.retries import RETRYABLE_ERRORS, is_retryable_status, retry_wait
 from flows.sources.fetching.robots import RobotsCache
@@ -66,6 +66,7 @@ class _Response:
     headers: dict[str, str]
     body: bytes | None = None
     location: str | None = None
+    stream: httpx.Response | None = None  # a 2xx answer whose body the caller reads (`open_download`)
 
 
 def _checked_url(url: str) -> str:
@@ -88,6 +89,21 @@ def _guard(url: str, access: NetworkAccess) -> None:
     if refusal is not None:
         code, detail = refusal
         raise _Failure(ErrorCode(code), detail)
+
+
+def _validator_headers(request: FetchRequest) -> dict[str, str]:
+    """A conditional GET from the stored validators, or, for a download resumed at `start`, a range guarded by
+    them (`If-Range` takes one validator: the ETag if there is one)."""
+    if request.start:
+        headers = {"Range": f"bytes={request.start}-"}
+        guard = request.etag or request.last_modified
+        return headers | ({"If-Range": guard} if guard else {})
+    headers = {}
+    if request.etag:
+        headers["If-None-Match"] = request.etag
+    if request.last_modified:
+        headers["If-Modified-Since"] = request.last_modified
+    return headers
 
 
 def _host(url: str) -> str:
@@ -129,6 +145,34 @@ def _transport_failure(exc: httpx.HTTPError) -> _Failure:
     else:
         code = ErrorCode.NETWORK
     return _Failure(code, f"{type(exc).__name__}: {exc}"[:300])
+
+
+class Download:
+    """A 2xx answer whose body the caller reads a chunk at a time, as sent (no content coding asked for): a web
+    archive of gigabytes is never held whole. `result` has the status, headers and validators, and no body
+    (or the reason there is no download: `result.error`)."""
+
+    def __init__(self, result: FetchResult, response: httpx.Response | None) -> None:
+        self.result = result
+        self._response = response
+        self._chunks = response.aiter_raw() if response is not None else None
+
+    async def next_chunk(self) -> bytes:
+        """The next bytes of the body, b"" at its end; `DownloadError` if it stops short."""
+        if self._chunks is None:
+            return b""
+        try:
+            chunk = await anext(self._chunks, b"")
+        except httpx.HTTPError as exc:
+            failure = _transport_failure(exc)
+            raise DownloadError(failure.code, failure.detail) from exc
+        self.result.bytes += len(chunk)
+        return chunk
+
+    async def aclose(self) -> None:
+        if self._response is not None:
+            await self._response.aclose()
+            self._response = self._chunks = None
 
 
 class Fetcher:
@@ -187,6 +231,20 @@ class Fetcher:
         """Fetch one request (a batch of one); never raises for a bad URL or a bad response."""
         return (await self.fetch_many([request]))[0]
 
+    async def open_download(self, request: FetchRequest) -> Download:
+        """A download to read as it arrives, through the same guard, credentials, robots.txt, redirects and
+        retries as any fetch; its body has no size cap, and no total deadline (each read has the network
+        timeout). The caller closes it (`Download.aclose`)."""
+        result = FetchResult(url=without_userinfo(request.url))
+        response = None
+        try:
+            response = await self._fetch_with_retries(request, result, keep_open=True)
+        except _Failure as failure:
+            result.error, result.detail = failure.code.value, failure.detail or None
+        except Exception as exc:  # a bug must cost one download, not the run
+            result.error, result.detail = ErrorCode.INTERNAL.value, f"{type(exc).__name__}: {exc}"[:300]
+        return Download(result, response.stream if response is not None else None)
+
     async def _fetch_one(self, request: FetchRequest) -> tuple[FetchResult, PreparedFetch | None]:
         """One request's result, with its body hashed and compressed for the archive (not yet stored)."""
         result = FetchResult(url=without_userinfo(request.url))
@@ -211,13 +269,19 @@ class Fetcher:
         )
         return result, prepared
 
-    async def _fetch_with_retries(self, request: FetchRequest, result: FetchResult) -> None:
+    async def _fetch_with_retries(
+        self, request: FetchRequest, result: FetchResult, keep_open: bool = False
+    ) -> _Response | None:
+        """The final response (its body read, or left open with `keep_open`), once retries are over."""
         url = _checked_url(request.url)
         while True:
             result.attempts += 1
             retry_after = None
+            response = None
             try:
-                response = await self._follow(url, request, request.access, result, self.settings.max_body_bytes)
+                response = await self._follow(
+                    url, request, request.access, result, self.settings.max_body_bytes, keep_open=keep_open
+                )
             except _Failure as failure:
                 if failure.code not in RETRYABLE_ERRORS:
                     raise
@@ -225,14 +289,14 @@ class Fetcher:
             else:
                 self._fill(result, response, request)
                 if not is_retryable_status(response.status_code):
-                    return
+                    return response
                 retry_after = response.headers.get("retry-after")
                 last_failure = None
             wait = retry_wait(result.attempts, retry_after, self.settings, self._rng, datetime.now(UTC))
             if wait is None:
                 if last_failure is not None:
                     raise last_failure
-                return
+                return response
             if retry_after is not None and result.final_url:
                 self._gate.defer(_host(result.final_url), wait)
             await asyncio.sleep(wait)
@@ -260,6 +324,7 @@ class Fetcher:
         limit: int,
         *,
         lenient: bool = False,
+        keep_open: bool = False,
     ) -> _Response:
         """One attempt: follow up to `max_redirects` hops, all within one network deadline, each one guarded."""
         seen = {url}
@@ -272,7 +337,7 @@ class Fetcher:
                 started = time.perf_counter()
                 try:
                     async with asyncio.timeout(max(remaining, 0.0)):
-                        response = await self._exchange(url, request, access, result, limit, lenient)
+                        response = await self._exchange(url, request, access, result, limit, lenient, keep_open)
                 except TimeoutError as exc:
                     detail = f"no complete answer within {self.settings.deadline_s}s"
                     raise _Failure(ErrorCode.TIMEOUT, detail) from exc
@@ -329,6 +394,7 @@ class Fetcher:
         result: FetchResult,
         limit: int,
         lenient: bool,
+        keep_open: bool = False,
     ) -> _Response:
         client = self._open if access.allow_private_networks else self._guarded
         if client is None:
@@ -337,20 +403,27 @@ class Fetcher:
         authorization = access.credentials.header_for(url) if access.credentials else None
         if authorization is not None:
             headers["Authorization"] = authorization
-        if request is not None and request.etag:
-            headers["If-None-Match"] = request.etag
-        if request is not None and request.last_modified:
-            headers["If-Modified-Since"] = request.last_modified
+        if request is not None:
+            headers |= _validator_headers(request)
+        if keep_open:
+            headers["Accept-Encoding"] = "identity"  # byte offsets must be the file's own
         try:
-            async with client.stream("GET", url, headers=headers) as http_response:
+            http_response = await client.send(client.build_request("GET", url, headers=headers), stream=True)
+            try:
                 response = _Response(url, http_response.status_code, dict(http_response.headers.items()))
                 if 200 <= response.status_code < 300:
-                    response.body = await self._read_body(http_response, result, limit, lenient)
+                    if keep_open:
+                        response.stream = http_response
+                    else:
+                        response.body = await self._read_body(http_response, result, limit, lenient)
                     return response
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     response.location = response.headers["location"]
                 await self._discard_body(http_response, result)
                 return response
+            finally:
+                if not keep_open or response.stream is None:
+                    await http_response.aclose()
         except AddressRefused as exc:
             raise _Failure(ErrorCode.PRIVATE_ADDRESS, str(exc)[:300]) from exc
         except httpx.HTTPError as exc:

@@ -48,12 +48,17 @@ def http_error(status_code: int) -> str:
 @dataclass(slots=True)
 class FetchRequest:
     """One URL to fetch, with the validators stored from its previous fetch (for a conditional GET), and
-    where its source lets it go (`access`: public hosts only unless the source says otherwise)."""
+    where its source lets it go (`access`: public hosts only unless the source says otherwise).
+
+    `start` resumes a streamed download (`Fetcher.open_download`) at that byte: it is asked for with
+    `Range`, and the validators then guard the resumption (`If-Range`: the server sends the whole file
+    again if it is no longer the one they name) instead of making the request conditional."""
 
     url: str
     etag: str | None = None
     last_modified: str | None = None
     access: NetworkAccess = PUBLIC_ONLY
+    start: int = 0
 
 
 @dataclass(slots=True)
@@ -88,3 +93,12 @@ class FetchResult:
     def log_entry(self) -> FetchResult:
         """This result without its body: what the fetch log keeps, so a run does not hold every page it fetched."""
         return replace(self, body=None)
+
+
+class DownloadError(Exception):
+    """A streamed download that stopped before its end (the connection dropped, the server went quiet)."""
+
+    def __init__(self, code: ErrorCode, detail: str) -> None:
+        super().__init__(f"{code.value}: {detail}")
+        self.code = code
+        self.detail = detail

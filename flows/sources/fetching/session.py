@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from types import TracebackType
 
 from flows.runtime.settings import user_agent
 from flows.sources.fetching import DEFAULT_USER_AGENT, Fetcher, FetchRequest, FetchResult, FetchSettings, RawArchive
+from flows.sources.fetching.client import Download
 
 
 def run_fetch_settings(state_dir: Path) -> FetchSettings:
@@ -59,8 +60,19 @@ class FetchSession:
         assert self._fetcher is not None, "FetchSession used outside its `with` block"
         if self._cancelled:
             raise SessionCancelled("the run was stopped")
+        return self.wait(self._fetcher.fetch_many(requests))
+
+    def open_download(self, request: FetchRequest) -> SessionDownload:
+        """A download read a chunk at a time from synchronous code (`Fetcher.open_download`); close it when done."""
+        assert self._fetcher is not None, "FetchSession used outside its `with` block"
+        if self._cancelled:
+            raise SessionCancelled("the run was stopped")
+        return SessionDownload(self, self._run(self._fetcher.open_download(request)).result())
+
+    def wait(self, coroutine):
+        """The result of a coroutine run on the session's loop."""
         try:
-            return self._run(self._fetcher.fetch_many(requests)).result()
+            return self._run(coroutine).result()
         except CancelledError:
             raise SessionCancelled("the run was stopped") from None
 
@@ -80,3 +92,21 @@ class FetchSession:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
             self._loop.close()
+
+
+class SessionDownload:
+    """A `Download` driven from synchronous code: each chunk is pulled from the session's loop when asked for, so
+    nothing is read ahead of the reader (the loop holds one chunk at most)."""
+
+    def __init__(self, session: FetchSession, download: Download) -> None:
+        self._session = session
+        self._download = download
+        self.result = download.result
+
+    def chunks(self) -> Iterator[bytes]:
+        """The body's bytes as they arrive; `DownloadError` if the download stops short."""
+        while chunk := self._session.wait(self._download.next_chunk()):
+            yield chunk
+
+    def close(self) -> None:
+        self._session.wait(self._download.aclose())
