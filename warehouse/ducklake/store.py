@@ -12,6 +12,7 @@ commit that still conflicts (maintenance rewriting files, say) is retried from t
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -26,11 +27,20 @@ import duckdb
 import polars as pl
 
 from warehouse.duckdb.extensions import LAKE_EXTENSIONS, load_extension
-from warehouse.duckdb.store import DuckDBWarehouse
+from warehouse.duckdb.store import _RELATION_NAME, DuckDBWarehouse, _one_reading_statement
 from warehouse.ducklake.migrate import TableCheck, copy_into_lake
+from warehouse.ducklake.sandbox import lock_down, refuse_catalog_access
 from warehouse.ducklake.schema import apply_lake_migrations
 from warehouse.ducklake.storage import ObjectStore, sql_string
-from warehouse.protocol import LoadBatch, LoadResult, SearchHit, WarehouseError, WarehouseLocked
+from warehouse.protocol import (
+    LeaseHolder,
+    LoadBatch,
+    LoadResult,
+    QueryResult,
+    SearchHit,
+    WarehouseError,
+    WarehouseLocked,
+)
 
 T = TypeVar("T")
 
@@ -111,15 +121,35 @@ class DuckLakeWarehouse(DuckDBWarehouse):
     def read_only(
         self, timeout_s: float = 5.0, *, readable_dirs: Sequence[str] = ()
     ) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor on the read-only attachment. Unlike the embedded backend's, its configuration cannot be
-        locked per query: every cursor shares one database, whose lake reads its own data files. Analysts'
-        SQL is still held to one reading statement (`query`), so COPY, ATTACH and EXPORT are refused, but
-        table functions that read files (`read_csv`) are not switched off on a lake (docs/security.md)."""
-        con = self._connect(read_only=True)
+        """A sandboxed connection of its own: the lake attached read-only in a fresh in-memory DuckDB, then
+        only the lake's data path (and `readable_dirs`) left readable and the configuration locked
+        (`warehouse.ducklake.sandbox`). Fresh because a configuration lock is per database: the shared
+        attachments of the loads and of search must keep theirs open."""
+        db = self._attach(read_only=True)
         try:
-            yield con
+            data_path = db.execute(
+                "SELECT options['data_path'] FROM duckdb_databases() WHERE database_name = ?", [_LAKE]
+            ).fetchone()[0]
+            folders = [str(Path(d).expanduser().resolve()) + os.sep for d in readable_dirs]
+            lock_down(db, [data_path, *folders] if data_path else folders)
+            db.execute(f"USE {_LAKE}")
+            yield db
         finally:
-            con.close()
+            db.close()
+
+    def query(self, sql: str, *, timeout_s: float | None = 60.0, readable_dirs: Sequence[str] = ()) -> QueryResult:
+        """One reading statement, as on the embedded backend, that also calls nothing reaching the catalog."""
+        self._check_analyst_sql(_one_reading_statement(sql))
+        return super().query(sql, timeout_s=timeout_s, readable_dirs=readable_dirs)
+
+    def export(self, relation: str, out: Path, *, timeout_s: float | None = None) -> int:
+        if not _RELATION_NAME.fullmatch(relation):
+            self._check_analyst_sql(_one_reading_statement(relation))
+        return super().export(relation, out, timeout_s=timeout_s)
+
+    def _check_analyst_sql(self, statement: str) -> None:
+        with duckdb.connect() as con:  # the check only parses: no lake, no extensions
+            refuse_catalog_access(con, statement)
 
     def _exists(self) -> bool:
         return True  # attaching creates the lake; lookups before the first load simply find nothing
@@ -235,6 +265,14 @@ class DuckLakeWarehouse(DuckDBWarehouse):
 
     def upsert_sources(self, sources: pl.DataFrame) -> None:
         self._serialised(partial(super().upsert_sources, sources))
+
+    def take_leases(self, run_id: str, sources: Sequence[str], ttl_s: float) -> list[LeaseHolder]:
+        """Under the lake's lock like every write: the embedded backend relies on DuckDB's one writing
+        process, so without the lock two hosts could both find a source free and both take it."""
+        return self._serialised(partial(super().take_leases, run_id, sources, ttl_s))
+
+    def release_leases(self, run_id: str) -> None:
+        self._serialised(partial(super().release_leases, run_id))
 
     def load(self, batch: LoadBatch, *, staged_name: str | None = None) -> LoadResult:
         return self._serialised(partial(super().load, batch, staged_name=staged_name))
