@@ -127,9 +127,10 @@ class DuckLakeWarehouse(DuckDBWarehouse):
         attachments of the loads and of search must keep theirs open."""
         db = self._attach(read_only=True)
         try:
-            data_path = db.execute(
-                "SELECT options['data_path'] FROM duckdb_databases() WHERE database_name = ?", [_LAKE]
-            ).fetchone()[0]
+            found = db.execute(
+                f"SELECT value FROM __ducklake_metadata_{_LAKE}.ducklake_metadata WHERE key = 'data_path'"
+            ).fetchone()
+            data_path = found[0] if found else None
             folders = [str(Path(d).expanduser().resolve()) + os.sep for d in readable_dirs]
             lock_down(db, [data_path, *folders] if data_path else folders)
             db.execute(f"USE {_LAKE}")
