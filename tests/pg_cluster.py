@@ -106,6 +106,8 @@ def private_cluster(tmp_path: Path, addresses: Sequence[str] = ("127.0.0.1",)) -
          "--no-sync"],
         check=True, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
+    with (folder / "data" / "pg_hba.conf").open("a", encoding="utf-8") as hba:  # hosts on the test's own links
+        hba.write("host all all samenet trust\n")
     cluster = Cluster(folder, free_port(), tuple(addresses))
     cluster.start()
     try:

@@ -51,11 +51,39 @@ _LOCK_DB = "dateline_lock"  # the catalog database attached a second time, as a 
 # One advisory lock per catalog database for all of Dateline's writes (advisory keys are per database);
 # the number is "dateline" in ASCII, so another application's keys are unlikely to collide with it.
 _LOCK_KEY = int.from_bytes(b"dateline", "big") >> 1
+_INIT_LOCK_KEY = _LOCK_KEY + 1  # creating a new lake's catalog tables
 _CONFLICT_RETRIES = 8
 
 
 def _is_conflict(error: duckdb.Error) -> bool:
     return "conflict" in str(error).lower()
+
+
+# What libpq and PostgreSQL say when the catalog's server went away (restarted, failed over, unreachable).
+_LOST = (
+    "server closed the connection",
+    "terminating connection",
+    "connection refused",
+    "could not connect",
+    "no connection to the server",
+    "connection to server",
+    "database system is shutting down",
+    "database system is starting up",
+    "database system is in recovery mode",
+)
+
+
+def _is_lost_catalog(error: duckdb.Error) -> bool:
+    text = str(error).lower()
+    return any(phrase in text for phrase in _LOST)
+
+
+class CatalogUnreachable(WarehouseError):
+    """Attaching failed because the catalog's PostgreSQL cannot be reached (a write retries it a while)."""
+
+
+def _retryable(error: duckdb.Error) -> bool:
+    return _is_conflict(error) or _is_lost_catalog(error)
 
 
 class DuckLakeWarehouse(DuckDBWarehouse):
@@ -69,6 +97,7 @@ class DuckLakeWarehouse(DuckDBWarehouse):
         data_path: str | None = None,
         object_store: ObjectStore | None = None,
         lock_timeout_s: float = 120.0,
+        reconnect_s: float = 60.0,
     ) -> None:
         catalog = location.removeprefix(SCHEME)
         if not catalog.startswith("postgres:"):
@@ -78,6 +107,7 @@ class DuckLakeWarehouse(DuckDBWarehouse):
         self.data_path = data_path
         self.object_store = object_store
         self.lock_timeout_s = lock_timeout_s
+        self.reconnect_s = reconnect_s
         self._databases: dict[bool, duckdb.DuckDBPyConnection] = {}
         self._guard = threading.Lock()
         self._search_guard = threading.Lock()
@@ -92,7 +122,13 @@ class DuckLakeWarehouse(DuckDBWarehouse):
             return self._databases[read_only]
 
     def _attach(self, read_only: bool) -> duckdb.DuckDBPyConnection:
-        db = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+        db = duckdb.connect(
+            config={
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+                "enable_progress_bar": False,
+            }
+        )
         try:
             for name in LAKE_EXTENSIONS:
                 load_extension(db, name)
@@ -101,16 +137,37 @@ class DuckLakeWarehouse(DuckDBWarehouse):
             options = ["READ_ONLY"] if read_only else []
             if self.data_path and not read_only:
                 options.append(f"DATA_PATH {sql_string(self.data_path)}")
-            db.execute(
-                f"ATTACH {sql_string(SCHEME + 'postgres:' + self.dsn)} AS {_LAKE}"
-                + (f" ({', '.join(options)})" if options else "")
+            attach = f"ATTACH {sql_string(SCHEME + 'postgres:' + self.dsn)} AS {_LAKE}" + (
+                f" ({', '.join(options)})" if options else ""
             )
-            if not read_only:
+            if read_only:
+                db.execute(attach)
+            else:
                 db.execute(f"ATTACH {sql_string(self.dsn)} AS {_LOCK_DB} (TYPE postgres)")
+                self._first_attach(db, attach)
         except (duckdb.Error, WarehouseError) as error:
             db.close()
-            raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
+            lost = isinstance(error, duckdb.Error) and _is_lost_catalog(error)
+            raise (CatalogUnreachable if lost else WarehouseError)(
+                f"warehouse {self.location}: {str(error).splitlines()[0]}"
+            ) from None
         return db
+
+    @staticmethod
+    def _first_attach(db: duckdb.DuckDBPyConnection, attach: str) -> None:
+        """Attach for writing under an advisory lock of its own: attaching a new lake creates its catalog
+        tables, and two hosts creating them at once collide in PostgreSQL (measured: "duplicate key value
+        violates unique constraint pg_type_typname_nsp_index"). The lock is held by a transaction on
+        another cursor, as the write lock is, so it is released however the attach ends."""
+        holder = db.cursor()
+        holder.execute("BEGIN TRANSACTION")
+        try:
+            holder.execute(f"CALL postgres_execute('{_LOCK_DB}', 'SELECT pg_advisory_xact_lock({_INIT_LOCK_KEY})')")
+            db.execute(attach)
+        finally:
+            with suppress(duckdb.Error):
+                holder.execute("ROLLBACK")
+            holder.close()
 
     def _connect(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         con = self._database(read_only).cursor()
@@ -163,7 +220,7 @@ class DuckLakeWarehouse(DuckDBWarehouse):
         try:
             yield con
         except (duckdb.IOException, duckdb.TransactionException) as error:
-            if _is_conflict(error):
+            if _retryable(error):
                 raise
             raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
         finally:
@@ -187,6 +244,8 @@ class DuckLakeWarehouse(DuckDBWarehouse):
                 raise WarehouseLocked(
                     f"warehouse {self.location}: another writer held the lake for {self.lock_timeout_s:g} s"
                 ) from None
+            if _is_lost_catalog(error):
+                raise
             raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
         try:
             yield
@@ -196,18 +255,42 @@ class DuckLakeWarehouse(DuckDBWarehouse):
             con.close()
 
     def _serialised(self, action: Callable[[], T]) -> T:
-        """Run one write under the lake's lock, retrying it whole when its commit conflicts."""
-        delay = 0.05
-        for attempt in range(_CONFLICT_RETRIES + 1):
+        """Run one write under the lake's lock, retrying it whole when its commit conflicts, or when the
+        catalog's PostgreSQL went away (a restart, a failover): then the attachments are made again, for
+        up to `reconnect_s`. A failed attempt's catalog transaction died with its connection, so it committed
+        nothing; and if the server had committed it just before the connection broke, the retry finds its
+        stories stored and changes none of them (the merge is idempotent), only the batch's log rows
+        (`etl_fetch`, `etl_reject`) would be appended a second time."""
+        delay, conflicts = 0.05, 0
+        deadline = time.monotonic() + self.reconnect_s
+        while True:
             try:
                 with self._write_lock():
                     return action()
-            except duckdb.Error as error:
-                if not (_is_conflict(error) and attempt < _CONFLICT_RETRIES):
-                    raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
+            except (duckdb.Error, CatalogUnreachable) as error:
+                first_line = str(error).splitlines()[0].removeprefix(f"warehouse {self.location}: ")
+                lost = isinstance(error, CatalogUnreachable) or _is_lost_catalog(error)
+                if lost and time.monotonic() < deadline:
+                    self._forget_attachments()
+                elif isinstance(error, duckdb.Error) and _is_conflict(error) and conflicts < _CONFLICT_RETRIES:
+                    conflicts += 1
+                elif lost:
+                    raise WarehouseError(
+                        f"warehouse {self.location}: the catalog's PostgreSQL did not come back within "
+                        f"{self.reconnect_s:g} s ({first_line})"
+                    ) from None
+                else:
+                    raise WarehouseError(f"warehouse {self.location}: {first_line}") from None
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 2.0)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _forget_attachments(self) -> None:
+        """Drop the cached attachments (their catalog connections are dead); the next use attaches anew."""
+        with self._guard:
+            databases, self._databases = self._databases, {}
+        for db in databases.values():
+            with suppress(duckdb.Error):
+                db.close()
 
     # -- the constraint-dependent statement ------------------------------------------------------------
 
