@@ -122,13 +122,7 @@ class DuckLakeWarehouse(DuckDBWarehouse):
             return self._databases[read_only]
 
     def _attach(self, read_only: bool) -> duckdb.DuckDBPyConnection:
-        db = duckdb.connect(
-            config={
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-                "enable_progress_bar": False,
-            }
-        )
+        db = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
         try:
             for name in LAKE_EXTENSIONS:
                 load_extension(db, name)
