@@ -14,6 +14,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -85,22 +86,20 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def private_cluster(tmp_path: Path, addresses: Sequence[str] = ("127.0.0.1",)) -> Iterator[Cluster]:
-    """initdb a cluster under `tmp_path`, start it on a free port, stop it (immediately) on the way out."""
+def private_cluster(addresses: Sequence[str] = ("127.0.0.1",)) -> Iterator[Cluster]:
+    """initdb a cluster in a fresh temporary folder, start it on a free port listening on `addresses`, and
+    stop it (immediately) and remove it on the way out."""
     if not (BIN / "initdb").exists():
         reason = f"no PostgreSQL 15 server binaries in {BIN}"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
-    folder = tmp_path / "pg"
-    folder.mkdir()
+    # Not under pytest's temporary folder: every new pytest session (another test run on this machine)
+    # sets /tmp/pytest-of-<user> back to mode 0700, which cut a running cluster off its own files.
+    folder = Path(tempfile.mkdtemp(prefix="dateline-pg-"))
     owner = _as_owner()
     if owner:
         shutil.chown(folder, "postgres", "postgres")
-        for parent in (tmp_path, *tmp_path.parents):  # the postgres user must be able to reach its folder
-            if parent == Path("/"):
-                break
-            parent.chmod(parent.stat().st_mode | 0o011)
     subprocess.run(
         [*owner, str(BIN / "initdb"), "-D", str(folder / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8",
          "--no-sync"],
@@ -117,3 +116,4 @@ def private_cluster(tmp_path: Path, addresses: Sequence[str] = ("127.0.0.1",)) -
         deadline = time.monotonic() + 30
         while (folder / "data" / "postmaster.pid").exists() and time.monotonic() < deadline:
             time.sleep(0.2)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -202,7 +202,7 @@ def _restart_during_a_merge(cluster: Cluster, database: str, process: subprocess
 
 @pytest.mark.timeout(900)
 def test_postgres_restarted_mid_run_retries_or_fails_in_one_line_and_commits_nothing_half(tmp_path: Path) -> None:
-    with private_cluster(tmp_path) as cluster:
+    with private_cluster() as cluster:
         cluster.create_database("lake_restart")
         cluster.create_database("lake_clean")
         location = f"ducklake:{'postgres:' + cluster.dsn('lake_restart')}"

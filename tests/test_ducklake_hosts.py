@@ -133,7 +133,7 @@ def test_two_hosts_load_one_lake_over_the_network_and_every_story_lands_once(hos
         boto3.client(
             "s3", endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="y", region_name="us-east-1"
         ).create_bucket(Bucket=BUCKET)
-        with private_cluster(tmp_path, addresses=(ROOT_ADDRESS,)) as cluster:
+        with private_cluster(addresses=(ROOT_ADDRESS,)) as cluster:
             cluster.create_database("lake_hosts")
             location = f"ducklake:postgres:{cluster.dsn('lake_hosts')}"
             data_path = f"s3://{BUCKET}/lake/"
