@@ -71,7 +71,8 @@ def load(store: DuckLakeWarehouse, records: list) -> None:
 
 
 def batch(number: int):
-    """Batch `number`: stories 30*number .. 30*number+39 of one source, spread over 11 days (none after the load time, so no reject rows a rerun would log again)."""
+    """Batch `number`: stories 30*number .. 30*number+39 of one source, spread over 11 days (none after the
+    load time, so no reject rows that a rerun would log again)."""
     from tests.test_summaries import PORT, story
 
     first = 30 * number
