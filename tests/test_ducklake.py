@@ -15,6 +15,7 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,32 @@ def test_two_writers_loading_overlapping_stories_leave_no_duplicate(catalog: str
     assert lake.query("SELECT count(*) FROM fact_story").rows == [(60,)]
     assert lake.query("SELECT max(version) FROM fact_story").rows == [(1,)]
     assert lake.repair_summaries() == {}
+
+
+def test_run_leases_wait_for_the_lake_s_write_lock(catalog: str, tmp_path: Path) -> None:
+    """Taking a lease reads the leases held and then writes its own: without the lake's lock, two hosts could
+    both find a source free. While another client holds the lock, taking one waits (here: gives up)."""
+    import asyncpg
+
+    from warehouse.ducklake.store import _LOCK_KEY
+    from warehouse.protocol import WarehouseLocked
+
+    lake = lake_at(catalog, tmp_path)
+    lake.start_run("r1", None, datetime.now(UTC))
+    impatient = DuckLakeWarehouse(catalog, lock_timeout_s=1.0)
+    dbname = catalog.split("dbname=")[1].split()[0]
+
+    async def while_locked() -> None:
+        holder = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user="postgres", database=dbname)
+        try:
+            await holder.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
+            with pytest.raises(WarehouseLocked):
+                await asyncio.to_thread(impatient.take_leases, "r1", ["meridian"], 60.0)
+            with pytest.raises(WarehouseLocked):
+                await asyncio.to_thread(impatient.release_leases, "r1")
+        finally:
+            await holder.close()
+
+    asyncio.run(while_locked())
+    assert lake.take_leases("r1", ["meridian"], 60.0) == []
+    assert lake.query("SELECT source, run_id FROM etl_lease").rows == [("meridian", "r1")]

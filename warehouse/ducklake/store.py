@@ -12,6 +12,7 @@ commit that still conflicts (maintenance rewriting files, say) is retried from t
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -26,11 +27,20 @@ import duckdb
 import polars as pl
 
 from warehouse.duckdb.extensions import LAKE_EXTENSIONS, load_extension
-from warehouse.duckdb.store import DuckDBWarehouse
+from warehouse.duckdb.store import _RELATION_NAME, DuckDBWarehouse, _one_reading_statement
 from warehouse.ducklake.migrate import TableCheck, copy_into_lake
+from warehouse.ducklake.sandbox import lock_down, refuse_catalog_access
 from warehouse.ducklake.schema import apply_lake_migrations
 from warehouse.ducklake.storage import ObjectStore, sql_string
-from warehouse.protocol import LoadBatch, LoadResult, SearchHit, WarehouseError, WarehouseLocked
+from warehouse.protocol import (
+    LeaseHolder,
+    LoadBatch,
+    LoadResult,
+    QueryResult,
+    SearchHit,
+    WarehouseError,
+    WarehouseLocked,
+)
 
 T = TypeVar("T")
 
@@ -41,11 +51,39 @@ _LOCK_DB = "dateline_lock"  # the catalog database attached a second time, as a 
 # One advisory lock per catalog database for all of Dateline's writes (advisory keys are per database);
 # the number is "dateline" in ASCII, so another application's keys are unlikely to collide with it.
 _LOCK_KEY = int.from_bytes(b"dateline", "big") >> 1
+_INIT_LOCK_KEY = _LOCK_KEY + 1  # creating a new lake's catalog tables
 _CONFLICT_RETRIES = 8
 
 
 def _is_conflict(error: duckdb.Error) -> bool:
     return "conflict" in str(error).lower()
+
+
+# What libpq and PostgreSQL say when the catalog's server went away (restarted, failed over, unreachable).
+_LOST = (
+    "server closed the connection",
+    "terminating connection",
+    "connection refused",
+    "could not connect",
+    "no connection to the server",
+    "connection to server",
+    "database system is shutting down",
+    "database system is starting up",
+    "database system is in recovery mode",
+)
+
+
+def _is_lost_catalog(error: duckdb.Error) -> bool:
+    text = str(error).lower()
+    return any(phrase in text for phrase in _LOST)
+
+
+class CatalogUnreachable(WarehouseError):
+    """Attaching failed because the catalog's PostgreSQL cannot be reached (a write retries it a while)."""
+
+
+def _retryable(error: duckdb.Error) -> bool:
+    return _is_conflict(error) or _is_lost_catalog(error)
 
 
 class DuckLakeWarehouse(DuckDBWarehouse):
@@ -59,6 +97,7 @@ class DuckLakeWarehouse(DuckDBWarehouse):
         data_path: str | None = None,
         object_store: ObjectStore | None = None,
         lock_timeout_s: float = 120.0,
+        reconnect_s: float = 60.0,
     ) -> None:
         catalog = location.removeprefix(SCHEME)
         if not catalog.startswith("postgres:"):
@@ -68,6 +107,7 @@ class DuckLakeWarehouse(DuckDBWarehouse):
         self.data_path = data_path
         self.object_store = object_store
         self.lock_timeout_s = lock_timeout_s
+        self.reconnect_s = reconnect_s
         self._databases: dict[bool, duckdb.DuckDBPyConnection] = {}
         self._guard = threading.Lock()
         self._search_guard = threading.Lock()
@@ -91,16 +131,37 @@ class DuckLakeWarehouse(DuckDBWarehouse):
             options = ["READ_ONLY"] if read_only else []
             if self.data_path and not read_only:
                 options.append(f"DATA_PATH {sql_string(self.data_path)}")
-            db.execute(
-                f"ATTACH {sql_string(SCHEME + 'postgres:' + self.dsn)} AS {_LAKE}"
-                + (f" ({', '.join(options)})" if options else "")
+            attach = f"ATTACH {sql_string(SCHEME + 'postgres:' + self.dsn)} AS {_LAKE}" + (
+                f" ({', '.join(options)})" if options else ""
             )
-            if not read_only:
+            if read_only:
+                db.execute(attach)
+            else:
                 db.execute(f"ATTACH {sql_string(self.dsn)} AS {_LOCK_DB} (TYPE postgres)")
+                self._first_attach(db, attach)
         except (duckdb.Error, WarehouseError) as error:
             db.close()
-            raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
+            lost = isinstance(error, duckdb.Error) and _is_lost_catalog(error)
+            raise (CatalogUnreachable if lost else WarehouseError)(
+                f"warehouse {self.location}: {str(error).splitlines()[0]}"
+            ) from None
         return db
+
+    @staticmethod
+    def _first_attach(db: duckdb.DuckDBPyConnection, attach: str) -> None:
+        """Attach for writing under an advisory lock of its own: attaching a new lake creates its catalog
+        tables, and two hosts creating them at once collide in PostgreSQL (measured: "duplicate key value
+        violates unique constraint pg_type_typname_nsp_index"). The lock is held by a transaction on
+        another cursor, as the write lock is, so it is released however the attach ends."""
+        holder = db.cursor()
+        holder.execute("BEGIN TRANSACTION")
+        try:
+            holder.execute(f"CALL postgres_execute('{_LOCK_DB}', 'SELECT pg_advisory_xact_lock({_INIT_LOCK_KEY})')")
+            db.execute(attach)
+        finally:
+            with suppress(duckdb.Error):
+                holder.execute("ROLLBACK")
+            holder.close()
 
     def _connect(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         con = self._database(read_only).cursor()
@@ -111,15 +172,36 @@ class DuckLakeWarehouse(DuckDBWarehouse):
     def read_only(
         self, timeout_s: float = 5.0, *, readable_dirs: Sequence[str] = ()
     ) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor on the read-only attachment. Unlike the embedded backend's, its configuration cannot be
-        locked per query: every cursor shares one database, whose lake reads its own data files. Analysts'
-        SQL is still held to one reading statement (`query`), so COPY, ATTACH and EXPORT are refused, but
-        table functions that read files (`read_csv`) are not switched off on a lake (docs/security.md)."""
-        con = self._connect(read_only=True)
+        """A sandboxed connection of its own: the lake attached read-only in a fresh in-memory DuckDB, then
+        only the lake's data path (and `readable_dirs`) left readable and the configuration locked
+        (`warehouse.ducklake.sandbox`). Fresh because a configuration lock is per database: the shared
+        attachments of the loads and of search must keep theirs open."""
+        db = self._attach(read_only=True)
         try:
-            yield con
+            found = db.execute(
+                f"SELECT value FROM __ducklake_metadata_{_LAKE}.ducklake_metadata WHERE key = 'data_path'"
+            ).fetchone()
+            data_path = found[0] if found else None
+            folders = [str(Path(d).expanduser().resolve()) + os.sep for d in readable_dirs]
+            lock_down(db, [data_path, *folders] if data_path else folders)
+            db.execute(f"USE {_LAKE}")
+            yield db
         finally:
-            con.close()
+            db.close()
+
+    def query(self, sql: str, *, timeout_s: float | None = 60.0, readable_dirs: Sequence[str] = ()) -> QueryResult:
+        """One reading statement, as on the embedded backend, that also calls nothing reaching the catalog."""
+        self._check_analyst_sql(_one_reading_statement(sql))
+        return super().query(sql, timeout_s=timeout_s, readable_dirs=readable_dirs)
+
+    def export(self, relation: str, out: Path, *, timeout_s: float | None = None) -> int:
+        if not _RELATION_NAME.fullmatch(relation):
+            self._check_analyst_sql(_one_reading_statement(relation))
+        return super().export(relation, out, timeout_s=timeout_s)
+
+    def _check_analyst_sql(self, statement: str) -> None:
+        with duckdb.connect() as con:  # the check only parses: no lake, no extensions
+            refuse_catalog_access(con, statement)
 
     def _exists(self) -> bool:
         return True  # attaching creates the lake; lookups before the first load simply find nothing
@@ -132,7 +214,7 @@ class DuckLakeWarehouse(DuckDBWarehouse):
         try:
             yield con
         except (duckdb.IOException, duckdb.TransactionException) as error:
-            if _is_conflict(error):
+            if _retryable(error):
                 raise
             raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
         finally:
@@ -156,6 +238,8 @@ class DuckLakeWarehouse(DuckDBWarehouse):
                 raise WarehouseLocked(
                     f"warehouse {self.location}: another writer held the lake for {self.lock_timeout_s:g} s"
                 ) from None
+            if _is_lost_catalog(error):
+                raise
             raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
         try:
             yield
@@ -165,18 +249,42 @@ class DuckLakeWarehouse(DuckDBWarehouse):
             con.close()
 
     def _serialised(self, action: Callable[[], T]) -> T:
-        """Run one write under the lake's lock, retrying it whole when its commit conflicts."""
-        delay = 0.05
-        for attempt in range(_CONFLICT_RETRIES + 1):
+        """Run one write under the lake's lock, retrying it whole when its commit conflicts, or when the
+        catalog's PostgreSQL went away (a restart, a failover): then the attachments are made again, for
+        up to `reconnect_s`. A failed attempt's catalog transaction died with its connection, so it committed
+        nothing; and if the server had committed it just before the connection broke, the retry finds its
+        stories stored and changes none of them (the merge is idempotent), only the batch's log rows
+        (`etl_fetch`, `etl_reject`) would be appended a second time."""
+        delay, conflicts = 0.05, 0
+        deadline = time.monotonic() + self.reconnect_s
+        while True:
             try:
                 with self._write_lock():
                     return action()
-            except duckdb.Error as error:
-                if not (_is_conflict(error) and attempt < _CONFLICT_RETRIES):
-                    raise WarehouseError(f"warehouse {self.location}: {str(error).splitlines()[0]}") from None
+            except (duckdb.Error, CatalogUnreachable) as error:
+                first_line = str(error).splitlines()[0].removeprefix(f"warehouse {self.location}: ")
+                lost = isinstance(error, CatalogUnreachable) or _is_lost_catalog(error)
+                if lost and time.monotonic() < deadline:
+                    self._forget_attachments()
+                elif isinstance(error, duckdb.Error) and _is_conflict(error) and conflicts < _CONFLICT_RETRIES:
+                    conflicts += 1
+                elif lost:
+                    raise WarehouseError(
+                        f"warehouse {self.location}: the catalog's PostgreSQL did not come back within "
+                        f"{self.reconnect_s:g} s ({first_line})"
+                    ) from None
+                else:
+                    raise WarehouseError(f"warehouse {self.location}: {first_line}") from None
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 2.0)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _forget_attachments(self) -> None:
+        """Drop the cached attachments (their catalog connections are dead); the next use attaches anew."""
+        with self._guard:
+            databases, self._databases = self._databases, {}
+        for db in databases.values():
+            with suppress(duckdb.Error):
+                db.close()
 
     # -- the constraint-dependent statement ------------------------------------------------------------
 
@@ -235,6 +343,14 @@ class DuckLakeWarehouse(DuckDBWarehouse):
 
     def upsert_sources(self, sources: pl.DataFrame) -> None:
         self._serialised(partial(super().upsert_sources, sources))
+
+    def take_leases(self, run_id: str, sources: Sequence[str], ttl_s: float) -> list[LeaseHolder]:
+        """Under the lake's lock like every write: the embedded backend relies on DuckDB's one writing
+        process, so without the lock two hosts could both find a source free and both take it."""
+        return self._serialised(partial(super().take_leases, run_id, sources, ttl_s))
+
+    def release_leases(self, run_id: str) -> None:
+        self._serialised(partial(super().release_leases, run_id))
 
     def load(self, batch: LoadBatch, *, staged_name: str | None = None) -> LoadResult:
         return self._serialised(partial(super().load, batch, staged_name=staged_name))
