@@ -37,6 +37,8 @@ def ingest(
     chunk_size: int = CHUNK_SIZE,
     only_sources: list[str] | None = None,
     allow_private_networks: bool = False,
+    shard: int | None = None,
+    shards: int = 1,
 ) -> dict | State:
     """One ingest run over the configured sources (or the named ones: `dateline serve` gives a source
     with its own schedule its own deployment); returns the run summary as a dict (in a state named for its
@@ -44,6 +46,10 @@ def ingest(
 
     `allow_private_networks` applies to `adhoc_sources` only (a sources file says it per source): like
     any source, an ad-hoc URL may reach public addresses alone unless the operator allows more.
+
+    `shard` of `shards` reads only that shard's sources (`SourcesConfig.shard`): prefect.yaml deploys one
+    ingest per shard, so workers on many hosts share the sources without one feed fetched twice. A shard
+    that holds no source ends at once, touching nothing.
     """
     config = resolve_config(sources_file, adhoc_sources)
     if adhoc_sources and allow_private_networks:
@@ -52,6 +58,11 @@ def ingest(
         config = SourcesConfig(tuple(s for s in config.sources if s.name in only_sources), config.base_dir)
     if not config.sources:
         raise ConfigError("no sources configured")
+    if shard is not None:
+        config = config.shard(shard, shards)
+        if not config.sources:
+            print(f"shard {shard} of {shards} holds no source")
+            return {"status": "completed", "sources": 0}
     with warehouse_run(warehouse_path, config) as run:
         needs_http = any(s.url for s in config.sources)
         settings = run_fetch_settings(run.folders.state)

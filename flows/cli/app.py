@@ -354,6 +354,9 @@ def serve(
     ] = None,
     maintenance_cron: Annotated[str, typer.Option(help="daily maintenance schedule (UTC)")] = "30 3 * * *",
     export_parquet: Annotated[bool, typer.Option(help="maintenance also exports Parquet by month")] = False,
+    shards: Annotated[
+        int, typer.Option(min=1, help="split the scheduled ingest into this many deployments, by source")
+    ] = 1,
 ) -> None:
     """Serve the ingest, maintenance, backfill and reparse deployments (needs `prefect server start`)."""
     quiet_prefect()
@@ -361,7 +364,7 @@ def serve(
     from flows.sources.config import ConfigError
 
     try:
-        served, paused = serve_all(sources, warehouse, cron, maintenance_cron, export_parquet)
+        served, paused = serve_all(sources, warehouse, cron, maintenance_cron, export_parquet, shards)
     except ConfigError as error:
         raise fail(str(error)) from None
     console.print(f"dateline serve stopped: {paused} of {served} deployment schedules paused")

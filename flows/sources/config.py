@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from transforms.keys import stable_key
+
 WARC_SUFFIXES = (".warc", ".warc.gz")
 
 
@@ -82,10 +84,25 @@ class Source:
         return urlsplit(self.url).hostname if self.url else None
 
 
+def shard_of(name: str, shards: int) -> int:
+    """The shard (0 .. shards-1) a source belongs to: a hash of its name, the same on every host and in
+    every run, so each worker's deployment fetches its own sources and no feed is fetched by two."""
+    return stable_key(name) % shards
+
+
 @dataclass(frozen=True, slots=True)
 class SourcesConfig:
     sources: tuple[Source, ...] = field(default_factory=tuple)
     base_dir: Path = Path(".")
+
+    def shard(self, index: int, shards: int) -> SourcesConfig:
+        """The sources of shard `index` of `shards`: those without a schedule of their own (a scheduled
+        source has its own deployment) whose name hashes to `index`. Together the shards hold each
+        unscheduled source exactly once, and adding a source moves no other one."""
+        if not 0 <= index < shards:
+            raise ConfigError(f"shard {index} of {shards}: a shard is a number from 0 to {shards - 1}")
+        chosen = tuple(s for s in self.sources if not s.schedule and shard_of(s.name, shards) == index)
+        return SourcesConfig(chosen, self.base_dir)
 
 
 def _location(table: dict, accepted: str, label: str, kind: str) -> tuple[str | None, str | None]:
