@@ -12,6 +12,7 @@ from contextlib import nullcontext
 from dataclasses import replace
 
 from prefect import flow
+from prefect.runtime import deployment
 from prefect.states import State
 from prefect.utilities.annotations import quote
 
@@ -22,6 +23,7 @@ from flows.sources.config import ConfigError, SourcesConfig
 from flows.sources.discover import discover_chunks
 from flows.sources.fetching import RawArchive
 from flows.sources.fetching.session import FetchSession, run_fetch_settings
+from flows.sources.fetching.shared_hosts import SharedHostLimits
 from flows.tasks import discover_task
 
 # At import, before Prefect's engine, the fetch loop, DuckDB and Polars start their threads: a thread takes its
@@ -66,9 +68,11 @@ def ingest(
     with warehouse_run(warehouse_path, config) as run:
         needs_http = any(s.url for s in config.sources)
         settings = run_fetch_settings(run.folders.state)
+        # a deployment's runs may run on many workers at once: their politeness is shared through the server
+        shared = SharedHostLimits(settings.per_host) if deployment.id else None
         with (
             RawArchive(run.folders.archive) if needs_http else nullcontext() as archive,
-            FetchSession(settings, archive) if needs_http else nullcontext() as session,
+            FetchSession(settings, archive, shared) if needs_http else nullcontext() as session,
         ):
             context = discover_task(quote(config), session, run.warehouse, run.folders.state)
             chunks = discover_chunks(config.sources, context, chunk_size)

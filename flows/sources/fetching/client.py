@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -39,6 +40,9 @@ from flows.sources.fetching.robots import RobotsCache
 from flows.sources.fetching.settings import FetchSettings
 from flows.sources.fetching.sniffing import GZIP_FILE_TYPES, is_binary_type, looks_binary, media_type
 from transforms.urls import without_userinfo
+
+if TYPE_CHECKING:
+    from flows.sources.fetching.shared_hosts import SharedHostLimits
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SNIFF_BYTES = 1024
@@ -134,13 +138,15 @@ def _transport_failure(exc: httpx.HTTPError) -> _Failure:
 class Fetcher:
     """Fetch many URLs politely and safely: `async with Fetcher(settings) as f: await f.fetch_many(reqs)`."""
 
-    def __init__(self, settings: FetchSettings, archive: RawArchive | None = None) -> None:
+    def __init__(
+        self, settings: FetchSettings, archive: RawArchive | None = None, shared: SharedHostLimits | None = None
+    ) -> None:
         self.settings = settings
         self.archive = archive
         # two pools, so a connection opened for a source allowed on private networks never serves another source
         self._guarded: httpx.AsyncClient | None = None
         self._open: httpx.AsyncClient | None = None
-        self._gate = HostGate(settings.per_host, settings.max_connections, settings.min_delay_s)
+        self._gate = HostGate(settings.per_host, settings.max_connections, settings.min_delay_s, shared=shared)
         self._robots = RobotsCache(settings.state_dir, settings.robots_ttl_s, self._fetch_robots)
         self._rng = random.Random()
 

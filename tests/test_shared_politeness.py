@@ -1,0 +1,91 @@
+"""Per-host politeness across workers: two fetch sessions that know nothing of each other (each its own
+event loop and `HostGate`, as in two worker processes), fetching pages of one slow site from a real HTTP
+server on 127.0.0.1 that counts the requests it is answering at once, together never exceed the site's
+`per_host` limit when they share it through a real Prefect API; without it they do (the check can fail).
+The same limit held across two real `prefect worker` processes is in tests/test_workers.py."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flows.sources.fetching import FetchRequest, FetchResult
+from flows.sources.fetching.session import FetchSession
+from flows.sources.fetching.shared_hosts import SharedHostLimits, limit_name
+from tests.http_fixtures import LOCAL, Reply, ScriptedServer, fast_settings
+
+PER_HOST = 2
+PAGES = 8
+
+
+@pytest.fixture
+def api(prefect_api: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The session's Prefect API, also in the environment: a fetch session's loop runs on a thread of its
+    own, which sees the environment (as in a worker's flow run) but not the test's settings context."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    yield url
+
+
+def slow_site() -> ScriptedServer:
+    server = ScriptedServer()
+    for page in range(PAGES):
+        server.route(f"/story/{page}", Reply(body=b"<html><body>story</body></html>", stall_s=0.3))
+    return server
+
+
+def two_workers(server: ScriptedServer, tmp_path: Path, shared: bool) -> list[FetchResult]:
+    """Two sessions, each fetching every page, at once; the results of both."""
+    results: list[FetchResult] = []
+
+    def worker(name: str) -> None:
+        settings = fast_settings(tmp_path / name, per_host=PER_HOST, respect_robots=False, deadline_s=10.0)
+        limits = SharedHostLimits(PER_HOST) if shared else None
+        requests = [FetchRequest(server.url(f"/story/{page}"), access=LOCAL) for page in range(PAGES)]
+        with FetchSession(settings, None, limits) as session:
+            results.extend(session.fetch_many(requests))
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_two_workers_together_stay_within_the_sites_limit(api: str, tmp_path: Path) -> None:
+    with slow_site() as server:
+        results = two_workers(server, tmp_path, shared=True)
+    assert [r.status_code for r in results] == [200] * 2 * PAGES
+    assert len(server.requests) == 2 * PAGES
+    assert 1 <= server.max_in_flight <= PER_HOST
+
+
+def test_without_the_shared_limit_two_workers_exceed_it(tmp_path: Path) -> None:
+    with slow_site() as server:
+        results = two_workers(server, tmp_path, shared=False)
+    assert [r.status_code for r in results] == [200] * 2 * PAGES
+    assert server.max_in_flight > PER_HOST
+
+
+def test_a_host_s_limit_is_named_for_it_and_created_once(api: str) -> None:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    limits = SharedHostLimits(3)
+
+    async def use_twice() -> int:
+        for _ in range(2):
+            async with limits.slot("news.example:8443"):
+                pass
+        async with get_client() as client:
+            return (await client.read_global_concurrency_limit_by_name(limit_name("news.example:8443"))).limit
+
+    assert asyncio.run(use_twice()) == 3
+    assert limit_name("[fe80::1%eth0]:80") == "dateline-host:[fe80::1_eth0]:80"
