@@ -19,9 +19,9 @@ from prefect.utilities.annotations import quote
 from flows.pipeline.chunks import CHUNK_SIZE, run_chunks
 from flows.pipeline.run import outcome, resolve_config, run_name, warehouse_run
 from flows.runtime.memory import cap_malloc_arenas
+from flows.runtime.settings import configured_archive
 from flows.sources.config import ConfigError, SourcesConfig
 from flows.sources.discover import discover_chunks
-from flows.sources.fetching import RawArchive
 from flows.sources.fetching.session import FetchSession, run_fetch_settings
 from flows.sources.fetching.shared_hosts import SharedHostLimits
 from flows.tasks import discover_task
@@ -71,7 +71,7 @@ def ingest(
         # a deployment's runs may run on many workers at once: their politeness is shared through the server
         shared = SharedHostLimits(settings.per_host) if deployment.id else None
         with (
-            RawArchive(run.folders.archive) if needs_http else nullcontext() as archive,
+            configured_archive(run.warehouse.location, run.folders) if needs_http else nullcontext() as archive,
             FetchSession(settings, archive, shared) if needs_http else nullcontext() as session,
         ):
             context = discover_task(quote(config), session, run.warehouse, run.folders.state)

@@ -11,13 +11,16 @@ import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from flows.cli.prefect_env import prefect_api_of_its_own, quiet_prefect
+
+if TYPE_CHECKING:
+    from flows.runtime.settings import RunFolders
 
 app = typer.Typer(
     name="dateline",
@@ -405,9 +408,8 @@ def migrate(
         run_folders,
         warehouse_location,
     )
-    from flows.sources.fetching.archive import STORE_NAME
+    from flows.sources.fetching.archive import ArchiveUnavailable
     from warehouse import is_file_location
-    from warehouse.ducklake.migrate import copy_archive
     from warehouse.ducklake.store import DuckLakeWarehouse
     from warehouse.protocol import WarehouseError
 
@@ -421,8 +423,8 @@ def migrate(
         lake.check_writable()
         checks = lake.copy_from(source)
         target = RunFolders(data_dir) if data_dir else run_folders(lake.location)
-        archive = copy_archive(run_folders(str(source)).archive / STORE_NAME, target.archive / STORE_NAME)
-    except WarehouseError as error:
+        archive = _copy_archive(run_folders(str(source)).archive, lake.location, target)
+    except (WarehouseError, ArchiveUnavailable) as error:
         raise fail(str(error)) from None
     for check in checks:
         console.print(f"{check.table}: {check.rows} rows, content hash {check.content_hash & 0xFFFFFFFFFFFF:012x} ✓")
@@ -430,3 +432,20 @@ def migrate(
         f"copied {sum(c.rows for c in checks)} rows in {len(checks)} tables into {lake.location}", highlight=False
     )
     console.print(archive, highlight=False)
+
+
+def _copy_archive(source: Path, lake: str, target: RunFolders) -> str:
+    """Copy the embedded warehouse's raw archive (folder `source`) to where runs on the lake keep theirs:
+    the object store beside a lake in one, else the SQLite file under the lake's run folder."""
+    from flows.runtime.settings import configured_archive
+    from flows.sources.fetching.archive import STORE_NAME, RawArchive
+    from flows.sources.fetching.object_archive import ObjectStoreArchive, copy_archive_into
+    from warehouse.ducklake.migrate import copy_archive
+
+    with configured_archive(lake, target) as archive:
+        if not isinstance(archive, ObjectStoreArchive):
+            return copy_archive(source / STORE_NAME, target.archive / STORE_NAME)
+        if not RawArchive.present(source):
+            return f"raw archive: none at {source / STORE_NAME}"
+        with RawArchive(source) as stored:
+            return copy_archive_into(stored, archive)

@@ -26,13 +26,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from warehouse import DEFAULT_WAREHOUSE, Warehouse, is_file_location, open_warehouse
 from warehouse.ducklake.storage import ObjectStore
 
+if TYPE_CHECKING:
+    from flows.sources.fetching.archive import Archive
+
 DEFAULT_DATA_DIR = DEFAULT_WAREHOUSE.parent / "data"
 DEFAULT_SCHEDULE = "*/15 * * * *"
 _CREDENTIALS = "DATELINE_CREDENTIALS"
+LAKE_PREFIX = "ducklake:postgres:"
 
 
 def _env(name: str) -> str | None:
@@ -98,6 +103,20 @@ def object_store() -> ObjectStore | None:
         region=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION"),
     )
     return store if store != ObjectStore() else None
+
+
+def configured_archive(location: str, folders: RunFolders) -> Archive:
+    """The raw archive of runs on the warehouse at `location`: beside a lake whose Parquet is in an object
+    store, in that store (bodies) and the lake's catalog database (the fetch index), so every worker writes
+    to it and any host reparses from it; otherwise the SQLite archive in this host's run folder."""
+    from flows.sources.fetching.archive import RawArchive
+
+    data_path = lake_data_path() or ""
+    if location.startswith(LAKE_PREFIX) and data_path.startswith("s3://"):
+        from flows.sources.fetching.object_archive import ObjectStoreArchive
+
+        return ObjectStoreArchive(location.removeprefix(LAKE_PREFIX), data_path, object_store())
+    return RawArchive(folders.archive)
 
 
 def configured_warehouse(explicit: str | os.PathLike[str] | None = None) -> Warehouse:

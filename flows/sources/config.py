@@ -20,7 +20,8 @@ WARC_SUFFIXES = (".warc", ".warc.gz")
 @dataclass(frozen=True, slots=True)
 class Kind:
     """The schema of one source kind: the `flows.sources` module whose `read(source, context)` yields its work,
-    and where it reads from ("url", "path", or "url_or_path"). Adding a kind is one line here and its module."""
+    and where it reads from ("url", "path", "url_or_path", or "run": the run's own data, not configurable).
+    Adding a kind is one line here and its module."""
 
     reader: str
     location: str
@@ -32,6 +33,8 @@ KINDS: dict[str, Kind] = {
     "page": Kind("web", "url"),
     "file": Kind("files", "path"),
     "warc": Kind("warc", "path"),
+    # the run's own raw archive, read by `dateline reparse` (flows/sources/archive.py); not configurable
+    "archive": Kind("archive", "run"),
 }
 _KNOWN_KEYS = {
     "name",
@@ -135,7 +138,10 @@ def _source_from_table(table: dict, index: int, where: str) -> Source:
     label = f"{where}: source '{name}'"
     kind = table.get("kind")
     if kind not in KINDS:
-        raise ConfigError(f"{label}: unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
+        configurable = ", ".join(name for name, known in KINDS.items() if known.location != "run")
+        raise ConfigError(f"{label}: unknown kind {kind!r} (expected one of {configurable})")
+    if KINDS[kind].location == "run":
+        raise ConfigError(f"{label}: kind '{kind}' is what `dateline reparse` reads; it cannot be configured")
     url, path = _location(table, KINDS[kind].location, label, kind)
     max_items = table.get("max_items")
     if max_items is not None and (not isinstance(max_items, int) or max_items < 1):

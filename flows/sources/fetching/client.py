@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from flows.sources.fetching.archive import ArchiveUnavailable, PreparedFetch, RawArchive
+from flows.sources.fetching.archive import Archive, ArchiveUnavailable, PreparedFetch
 from flows.sources.fetching.decompress import ACCEPT_ENCODING, BodyError, make_decoder
 from flows.sources.fetching.guard import AddressRefused, GuardedTransport, NetworkAccess, proxy_mounts
 from flows.sources.fetching.models import ErrorCode, FetchRequest, FetchResult, http_error
@@ -139,7 +139,7 @@ class Fetcher:
     """Fetch many URLs politely and safely: `async with Fetcher(settings) as f: await f.fetch_many(reqs)`."""
 
     def __init__(
-        self, settings: FetchSettings, archive: RawArchive | None = None, shared: SharedHostLimits | None = None
+        self, settings: FetchSettings, archive: Archive | None = None, shared: SharedHostLimits | None = None
     ) -> None:
         self.settings = settings
         self.archive = archive

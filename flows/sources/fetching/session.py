@@ -15,7 +15,8 @@ from pathlib import Path
 from types import TracebackType
 
 from flows.runtime.settings import user_agent
-from flows.sources.fetching import DEFAULT_USER_AGENT, Fetcher, FetchRequest, FetchResult, FetchSettings, RawArchive
+from flows.sources.fetching import DEFAULT_USER_AGENT, Fetcher, FetchRequest, FetchResult, FetchSettings
+from flows.sources.fetching.archive import Archive
 from flows.sources.fetching.shared_hosts import SharedHostLimits
 
 
@@ -32,7 +33,7 @@ class FetchSession:
     """Context manager: `with FetchSession(settings, archive) as s: s.fetch_many([...])`."""
 
     def __init__(
-        self, settings: FetchSettings, archive: RawArchive | None = None, shared: SharedHostLimits | None = None
+        self, settings: FetchSettings, archive: Archive | None = None, shared: SharedHostLimits | None = None
     ) -> None:
         self._settings = settings
         self._archive = archive
