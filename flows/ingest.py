@@ -19,11 +19,11 @@ from prefect.utilities.annotations import quote
 from flows.pipeline.chunks import CHUNK_SIZE, run_chunks
 from flows.pipeline.run import outcome, resolve_config, run_name, warehouse_run
 from flows.runtime.memory import cap_malloc_arenas
-from flows.runtime.settings import configured_archive
+from flows.runtime.settings import configured_archive, lake_catalog
 from flows.sources.config import ConfigError, SourcesConfig
 from flows.sources.discover import discover_chunks
 from flows.sources.fetching.session import FetchSession, run_fetch_settings
-from flows.sources.fetching.shared_hosts import SharedHostLimits
+from flows.sources.fetching.shared_hosts import shared_host_limits
 from flows.tasks import discover_task
 
 # At import, before Prefect's engine, the fetch loop, DuckDB and Polars start their threads: a thread takes its
@@ -68,8 +68,9 @@ def ingest(
     with warehouse_run(warehouse_path, config) as run:
         needs_http = any(s.url for s in config.sources)
         settings = run_fetch_settings(run.folders.state)
-        # a deployment's runs may run on many workers at once: their politeness is shared through the server
-        shared = SharedHostLimits(settings.per_host) if deployment.id else None
+        # a deployment's runs may run on many workers at once: their per-host politeness is shared
+        lake = lake_catalog(run.warehouse.location)
+        shared = shared_host_limits(settings.per_host, lake) if deployment.id else None
         with (
             configured_archive(run.warehouse.location, run.folders) if needs_http else nullcontext() as archive,
             FetchSession(settings, archive, shared) if needs_http else nullcontext() as session,

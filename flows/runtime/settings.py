@@ -135,6 +135,11 @@ def _secret_block(name: str) -> dict[str, str]:
     return {key: str(item) for key, item in value.items() if item}
 
 
+def lake_catalog(location: str) -> str | None:
+    """The libpq connection string of a lake's catalog database, or None when `location` is not a lake."""
+    return location.removeprefix(LAKE_PREFIX) if location.startswith(LAKE_PREFIX) else None
+
+
 def configured_archive(location: str, folders: RunFolders) -> Archive:
     """The raw archive of runs on the warehouse at `location`: beside a lake whose Parquet is in an object
     store, in that store (bodies) and the lake's catalog database (the fetch index), so every worker writes
@@ -142,10 +147,11 @@ def configured_archive(location: str, folders: RunFolders) -> Archive:
     from flows.sources.fetching.archive import RawArchive
 
     data_path = lake_data_path() or ""
-    if location.startswith(LAKE_PREFIX) and data_path.startswith("s3://"):
+    catalog = lake_catalog(location)
+    if catalog and data_path.startswith("s3://"):
         from flows.sources.fetching.object_archive import ObjectStoreArchive
 
-        return ObjectStoreArchive(location.removeprefix(LAKE_PREFIX), data_path, object_store())
+        return ObjectStoreArchive(catalog, data_path, object_store())
     return RawArchive(folders.archive)
 
 

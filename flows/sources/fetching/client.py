@@ -146,6 +146,7 @@ class Fetcher:
         # two pools, so a connection opened for a source allowed on private networks never serves another source
         self._guarded: httpx.AsyncClient | None = None
         self._open: httpx.AsyncClient | None = None
+        self._shared = shared
         self._gate = HostGate(settings.per_host, settings.max_connections, settings.min_delay_s, shared=shared)
         self._robots = RobotsCache(settings.state_dir, settings.robots_ttl_s, self._fetch_robots)
         self._rng = random.Random()
@@ -169,6 +170,8 @@ class Fetcher:
             **common,
         )
         self._open = httpx.AsyncClient(**common)
+        if self._shared is not None:
+            await self._shared.__aenter__()
         return self
 
     async def __aexit__(
@@ -178,6 +181,8 @@ class Fetcher:
             if client is not None:
                 await client.aclose()
         self._guarded = self._open = None
+        if self._shared is not None:
+            await self._shared.__aexit__(exc_type, exc, tb)
 
     async def fetch_many(self, requests: Sequence[FetchRequest]) -> list[FetchResult]:
         """Fetch all requests concurrently within the limits; one result per request, in input order.
