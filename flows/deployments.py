@@ -4,7 +4,9 @@ Schedules need a Prefect server (`prefect server start`): the ephemeral API that
 has no scheduler and no UI. Deployments built here:
 
 - `ingest`: the sources without a `schedule` of their own, on `--cron`, else `$DATELINE_SCHEDULE`,
-  else every 15 minutes; an overlapping run is cancelled (skipped).
+  else every 15 minutes; an overlapping run is cancelled (skipped). With `shards` > 1 it is split into
+  `ingest-shard-<i>`, one deployment per shard of those sources (`SourcesConfig.shard`, a hash of the
+  source's name), all on the same schedule: the shape prefect.yaml deploys for a pool of workers.
 - `ingest-<source>`: one per source with a `schedule` (cron) in sources.toml; skipped likewise.
 - `maintenance`: search index rebuild, CHECKPOINT, archive housekeeping, optional Parquet export;
   daily at 03:30 UTC; skipped likewise.
@@ -77,9 +79,11 @@ def build_deployments(
     cron: str = DEFAULT_CRON,
     maintenance_cron: str = MAINTENANCE_CRON,
     export_parquet: bool = False,
+    shards: int = 1,
 ) -> list[RunnerDeployment]:
     """Every deployment `dateline serve` runs: one ingest on `cron` for the sources without a schedule of
-    their own, one per source that has one, the daily maintenance, and on-demand backfill and reparse."""
+    their own (or one per shard of them), one per source that has one, the daily maintenance, and
+    on-demand backfill and reparse."""
     from flows.ingest import ingest
     from flows.maintenance import backfill, maintenance
     from flows.reparse import reparse
@@ -88,7 +92,20 @@ def build_deployments(
     own = [s for s in config.sources if s.schedule]
     shared = [s.name for s in config.sources if not s.schedule]
     deployments = []
-    if shared:
+    if shared and shards > 1:
+        deployments.extend(
+            _scheduled(
+                ingest,
+                f"ingest-shard-{index}",
+                cron,
+                {**base, "shard": index, "shards": shards},
+                f"Ingest shard {index} of {shards} of the sources without a schedule of their own, on {cron!r}",
+                "--cron / DATELINE_SCHEDULE",
+                _tags("ingest", f"shard:{index}"),
+            )
+            for index in range(shards)
+        )
+    elif shared:
         deployments.append(
             _scheduled(
                 ingest,
@@ -158,6 +175,7 @@ def serve_all(
     cron: str | None = None,
     maintenance_cron: str = MAINTENANCE_CRON,
     export_parquet: bool = False,
+    shards: int = 1,
 ) -> tuple[int, int]:
     """Register the deployments with the Prefect server and run their flows here until SIGINT or SIGTERM;
     returns (deployments served, schedules paused on the way out)."""
@@ -174,6 +192,7 @@ def serve_all(
         cron=ingest_cron(cron),
         maintenance_cron=maintenance_cron,
         export_parquet=export_parquet,
+        shards=shards,
     )
     return asyncio.run(_serve(deployments))
 

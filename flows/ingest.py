@@ -12,16 +12,18 @@ from contextlib import nullcontext
 from dataclasses import replace
 
 from prefect import flow
+from prefect.runtime import deployment
 from prefect.states import State
 from prefect.utilities.annotations import quote
 
 from flows.pipeline.chunks import CHUNK_SIZE, run_chunks
 from flows.pipeline.run import outcome, resolve_config, run_name, warehouse_run
 from flows.runtime.memory import cap_malloc_arenas
+from flows.runtime.settings import configured_archive, lake_catalog
 from flows.sources.config import ConfigError, SourcesConfig
 from flows.sources.discover import discover_chunks
-from flows.sources.fetching import RawArchive
 from flows.sources.fetching.session import FetchSession, run_fetch_settings
+from flows.sources.fetching.shared_hosts import shared_host_limits
 from flows.tasks import discover_task
 
 # At import, before Prefect's engine, the fetch loop, DuckDB and Polars start their threads: a thread takes its
@@ -37,6 +39,8 @@ def ingest(
     chunk_size: int = CHUNK_SIZE,
     only_sources: list[str] | None = None,
     allow_private_networks: bool = False,
+    shard: int | None = None,
+    shards: int = 1,
 ) -> dict | State:
     """One ingest run over the configured sources (or the named ones: `dateline serve` gives a source
     with its own schedule its own deployment); returns the run summary as a dict (in a state named for its
@@ -44,6 +48,10 @@ def ingest(
 
     `allow_private_networks` applies to `adhoc_sources` only (a sources file says it per source): like
     any source, an ad-hoc URL may reach public addresses alone unless the operator allows more.
+
+    `shard` of `shards` reads only that shard's sources (`SourcesConfig.shard`): prefect.yaml deploys one
+    ingest per shard, so workers on many hosts share the sources without one feed fetched twice. A shard
+    that holds no source ends at once, touching nothing.
     """
     config = resolve_config(sources_file, adhoc_sources)
     if adhoc_sources and allow_private_networks:
@@ -52,12 +60,20 @@ def ingest(
         config = SourcesConfig(tuple(s for s in config.sources if s.name in only_sources), config.base_dir)
     if not config.sources:
         raise ConfigError("no sources configured")
+    if shard is not None:
+        config = config.shard(shard, shards)
+        if not config.sources:
+            print(f"shard {shard} of {shards} holds no source")
+            return {"status": "completed", "sources": 0}
     with warehouse_run(warehouse_path, config) as run:
         needs_http = any(s.url for s in config.sources)
         settings = run_fetch_settings(run.folders.state)
+        # a deployment's runs may run on many workers at once: their per-host politeness is shared
+        lake = lake_catalog(run.warehouse.location)
+        shared = shared_host_limits(settings.per_host, lake) if deployment.id else None
         with (
-            RawArchive(run.folders.archive) if needs_http else nullcontext() as archive,
-            FetchSession(settings, archive) if needs_http else nullcontext() as session,
+            configured_archive(run.warehouse.location, run.folders) if needs_http else nullcontext() as archive,
+            FetchSession(settings, archive, shared) if needs_http else nullcontext() as session,
         ):
             context = discover_task(quote(config), session, run.warehouse, run.folders.state)
             chunks = discover_chunks(config.sources, context, chunk_size)

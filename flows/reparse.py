@@ -1,15 +1,15 @@
 """The `reparse` flow: rebuild stories from the raw archive, with no network.
 
 When the parsers improve, every page fetched so far can be read again: the archive keeps each
-body once with its URL and headers. Each archived page goes back through the same parse →
-normalise → load chunks as a live run, so stories whose extraction changed get a new version
-and the rest stay untouched. A page belongs to the source of its stored story, or of the reject
-that recorded it (pages that failed to parse before are exactly the ones worth retrying).
+body once with its URL and headers. The archive is read as a source of its own kind (`archive`,
+flows/sources/archive.py), so each archived page goes back through the same discovery → parse →
+normalise → load chunks as a live run; stories whose extraction changed get a new version and the
+rest stay untouched. The archive is the run's (`configured_archive`): on a lake in an object store,
+the one every worker wrote to, so reparse runs on any host.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -17,11 +17,11 @@ from prefect import flow
 
 from flows.pipeline.chunks import CHUNK_SIZE, run_chunks
 from flows.pipeline.run import resolve_config, warehouse_run
+from flows.runtime.settings import configured_archive
 from flows.sources.config import Source, SourcesConfig
-from flows.sources.discover import Discovery, WorkChunk, WorkItem
-from flows.sources.fetching import FetchResult, RawArchive
-from flows.sources.fetching.archive import ArchiveEntry
-from transforms.urls import normalise_url
+from flows.sources.discover import Discovery, ReadContext, discover_chunks
+
+ARCHIVE_SOURCE = Source(name="raw archive", kind="archive")
 
 
 def _configured(sources_file: str | None) -> dict[str, Source]:
@@ -30,25 +30,6 @@ def _configured(sources_file: str | None) -> dict[str, Source]:
         return {s.name: s for s in resolve_config(sources_file, None).sources}
     except ValueError:
         return {}
-
-
-def _archived_chunks(archive: RawArchive, entries: list[tuple[ArchiveEntry, Source]], size: int) -> Iterator[WorkChunk]:
-    """Work items with their archived bodies, read one chunk at a time to keep memory flat."""
-    for start in range(0, len(entries), size):
-        chunk = []
-        for entry, source in entries[start : start + size]:
-            body = archive.get(entry.key)
-            content_type = {k.lower(): v for k, v in entry.headers.items()}.get("content-type")
-            result = FetchResult(
-                url=entry.url,
-                final_url=entry.final_url,
-                status_code=entry.status_code,
-                body=body,
-                content_type=content_type,
-                archive_key=entry.key,
-            )
-            chunk.append(WorkItem(source, entry.url, is_url=True, prefetched=result))
-        yield WorkChunk(chunk)
 
 
 @flow(name="reparse", log_prints=True)
@@ -61,17 +42,34 @@ def reparse(
     """Re-read archived pages fetched on or after `since` (YYYY-MM-DD) into the warehouse."""
     configured = _configured(sources_file)
     config = SourcesConfig(sources=tuple(configured.values()), base_dir=Path.cwd())
-    with warehouse_run(warehouse_path, config) as run, RawArchive(run.folders.archive) as archive:
-        cutoff = datetime.combine(datetime.fromisoformat(since).date(), time(), UTC) if since else None
-        entries = [e for e in archive.iter_entries(cutoff) if e.status_code and 200 <= e.status_code < 300]
-        owners = run.warehouse.url_owners([normalise_url(e.url) for e in entries])
-        owned = [
-            (entry, configured.get(owner) or Source(name=owner, kind="page", url=entry.url))
-            for entry in entries
-            if (owner := owners.get(normalise_url(entry.url)))
-        ]
-        run.summary.found = len(owned)
-        print(f"reparsing {len(owned)} archived pages ({len(entries) - len(owned)} feeds, sitemaps or unowned)")
-        chunks = _archived_chunks(archive, owned, chunk_size)
-        run_chunks(chunks, len(owned), Discovery(found=len(owned)), None, run.warehouse, run.summary, run.seen_at)
+    with (
+        warehouse_run(warehouse_path, config) as run,
+        configured_archive(run.warehouse.location, run.folders) as archive,
+    ):
+
+        def owners(urls: list[str]) -> dict[str, Source]:
+            return {
+                url: configured.get(owner) or Source(name=owner, kind="page", url=url)
+                for url, owner in run.warehouse.url_owners(urls).items()
+            }
+
+        context = ReadContext(
+            Discovery(),
+            Path.cwd(),
+            archive=archive,
+            since=datetime.combine(datetime.fromisoformat(since).date(), time(), UTC) if since else None,
+            owners=owners,
+        )
+        run_chunks(
+            discover_chunks([ARCHIVE_SOURCE], context, chunk_size),
+            None,
+            context.discovery,
+            None,
+            run.warehouse,
+            run.summary,
+            run.seen_at,
+        )
+        run.summary.found = context.discovery.found
+        passed = sum(context.discovery.skipped.values())
+        print(f"reparsed {run.summary.found} archived pages ({passed} feeds, sitemaps or unowned)")
     return run.summary.to_dict()

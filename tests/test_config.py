@@ -35,6 +35,11 @@ def test_valid_file_gives_sources_in_order() -> None:
     ("text", "message"),
     [
         ('[[source]]\nname = "a"\nkind = "ftp"\nurl = "https://x"', "source 'a': unknown kind 'ftp'"),
+        (
+            '[[source]]\nname = "a"\nkind = "ftp"\nurl = "https://x"',
+            "(expected one of feed, sitemap, page, file, warc)",
+        ),
+        ('[[source]]\nname = "a"\nkind = "archive"', "kind 'archive' is what `dateline reparse` reads"),
         ('[[source]]\nname = "a"\nkind = "feed"', "source 'a': kind 'feed' needs 'url'"),
         ('[[source]]\nname = "a"\nkind = "file"', "source 'a': kind 'file' needs 'path'"),
         ('[[source]]\nkind = "feed"\nurl = "https://x"', "source #1: missing 'name'"),

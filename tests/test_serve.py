@@ -106,15 +106,45 @@ def test_ingest_cron_prefers_the_option_then_the_environment(monkeypatch: pytest
 def test_prefect_yaml_matches_the_served_deployments() -> None:
     spec = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))
     by_name = {d["name"]: d for d in spec["deployments"]}
-    served = deployments(SOURCES.replace('schedule = "*/5 * * * *"\n', ""))
+    served = deployments(SOURCES.replace('schedule = "*/5 * * * *"\n', ""), shards=4)
     assert set(by_name) == set(served)
     for name, entry in by_name.items():
+        for key, value in entry.get("parameters", {}).items():
+            assert served[name].parameters[key] == value, (name, key)
         module, function = entry["entrypoint"].removesuffix(".py").replace("/", ".").split(":")
         flow = getattr(importlib.import_module(module.replace(".py", "")), function)
         assert flow.name == served[name].flow_name
         assert [s["cron"] for s in entry.get("schedules", [])] == crons(served[name])
         strategy = served[name].concurrency_options.collision_strategy.value
         assert entry["concurrency_limit"] == {"limit": 1, "collision_strategy": strategy}
+
+
+def test_sharded_ingest_gives_each_unscheduled_source_to_exactly_one_shard() -> None:
+    config = parse_sources(
+        "".join(f'[[source]]\nname = "feed-{i}"\nkind = "feed"\nurl = "https://x{i}.example/rss"\n' for i in range(40))
+        + SOURCES
+    )
+    built = deployments(SOURCES, shards=3)
+    assert [n for n in built if n.startswith("ingest")] == [
+        "ingest-shard-0",
+        "ingest-shard-1",
+        "ingest-shard-2",
+        "ingest-busy-feed",
+    ]
+    assert built["ingest-shard-2"].parameters == {
+        "sources_file": "/srv/sources.toml",
+        "warehouse_path": "/srv/w.duckdb",
+        "shard": 2,
+        "shards": 3,
+    }
+    assert built["ingest-shard-1"].tags == ["dateline", "ingest", "shard:1"]
+    shards = [[s.name for s in config.shard(i, 3).sources] for i in range(3)]
+    unscheduled = sorted(s.name for s in config.sources if not s.schedule)
+    assert sorted(n for names in shards for n in names) == unscheduled  # each exactly once
+    assert all(shards), "40 sources over 3 shards leave none empty"
+    assert [[s.name for s in config.shard(i, 3).sources] for i in range(3)] == shards  # stable
+    with pytest.raises(ConfigError, match="shard 3 of 3"):
+        config.shard(3, 3)
 
 
 def test_deployments_carry_tags_for_their_kind_and_source() -> None:

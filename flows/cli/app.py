@@ -12,7 +12,7 @@ import sys
 from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from rich.text import Text
 
 from flows.cli.prefect_env import prefect_api_of_its_own, quiet_prefect
 from flows.pipeline.progress import EVERY_S, ProgressStyle, progress_style
+
+if TYPE_CHECKING:
+    from flows.runtime.settings import RunFolders
 
 app = typer.Typer(
     name="dateline",
@@ -398,6 +401,9 @@ def serve(
     ] = None,
     maintenance_cron: Annotated[str, typer.Option(help="daily maintenance schedule (UTC)")] = "30 3 * * *",
     export_parquet: Annotated[bool, typer.Option(help="maintenance also exports Parquet by month")] = False,
+    shards: Annotated[
+        int, typer.Option(min=1, help="split the scheduled ingest into this many deployments, by source")
+    ] = 1,
 ) -> None:
     """Serve the ingest, maintenance, backfill and reparse deployments (needs `prefect server start`)."""
     quiet_prefect()
@@ -405,7 +411,7 @@ def serve(
     from flows.sources.config import ConfigError
 
     try:
-        served, paused = serve_all(sources, warehouse, cron, maintenance_cron, export_parquet)
+        served, paused = serve_all(sources, warehouse, cron, maintenance_cron, export_parquet, shards)
     except ConfigError as error:
         raise fail(str(error)) from None
     console.print(f"dateline serve stopped: {paused} of {served} deployment schedules paused")
@@ -446,9 +452,8 @@ def migrate(
         run_folders,
         warehouse_location,
     )
-    from flows.sources.fetching.archive import STORE_NAME
+    from flows.sources.fetching.archive import ArchiveUnavailable
     from warehouse import is_file_location
-    from warehouse.ducklake.migrate import copy_archive
     from warehouse.ducklake.store import DuckLakeWarehouse
     from warehouse.protocol import WarehouseError
 
@@ -462,8 +467,8 @@ def migrate(
         lake.check_writable()
         checks = lake.copy_from(source)
         target = RunFolders(data_dir) if data_dir else run_folders(lake.location)
-        archive = copy_archive(run_folders(str(source)).archive / STORE_NAME, target.archive / STORE_NAME)
-    except WarehouseError as error:
+        archive = _copy_archive(run_folders(str(source)).archive, lake.location, target)
+    except (WarehouseError, ArchiveUnavailable) as error:
         raise fail(str(error)) from None
     for check in checks:
         console.print(f"{check.table}: {check.rows} rows, content hash {check.content_hash & 0xFFFFFFFFFFFF:012x} ✓")
@@ -471,3 +476,20 @@ def migrate(
         f"copied {sum(c.rows for c in checks)} rows in {len(checks)} tables into {lake.location}", highlight=False
     )
     console.print(archive, highlight=False)
+
+
+def _copy_archive(source: Path, lake: str, target: RunFolders) -> str:
+    """Copy the embedded warehouse's raw archive (folder `source`) to where runs on the lake keep theirs:
+    the object store beside a lake in one, else the SQLite file under the lake's run folder."""
+    from flows.runtime.settings import configured_archive
+    from flows.sources.fetching.archive import STORE_NAME, RawArchive
+    from flows.sources.fetching.object_archive import ObjectStoreArchive, copy_archive_into
+    from warehouse.ducklake.migrate import copy_archive
+
+    with configured_archive(lake, target) as archive:
+        if not isinstance(archive, ObjectStoreArchive):
+            return copy_archive(source / STORE_NAME, target.archive / STORE_NAME)
+        if not RawArchive.present(source):
+            return f"raw archive: none at {source / STORE_NAME}"
+        with RawArchive(source) as stored:
+            return copy_archive_into(stored, archive)

@@ -191,13 +191,18 @@ def run_name() -> str:
     """The flow run's name in Prefect: when it started and what it reads, instead of a generated name."""
     parameters = prefect_flow_run.parameters
     names = parameters.get("only_sources") or [Path(a).name or a for a in parameters.get("adhoc_sources") or []]
+    shard = parameters.get("shard")
     if not names:
         try:
-            names = [s.name for s in resolve_config(parameters.get("sources_file"), None).sources]
+            config = resolve_config(parameters.get("sources_file"), None)
+            if shard is not None:
+                config = config.shard(shard, parameters.get("shards") or 1)
+            names = [s.name for s in config.sources] or ["no source"]
         except Exception:  # the flow reports a bad sources file itself; a name must not fail the run first
             names = [Path(parameters.get("sources_file") or "sources.toml").name]
     shown = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
-    return f"{datetime.now(UTC):%Y-%m-%d %H:%M}Z {shown}"
+    label = f"shard {shard}/{parameters.get('shards') or 1}: " if shard is not None else ""
+    return f"{datetime.now(UTC):%Y-%m-%d %H:%M}Z {label}{shown}"
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ the warehouse file's location, because a warehouse given as a URI has no folder 
 | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | none | credentials for a lake in an object store |
 | `AWS_ENDPOINT_URL` | AWS's own | an S3-compatible store's URL (`http://127.0.0.1:9000`) |
 | `AWS_REGION` (else `AWS_DEFAULT_REGION`) | none | the object store's region |
+| `DATELINE_S3_SECRET_BLOCK` | none | a Prefect `Secret` block holding those AWS variables as a JSON object |
 | `DATELINE_DATA_DIR` | `data/` beside a warehouse file, else `warehouse/data/` | run folders |
 | `DATELINE_USER_AGENT` | `FetchSettings`' own | the User-Agent every fetch sends (runs and `dateline extract`) |
 | `DATELINE_CREDENTIALS` | none | HTTP Basic credentials: space-separated `https://user:password@host[:port]` |
@@ -25,14 +26,21 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from warehouse import DEFAULT_WAREHOUSE, Warehouse, is_file_location, open_warehouse
 from warehouse.ducklake.storage import ObjectStore
+from warehouse.protocol import WarehouseError
+
+if TYPE_CHECKING:
+    from flows.sources.fetching.archive import Archive
 
 DEFAULT_DATA_DIR = DEFAULT_WAREHOUSE.parent / "data"
 DEFAULT_SCHEDULE = "*/15 * * * *"
 _CREDENTIALS = "DATELINE_CREDENTIALS"
+LAKE_PREFIX = "ducklake:postgres:"
 
 
 def _env(name: str) -> str | None:
@@ -88,16 +96,63 @@ def lake_data_path() -> str | None:
 
 
 def object_store() -> ObjectStore | None:
-    """The object store's credentials from the standard AWS variables (what every S3 tool reads), or None
-    when none is set. They go to the lake's connection as an in-memory DuckDB secret only."""
+    """The object store's credentials, or None when none is set: from the Prefect `Secret` block that
+    `DATELINE_S3_SECRET_BLOCK` names (a JSON object keyed by the variables below), else, name by name, from
+    the standard AWS variables (what every S3 tool reads). They go to the lake's connection as an in-memory
+    DuckDB secret and to the raw archive's S3 client only: never to a table, a log line or a flow parameter."""
+    block = _env("DATELINE_S3_SECRET_BLOCK")
+    values = _secret_block(block) if block else {}
+
+    def value(name: str) -> str | None:
+        return values.get(name) or _env(name)
+
     store = ObjectStore(
-        key_id=_env("AWS_ACCESS_KEY_ID"),
-        secret=_env("AWS_SECRET_ACCESS_KEY"),
-        session_token=_env("AWS_SESSION_TOKEN"),
-        endpoint_url=_env("AWS_ENDPOINT_URL"),
-        region=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION"),
+        key_id=value("AWS_ACCESS_KEY_ID"),
+        secret=value("AWS_SECRET_ACCESS_KEY"),
+        session_token=value("AWS_SESSION_TOKEN"),
+        endpoint_url=value("AWS_ENDPOINT_URL"),
+        region=value("AWS_REGION") or _env("AWS_DEFAULT_REGION"),
     )
     return store if store != ObjectStore() else None
+
+
+_S3_NAMES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION")
+
+
+@cache
+def _secret_block(name: str) -> dict[str, str]:
+    """The values of the Prefect `Secret` block `name`, read once per process from the Prefect API the
+    process talks to (a worker's flow runs: its server). Errors name the block, never its value."""
+    from prefect.blocks.system import Secret
+
+    try:
+        value = Secret.load(name).get()
+    except ValueError as error:  # no such block, or the API cannot be reached
+        raise WarehouseError(f"Prefect Secret block {name!r}: {str(error).splitlines()[0]}") from None
+    if not isinstance(value, dict) or not set(value) <= set(_S3_NAMES):
+        names = ", ".join(_S3_NAMES)
+        raise WarehouseError(f"Prefect Secret block {name!r}: expected a JSON object with some of {names}")
+    return {key: str(item) for key, item in value.items() if item}
+
+
+def lake_catalog(location: str) -> str | None:
+    """The libpq connection string of a lake's catalog database, or None when `location` is not a lake."""
+    return location.removeprefix(LAKE_PREFIX) if location.startswith(LAKE_PREFIX) else None
+
+
+def configured_archive(location: str, folders: RunFolders) -> Archive:
+    """The raw archive of runs on the warehouse at `location`: beside a lake whose Parquet is in an object
+    store, in that store (bodies) and the lake's catalog database (the fetch index), so every worker writes
+    to it and any host reparses from it; otherwise the SQLite archive in this host's run folder."""
+    from flows.sources.fetching.archive import RawArchive
+
+    data_path = lake_data_path() or ""
+    catalog = lake_catalog(location)
+    if catalog and data_path.startswith("s3://"):
+        from flows.sources.fetching.object_archive import ObjectStoreArchive
+
+        return ObjectStoreArchive(catalog, data_path, object_store())
+    return RawArchive(folders.archive)
 
 
 def configured_warehouse(explicit: str | os.PathLike[str] | None = None) -> Warehouse:

@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from transforms.keys import stable_key
+
 WARC_SUFFIXES = (".warc", ".warc.gz")
 
 
 @dataclass(frozen=True, slots=True)
 class Kind:
     """The schema of one source kind: the `flows.sources` module whose `read(source, context)` yields its work,
-    and where it reads from ("url", "path", or "url_or_path"). Adding a kind is one line here and its module."""
+    and where it reads from ("url", "path", "url_or_path", or "run": the run's own data, not configurable).
+    Adding a kind is one line here and its module."""
 
     reader: str
     location: str
@@ -30,6 +33,8 @@ KINDS: dict[str, Kind] = {
     "page": Kind("web", "url"),
     "file": Kind("files", "path"),
     "warc": Kind("warc", "url_or_path"),
+    # the run's own raw archive, read by `dateline reparse` (flows/sources/archive.py); not configurable
+    "archive": Kind("archive", "run"),
 }
 _KNOWN_KEYS = {
     "name",
@@ -82,10 +87,25 @@ class Source:
         return urlsplit(self.url).hostname if self.url else None
 
 
+def shard_of(name: str, shards: int) -> int:
+    """The shard (0 .. shards-1) a source belongs to: a hash of its name, the same on every host and in
+    every run, so each worker's deployment fetches its own sources and no feed is fetched by two."""
+    return stable_key(name) % shards
+
+
 @dataclass(frozen=True, slots=True)
 class SourcesConfig:
     sources: tuple[Source, ...] = field(default_factory=tuple)
     base_dir: Path = Path(".")
+
+    def shard(self, index: int, shards: int) -> SourcesConfig:
+        """The sources of shard `index` of `shards`: those without a schedule of their own (a scheduled
+        source has its own deployment) whose name hashes to `index`. Together the shards hold each
+        unscheduled source exactly once, and adding a source moves no other one."""
+        if not 0 <= index < shards:
+            raise ConfigError(f"shard {index} of {shards}: a shard is a number from 0 to {shards - 1}")
+        chosen = tuple(s for s in self.sources if not s.schedule and shard_of(s.name, shards) == index)
+        return SourcesConfig(chosen, self.base_dir)
 
 
 def _location(table: dict, accepted: str, label: str, kind: str) -> tuple[str | None, str | None]:
@@ -118,7 +138,10 @@ def _source_from_table(table: dict, index: int, where: str) -> Source:
     label = f"{where}: source '{name}'"
     kind = table.get("kind")
     if kind not in KINDS:
-        raise ConfigError(f"{label}: unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
+        configurable = ", ".join(name for name, known in KINDS.items() if known.location != "run")
+        raise ConfigError(f"{label}: unknown kind {kind!r} (expected one of {configurable})")
+    if KINDS[kind].location == "run":
+        raise ConfigError(f"{label}: kind '{kind}' is what `dateline reparse` reads; it cannot be configured")
     url, path = _location(table, KINDS[kind].location, label, kind)
     max_items = table.get("max_items")
     if max_items is not None and (not isinstance(max_items, int) or max_items < 1):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import import_module
 from pathlib import Path
 from typing import Protocol
@@ -25,6 +26,7 @@ import numpy as np
 from flows.sources.access import access_for
 from flows.sources.config import KINDS, Source
 from flows.sources.fetching import FetchRequest, FetchResult
+from flows.sources.fetching.archive import Archive
 from flows.sources.fetching.session import FetchSession
 from transforms.keys import stable_keys
 from transforms.record import StoryRecord
@@ -140,6 +142,10 @@ class ReadContext:
     session: FetchSession | None = None
     lookup_known: Callable[[list[str]], dict[str, KnownStory]] = lambda urls: {}
     validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # what the raw archive's reader (reparse) needs: the archive, its cutoff, and the source owning each URL
+    archive: Archive | None = None
+    since: datetime | None = None
+    owners: Callable[[list[str]], dict[str, Source]] = lambda urls: {}
     # an article announced twice (its outlet's feed and sitemap) is read once, for the first source
     announced: KeySet = field(default_factory=lambda: KeySet())
 

@@ -23,6 +23,8 @@ Public API (what the ingest flow calls)::
   (latest entry per URL), which is what `dateline reparse` reads, with no network. The fetcher
   stores each `fetch_many` batch once, before it returns: a result's `archive_key` is always durable,
   and an archive that cannot be written leaves `archive_key` None with `detail` "archive failed: ...".
+  Any `archive.Archive` will do: a lake in an object store keeps its archive there
+  (`object_archive.ObjectStoreArchive`; `flows.runtime.settings.configured_archive` picks one).
 
 Bounds per request (defaults in `FetchSettings`): network deadline 30 s per attempt across all
 redirect hops and the whole body; decoded body <= 10 MiB, enforced while streaming and while

@@ -12,6 +12,10 @@ in one `BEGIN IMMEDIATE ... COMMIT` (WAL, `synchronous=FULL`: one fsync per batc
 is held only for that short write, never across the network, so two runs sharing a warehouse
 folder both get to write (the busy timeout makes the other wait). A caller may hand out a key only
 once `store` has returned: the `Fetcher` sets `archive_key` after the batch commits.
+
+`Archive` is the interface every raw archive offers (`prepare`, `store`, `get`, `iter_entries`, `close`):
+this SQLite store is the default, and a lake whose Parquet is in an object store keeps its archive there
+(`object_archive.ObjectStoreArchive`), so every worker writes to, and any host reparses from, one archive.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 import orjson
 import zstandard
@@ -87,12 +92,91 @@ SELECT url, final_url, status, headers, fetched_at, key FROM (
 """
 
 
+_EVERY = """
+SELECT f.url, f.final_url, f.status, f.headers, f.fetched_at, f.key, b.body
+FROM fetches f JOIN bodies b ON b.key = f.key ORDER BY f.id
+"""
+
+
 class ArchiveCorrupt(Exception):
     """A stored body is missing or its content does not match its key."""
 
 
 class ArchiveUnavailable(Exception):
     """The archive could not be written (full disk, unwritable folder, locked past the busy timeout)."""
+
+
+class Archive(Protocol):
+    """A raw archive: bodies kept once by the sha256 of their content, and one entry per fetch."""
+
+    def prepare(
+        self,
+        *,
+        url: str,
+        final_url: str | None,
+        status_code: int | None,
+        headers: dict[str, str],
+        body: bytes,
+        fetched_at: datetime,
+    ) -> PreparedFetch:
+        """Hash and compress a body; CPU only, any thread."""
+        ...
+
+    def store(self, fetches: Sequence[PreparedFetch]) -> None:
+        """Make a batch durable, bodies before entries; `ArchiveUnavailable` when it cannot."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The body stored under `key`, verified (`ArchiveCorrupt`)."""
+        ...
+
+    def iter_entries(self, since: datetime | None = None) -> Iterator[ArchiveEntry]:
+        """The latest entry per URL (fetched at or after `since`), oldest first."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Archive: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+def prepare_fetch(
+    level: int,
+    *,
+    url: str,
+    final_url: str | None,
+    status_code: int | None,
+    headers: dict[str, str],
+    body: bytes,
+    fetched_at: datetime,
+) -> PreparedFetch:
+    """Hash and compress `body` (zstd at `level`) for any archive's `store`."""
+    entry = ArchiveEntry(url, final_url, status_code, headers, fetched_at, hashlib.sha256(body).hexdigest())
+    return PreparedFetch(entry, zstandard.ZstdCompressor(level=level).compress(body))
+
+
+def verified_body(key: str, compressed: bytes | None) -> bytes:
+    """The body of `compressed`, checked against its key: a missing, unreadable or altered body is `ArchiveCorrupt`."""
+    if compressed is None:
+        raise ArchiveCorrupt(f"missing body {key}")
+    try:
+        body = zstandard.ZstdDecompressor().decompress(compressed)
+    except zstandard.ZstdError as exc:
+        raise ArchiveCorrupt(f"body {key} does not decompress: {exc}") from exc
+    if hashlib.sha256(body).hexdigest() != key:
+        raise ArchiveCorrupt(f"body {key} does not match its hash")
+    return body
+
+
+def _entry(
+    url: str, final_url: str | None, status: int | None, headers: str, fetched_at: int, key: bytes
+) -> ArchiveEntry:
+    return ArchiveEntry(
+        url, final_url, status, orjson.loads(headers), _EPOCH + timedelta(microseconds=fetched_at), key.hex()
+    )
 
 
 def _micros(moment: datetime) -> int:
@@ -145,8 +229,15 @@ class RawArchive:
         fetched_at: datetime,
     ) -> PreparedFetch:
         """Hash and compress `body` for `store`; CPU only, safe from any thread, nothing written yet."""
-        entry = ArchiveEntry(url, final_url, status_code, headers, fetched_at, hashlib.sha256(body).hexdigest())
-        return PreparedFetch(entry, zstandard.ZstdCompressor(level=self._level).compress(body))
+        return prepare_fetch(
+            self._level,
+            url=url,
+            final_url=final_url,
+            status_code=status_code,
+            headers=headers,
+            body=body,
+            fetched_at=fetched_at,
+        )
 
     def store(self, fetches: Sequence[PreparedFetch]) -> None:
         """Write a batch of prepared fetches in one transaction; when this returns, all of them are durable.
@@ -168,15 +259,7 @@ class RawArchive:
         """The body stored under `key`, verified against its hash."""
         with self._lock:
             row = self._connection().execute("SELECT body FROM bodies WHERE key = ?", (bytes.fromhex(key),)).fetchone()
-        if row is None:
-            raise ArchiveCorrupt(f"missing body {key}")
-        try:
-            body = zstandard.ZstdDecompressor().decompress(row[0])
-        except zstandard.ZstdError as exc:
-            raise ArchiveCorrupt(f"body {key} does not decompress: {exc}") from exc
-        if hashlib.sha256(body).hexdigest() != key:
-            raise ArchiveCorrupt(f"body {key} does not match its hash")
-        return body
+        return verified_body(key, row[0] if row else None)
 
     def iter_entries(self, since: datetime | None = None) -> Iterator[ArchiveEntry]:
         """The latest entry per URL (optionally only those fetched at or after `since`), oldest first.
@@ -184,14 +267,23 @@ class RawArchive:
         Streamed from a read-only connection of its own, so a long reparse neither holds the
         writers' lock nor keeps every entry in memory.
         """
+        cutoff = _micros(since) if since is not None else -(2**63)
+        for url, final_url, status, headers, fetched_at, key in self._read(_LATEST, (cutoff,)):
+            yield _entry(url, final_url, status, headers, fetched_at, key)
+
+    def iter_stored(self) -> Iterator[PreparedFetch]:
+        """Every fetch with its compressed body, in the order they were stored: what a copy into another
+        archive (`dateline migrate` into a lake in an object store) reads."""
+        for *fetch, body in self._read(_EVERY, ()):
+            yield PreparedFetch(_entry(*fetch), body)
+
+    def _read(self, sql: str, parameters: tuple) -> Iterator[tuple]:
+        """Rows of `sql`, streamed from a read-only connection of its own (the store created first)."""
         with self._lock:
             self._connection()
-        cutoff = _micros(since) if since is not None else -(2**63)
         reader = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=self._busy_timeout_s)
         try:
-            for url, final_url, status, headers, fetched_at, key in reader.execute(_LATEST, (cutoff,)):
-                moment = _EPOCH + timedelta(microseconds=fetched_at)
-                yield ArchiveEntry(url, final_url, status, orjson.loads(headers), moment, key.hex())
+            yield from reader.execute(sql, parameters)
         finally:
             reader.close()
 

@@ -25,11 +25,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from flows.sources.fetching.archive import ArchiveUnavailable, PreparedFetch, RawArchive
+from flows.sources.fetching.archive import Archive, ArchiveUnavailable, PreparedFetch
 from flows.sources.fetching.decompress import ACCEPT_ENCODING, BodyError, make_decoder
 from flows.sources.fetching.guard import AddressRefused, GuardedTransport, NetworkAccess, proxy_mounts
 from flows.sources.fetching.models import DownloadError, ErrorCode, FetchRequest, FetchResult, http_error
@@ -39,6 +40,9 @@ from flows.sources.fetching.robots import RobotsCache
 from flows.sources.fetching.settings import FetchSettings
 from flows.sources.fetching.sniffing import GZIP_FILE_TYPES, is_binary_type, looks_binary, media_type
 from transforms.urls import without_userinfo
+
+if TYPE_CHECKING:
+    from flows.sources.fetching.shared_hosts import SharedHostLimits
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SNIFF_BYTES = 1024
@@ -178,13 +182,16 @@ class Download:
 class Fetcher:
     """Fetch many URLs politely and safely: `async with Fetcher(settings) as f: await f.fetch_many(reqs)`."""
 
-    def __init__(self, settings: FetchSettings, archive: RawArchive | None = None) -> None:
+    def __init__(
+        self, settings: FetchSettings, archive: Archive | None = None, shared: SharedHostLimits | None = None
+    ) -> None:
         self.settings = settings
         self.archive = archive
         # two pools, so a connection opened for a source allowed on private networks never serves another source
         self._guarded: httpx.AsyncClient | None = None
         self._open: httpx.AsyncClient | None = None
-        self._gate = HostGate(settings.per_host, settings.max_connections, settings.min_delay_s)
+        self._shared = shared
+        self._gate = HostGate(settings.per_host, settings.max_connections, settings.min_delay_s, shared=shared)
         self._robots = RobotsCache(settings.state_dir, settings.robots_ttl_s, self._fetch_robots)
         self._rng = random.Random()
 
@@ -207,6 +214,8 @@ class Fetcher:
             **common,
         )
         self._open = httpx.AsyncClient(**common)
+        if self._shared is not None:
+            await self._shared.__aenter__()
         return self
 
     async def __aexit__(
@@ -216,6 +225,8 @@ class Fetcher:
             if client is not None:
                 await client.aclose()
         self._guarded = self._open = None
+        if self._shared is not None:
+            await self._shared.__aexit__(exc_type, exc, tb)
 
     async def fetch_many(self, requests: Sequence[FetchRequest]) -> list[FetchResult]:
         """Fetch all requests concurrently within the limits; one result per request, in input order.

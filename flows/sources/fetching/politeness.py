@@ -2,7 +2,9 @@
 
 The gap is `max(min_delay_s, Crawl-delay)` (Crawl-delay capped at `crawl_delay_cap_s`), and a
 host that answers 429/503 with Retry-After has its next start pushed back for every request
-queued to it, not just the one that was told.
+queued to it, not just the one that was told. With `shared` (runs started by Prefect workers), each
+request also holds one of the host's slots across every worker (`shared_hosts`), so workers together
+stay within `per_host`; the gap between starts is kept per worker.
 """
 
 from __future__ import annotations
@@ -10,7 +12,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flows.sources.fetching.shared_hosts import SharedHostLimits
 
 
 class HostGate:
@@ -22,11 +28,13 @@ class HostGate:
         max_connections: int,
         min_delay_s: float,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedHostLimits | None = None,
     ) -> None:
         self._global = asyncio.Semaphore(max_connections)
         self._per_host = per_host
         self._min_delay_s = min_delay_s
         self._clock = clock
+        self._shared = shared
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._delay: dict[str, float] = {}
         self._next_start: dict[str, float] = {}
@@ -48,10 +56,12 @@ class HostGate:
 
         The start is claimed only once the global slot is held, with no await between the check
         and the claim, so waiting for a busy global limit can never bunch a host's requests up;
-        the host delay is slept without holding a global slot, so a slow host never blocks others.
+        the host delay is slept without holding a global slot, so a slow host never blocks others. The
+        shared slot is taken after this process's own host slot, so a process asks the server for at most
+        `per_host` slots of a host at a time.
         """
         semaphore = self._slots.setdefault(host, asyncio.Semaphore(self._per_host))
-        async with semaphore:
+        async with semaphore, self._shared.slot(host) if self._shared else nullcontext():
             while True:
                 wait = self._next_start.get(host, 0.0) - self._clock()
                 if wait > 0:

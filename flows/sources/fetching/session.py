@@ -15,8 +15,10 @@ from pathlib import Path
 from types import TracebackType
 
 from flows.runtime.settings import user_agent
-from flows.sources.fetching import DEFAULT_USER_AGENT, Fetcher, FetchRequest, FetchResult, FetchSettings, RawArchive
+from flows.sources.fetching import DEFAULT_USER_AGENT, Fetcher, FetchRequest, FetchResult, FetchSettings
+from flows.sources.fetching.archive import Archive
 from flows.sources.fetching.client import Download
+from flows.sources.fetching.shared_hosts import SharedHostLimits
 
 
 def run_fetch_settings(state_dir: Path) -> FetchSettings:
@@ -31,9 +33,12 @@ class SessionCancelled(RuntimeError):
 class FetchSession:
     """Context manager: `with FetchSession(settings, archive) as s: s.fetch_many([...])`."""
 
-    def __init__(self, settings: FetchSettings, archive: RawArchive | None = None) -> None:
+    def __init__(
+        self, settings: FetchSettings, archive: Archive | None = None, shared: SharedHostLimits | None = None
+    ) -> None:
         self._settings = settings
         self._archive = archive
+        self._shared = shared
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="dateline-fetch", daemon=True)
         self._fetcher: Fetcher | None = None
@@ -48,7 +53,7 @@ class FetchSession:
 
     def __enter__(self) -> FetchSession:
         self._thread.start()
-        self._fetcher = Fetcher(self._settings, archive=self._archive)
+        self._fetcher = Fetcher(self._settings, archive=self._archive, shared=self._shared)
         self._run(self._fetcher.__aenter__()).result()
         return self
 

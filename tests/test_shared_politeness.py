@@ -1,0 +1,121 @@
+"""Per-host politeness across workers: two fetch sessions that know nothing of each other (each its own
+event loop and `HostGate`, as in two worker processes), fetching pages of one slow site from a real HTTP
+server on 127.0.0.1 that counts the requests it is answering at once, together never exceed the site's
+`per_host` limit when they share it, through the real PostgreSQL (a lake's catalog) or a real Prefect API
+(an embedded warehouse); without it they do (the check can fail). The same limit held across two real
+`prefect worker` processes on a lake is in tests/test_workers.py."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from flows.sources.fetching import FetchRequest, FetchResult
+from flows.sources.fetching.session import FetchSession
+from flows.sources.fetching.shared_hosts import (
+    PostgresHostLimits,
+    PrefectHostLimits,
+    SharedHostLimits,
+    limit_name,
+    shared_host_limits,
+)
+from tests.http_fixtures import LOCAL, Reply, ScriptedServer, fast_settings
+from tests.test_ducklake import PG_HOST, PG_PORT, _postgres_up
+
+PER_HOST = 2
+PAGES = 8
+PG_DSN = f"dbname=test host={PG_HOST} port={PG_PORT} user=postgres"
+
+
+@pytest.fixture
+def api(prefect_api: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The session's Prefect API, also in the environment: a fetch session's loop runs on a thread of its
+    own, which sees the environment (as in a worker's flow run) but not the test's settings context."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    yield url
+
+
+@pytest.fixture(params=["postgres", "prefect"])
+def make_limits(request: pytest.FixtureRequest) -> Callable[[], SharedHostLimits]:
+    """The shared limits of a lake (its catalog's PostgreSQL) or of an embedded warehouse (Prefect)."""
+    if request.param == "prefect":
+        request.getfixturevalue("api")
+        return lambda: PrefectHostLimits(PER_HOST)
+    if not _postgres_up():
+        pytest.skip(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}")
+    return lambda: PostgresHostLimits(PER_HOST, PG_DSN)
+
+
+def slow_site() -> ScriptedServer:
+    server = ScriptedServer()
+    for page in range(PAGES):
+        server.route(f"/story/{page}", Reply(body=b"<html><body>story</body></html>", stall_s=0.3))
+    return server
+
+
+def two_workers(
+    server: ScriptedServer, tmp_path: Path, make_limits: Callable[[], SharedHostLimits] | None
+) -> list[FetchResult]:
+    """Two sessions, each fetching every page, at once; the results of both."""
+    results: list[FetchResult] = []
+
+    def worker(name: str) -> None:
+        settings = fast_settings(tmp_path / name, per_host=PER_HOST, respect_robots=False, deadline_s=10.0)
+        limits = make_limits() if make_limits else None
+        requests = [FetchRequest(server.url(f"/story/{page}"), access=LOCAL) for page in range(PAGES)]
+        with FetchSession(settings, None, limits) as session:
+            results.extend(session.fetch_many(requests))
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_two_workers_together_stay_within_the_sites_limit(
+    make_limits: Callable[[], SharedHostLimits], tmp_path: Path
+) -> None:
+    with slow_site() as server:
+        results = two_workers(server, tmp_path, make_limits)
+    assert [r.status_code for r in results] == [200] * 2 * PAGES
+    assert len(server.requests) == 2 * PAGES
+    assert 1 <= server.max_in_flight <= PER_HOST
+
+
+def test_without_the_shared_limit_two_workers_exceed_it(tmp_path: Path) -> None:
+    with slow_site() as server:
+        results = two_workers(server, tmp_path, None)
+    assert [r.status_code for r in results] == [200] * 2 * PAGES
+    assert server.max_in_flight > PER_HOST
+
+
+def test_a_host_s_limit_is_named_for_it_and_created_once(api: str) -> None:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    limits = PrefectHostLimits(3)
+
+    async def use_twice() -> int:
+        async with limits:
+            for _ in range(2):
+                async with limits.slot("news.example:8443"):
+                    pass
+        async with get_client() as client:
+            return (await client.read_global_concurrency_limit_by_name(limit_name("news.example:8443"))).limit
+
+    assert asyncio.run(use_twice()) == 3
+    assert limit_name("[fe80::1%eth0]:80") == "dateline-host:[fe80::1_eth0]:80"
+
+
+def test_a_lake_shares_its_hosts_through_its_catalog_an_embedded_warehouse_through_prefect() -> None:
+    assert isinstance(shared_host_limits(2, PG_DSN), PostgresHostLimits)
+    assert isinstance(shared_host_limits(2, None), PrefectHostLimits)
