@@ -74,8 +74,10 @@ _LOST = (
 
 
 def _is_lost_catalog(error: duckdb.Error) -> bool:
+    """libpq's words only: httpfs says "Could not connect to server" too, of an unreachable object store,
+    which retrying for `reconnect_s` would not bring back."""
     text = str(error).lower()
-    return any(phrase in text for phrase in _LOST)
+    return "http" not in text and any(phrase in text for phrase in _LOST)
 
 
 class CatalogUnreachable(WarehouseError):
