@@ -24,13 +24,14 @@ import hashlib
 import logging
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Self
 
 import orjson
 import zstandard
@@ -106,8 +107,16 @@ class ArchiveUnavailable(Exception):
     """The archive could not be written (full disk, unwritable folder, locked past the busy timeout)."""
 
 
-class Archive(Protocol):
-    """A raw archive: bodies kept once by the sha256 of their content, and one entry per fetch."""
+class Archive(ABC):
+    """A raw archive: bodies kept once by the sha256 of their content, and one entry per fetch.
+
+    The base holds what every store shares: `prepare` (hash and compress, CPU only, any thread), and one
+    connection, opened on first use by the subclass and closed under the lock by `close`."""
+
+    def __init__(self, level: int) -> None:
+        self._level = level
+        self._lock = threading.Lock()
+        self._con: Any = None
 
     def prepare(
         self,
@@ -119,43 +128,34 @@ class Archive(Protocol):
         body: bytes,
         fetched_at: datetime,
     ) -> PreparedFetch:
-        """Hash and compress a body; CPU only, any thread."""
-        ...
+        """Hash and compress `body` for `store`; CPU only, safe from any thread, nothing written yet."""
+        entry = ArchiveEntry(url, final_url, status_code, headers, fetched_at, hashlib.sha256(body).hexdigest())
+        return PreparedFetch(entry, zstandard.ZstdCompressor(level=self._level).compress(body))
 
+    @abstractmethod
     def store(self, fetches: Sequence[PreparedFetch]) -> None:
         """Make a batch durable, bodies before entries; `ArchiveUnavailable` when it cannot."""
-        ...
 
+    @abstractmethod
     def get(self, key: str) -> bytes:
         """The body stored under `key`, verified (`ArchiveCorrupt`)."""
-        ...
 
+    @abstractmethod
     def iter_entries(self, since: datetime | None = None) -> Iterator[ArchiveEntry]:
         """The latest entry per URL (fetched at or after `since`), oldest first."""
-        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the connection (SQLite then folds its WAL into the file); the next use reopens it."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
 
-    def __enter__(self) -> Archive: ...
+    def __enter__(self) -> Self:
+        return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-
-def prepare_fetch(
-    level: int,
-    *,
-    url: str,
-    final_url: str | None,
-    status_code: int | None,
-    headers: dict[str, str],
-    body: bytes,
-    fetched_at: datetime,
-) -> PreparedFetch:
-    """Hash and compress `body` (zstd at `level`) for any archive's `store`."""
-    entry = ArchiveEntry(url, final_url, status_code, headers, fetched_at, hashlib.sha256(body).hexdigest())
-    return PreparedFetch(entry, zstandard.ZstdCompressor(level=level).compress(body))
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
 
 
 def verified_body(key: str, compressed: bytes | None) -> bytes:
@@ -184,7 +184,7 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
-class RawArchive:
+class RawArchive(Archive):
     """Content-addressed, zstd-compressed body store with a fetch table, in one SQLite file.
 
     Thread-safe: `prepare` runs anywhere; every use of the one connection is under one lock. The
@@ -193,51 +193,15 @@ class RawArchive:
     """
 
     def __init__(self, root: Path, level: int = 3, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
+        super().__init__(level)
         self.root = Path(root)
         self.path = self.root / STORE_NAME
-        self._level = level
         self._busy_timeout_s = busy_timeout_s
-        self._lock = threading.Lock()
-        self._con: sqlite3.Connection | None = None
 
     @staticmethod
     def present(root: Path) -> bool:
         """Whether `root` holds an archive (opening one would otherwise create it)."""
         return (Path(root) / STORE_NAME).exists()
-
-    def __enter__(self) -> RawArchive:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the connection (SQLite then folds the WAL into the file); the next use reopens it."""
-        with self._lock:
-            if self._con is not None:
-                self._con.close()
-                self._con = None
-
-    def prepare(
-        self,
-        *,
-        url: str,
-        final_url: str | None,
-        status_code: int | None,
-        headers: dict[str, str],
-        body: bytes,
-        fetched_at: datetime,
-    ) -> PreparedFetch:
-        """Hash and compress `body` for `store`; CPU only, safe from any thread, nothing written yet."""
-        return prepare_fetch(
-            self._level,
-            url=url,
-            final_url=final_url,
-            status_code=status_code,
-            headers=headers,
-            body=body,
-            fetched_at=fetched_at,
-        )
 
     def store(self, fetches: Sequence[PreparedFetch]) -> None:
         """Write a batch of prepared fetches in one transaction; when this returns, all of them are durable.

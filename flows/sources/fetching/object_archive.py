@@ -15,11 +15,9 @@ lake's location, its data path (`DATELINE_DATA_PATH`) and the store's credential
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
 from urllib.parse import urlsplit
 
 import duckdb
@@ -27,11 +25,11 @@ import orjson
 import polars as pl
 
 from flows.sources.fetching.archive import (
+    Archive,
     ArchiveEntry,
     ArchiveUnavailable,
     PreparedFetch,
     RawArchive,
-    prepare_fetch,
     verified_body,
 )
 from warehouse.duckdb.extensions import load_extension
@@ -88,17 +86,15 @@ def archive_bucket(data_path: str) -> Bucket:
     return Bucket(parts.netloc, PREFIX)
 
 
-class ObjectStoreArchive:
+class ObjectStoreArchive(Archive):
     """`Archive` with bodies in an S3-compatible store and the fetch index in the lake's catalog database.
     Thread-safe: the index connection is used under one lock; boto3 clients are thread-safe."""
 
     def __init__(self, dsn: str, data_path: str, store: ObjectStore | None, level: int = 3) -> None:
+        super().__init__(level)
         self._dsn = dsn
         self._data_path = data_path
         self._store = store or ObjectStore()
-        self._level = level
-        self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = None
         self._bucket: Bucket | None = None
         self._client = None
 
@@ -144,38 +140,6 @@ class ObjectStoreArchive:
         return f"{self._where().prefix}bodies/{key[:2]}/{key}.zst"
 
     # -- the Archive interface -------------------------------------------------------------------------
-
-    def __enter__(self) -> ObjectStoreArchive:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._con is not None:
-                self._con.close()
-                self._con = None
-
-    def prepare(
-        self,
-        *,
-        url: str,
-        final_url: str | None,
-        status_code: int | None,
-        headers: dict[str, str],
-        body: bytes,
-        fetched_at: datetime,
-    ) -> PreparedFetch:
-        return prepare_fetch(
-            self._level,
-            url=url,
-            final_url=final_url,
-            status_code=status_code,
-            headers=headers,
-            body=body,
-            fetched_at=fetched_at,
-        )
 
     def store(self, fetches: Sequence[PreparedFetch]) -> None:
         """Upload the batch's bodies (each distinct one once), then add its entries to the index in one
