@@ -49,6 +49,21 @@ def slow_site() -> Iterator[ScriptedServer]:
         yield server
 
 
+def dump_then_slow_feed(folder: Path, server: ScriptedServer) -> Path:
+    """A sources file whose first source (a one-story dump) loads at once and whose second (the slow feed) never
+    finishes: a run stopped after the first chunk is mid-fetch."""
+    dump = folder / "dump.txt"
+    dump.write_text(DUMP, encoding="utf-8")
+    sources = folder / "sources.toml"
+    sources.write_text(
+        f'[[source]]\nname = "dumps"\nkind = "file"\npath = "{dump}"\n\n'
+        f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\n'
+        "allow_private_networks = true\n",
+        encoding="utf-8",
+    )
+    return sources
+
+
 async def flow_run_state(flow_run_id: str) -> str:
     from prefect.client.orchestration import get_client
 
@@ -85,15 +100,7 @@ def test_a_stopped_run_ends_in_seconds_with_one_line_and_is_recorded_interrupted
     from prefect.settings import PREFECT_API_URL
 
     with slow_site() as server:
-        dump = tmp_path / "dump.txt"
-        dump.write_text(DUMP, encoding="utf-8")
-        sources = tmp_path / "sources.toml"
-        sources.write_text(
-            f'[[source]]\nname = "dumps"\nkind = "file"\npath = "{dump}"\n\n'
-            f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\n'
-            "allow_private_networks = true\n",
-            encoding="utf-8",
-        )
+        sources = dump_then_slow_feed(tmp_path, server)
         warehouse = tmp_path / "w.duckdb"
         shared = {} if to_group else {"PREFECT_API_URL": PREFECT_API_URL.value()}
         env = child_env(tmp_path / "prefect-home", **shared)
@@ -210,15 +217,7 @@ def test_a_sigterm_after_ctrl_c_lets_the_run_record_its_stop(tmp_path: Path) -> 
     instead of dying mid-record (before, the second signal ended it at once, `etl_run` stayed `running`
     while Prefect said Cancelled)."""
     with slow_site() as server:
-        dump = tmp_path / "dump.txt"
-        dump.write_text(DUMP, encoding="utf-8")
-        sources = tmp_path / "sources.toml"
-        sources.write_text(
-            f'[[source]]\nname = "dumps"\nkind = "file"\npath = "{dump}"\n\n'
-            f'[[source]]\nname = "slow"\nkind = "feed"\nurl = "{server.url("/feed.xml")}"\n'
-            "allow_private_networks = true\n",
-            encoding="utf-8",
-        )
+        sources = dump_then_slow_feed(tmp_path, server)
         warehouse = tmp_path / "w.duckdb"
         run = start_run(sources, warehouse, child_env(tmp_path / "prefect-home"), chunk_size=1)
         try:

@@ -165,3 +165,16 @@ def test_extract_sends_the_operators_user_agent_and_refuses_private_addresses(mo
     assert allowed.exit_code == 0, allowed.output
     assert {seen.headers["user-agent"] for seen in server.requests} == {"ExampleBot/2.0 (+https://bot.example)"}
     assert server.hits("/story")
+
+
+def test_help_reflows_its_paragraphs_and_keeps_every_placeholder() -> None:
+    """Docstrings are wrapped for the source, not the terminal: help re-flows them into paragraphs (before, a
+    hard line break left one word on a line of its own), and a placeholder in angle brackets would be eaten
+    as markup, so none is used."""
+    result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "100"}, terminal_width=100)
+    assert result.exit_code == 0
+    description = result.output.split("Options")[0].splitlines()
+    assert [line for line in description[:-1] if len(line.split()) == 1] == []  # the last is the box's corner
+    text = " ".join(line.strip(" │") for line in result.output.splitlines())
+    assert "ducklake:postgres:DSN" in text and "--allow-private-networks" in text
+    assert "--no-allow-private" not in text

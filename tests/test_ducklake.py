@@ -87,20 +87,23 @@ def lake_at(location: str, tmp_path: Path) -> DuckLakeWarehouse:
 
 def every_relation(store: DuckDBWarehouse, volatile: frozenset[str] = frozenset()) -> dict[str, list[tuple]]:
     """Every table and view of the star schema, its columns (less `volatile` ones: times of a run) and rows
-    in a stable order."""
-    names = [
-        name
-        for (name,) in store.query(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND table_catalog = current_database() ORDER BY 1"
-        ).rows
-        if name not in ("schema_migrations", "search_index_state")
-    ]
+    in a stable order. Read on one of the store's sandboxed read-only connections, as `query` reads: one
+    connection, because a lake attaches itself afresh for each (dozens of relations, several checks a test)."""
     relations = {}
-    for name in names:
-        columns = [c for c in store.query(f"SELECT * FROM {name} LIMIT 0").columns if c not in volatile]
-        answer = store.query(f"SELECT {', '.join(columns)} FROM {name}")
-        relations[name] = [tuple(answer.columns), *sorted(answer.rows, key=repr)]
+    with store.read_only() as con:
+        names = [
+            name
+            for (name,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                "AND table_catalog = current_database() ORDER BY 1"
+            ).fetchall()
+            if name not in ("schema_migrations", "search_index_state")
+        ]
+        for name in names:
+            every = [d[0] for d in con.execute(f"SELECT * FROM {name} LIMIT 0").description]
+            columns = [c for c in every if c not in volatile]
+            rows = con.execute(f"SELECT {', '.join(columns)} FROM {name}").fetchall()
+            relations[name] = [tuple(columns), *sorted(rows, key=repr)]
     return relations
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import REPO
@@ -84,6 +85,9 @@ def s3() -> Iterator[S3]:
         ).create_bucket(Bucket=BUCKET)
         yield S3(store, f"s3://{BUCKET}/warehouse/")
     finally:
+        # moto keeps its buckets in the process, not the server: without a reset the next test's server
+        # would start with this one's objects
+        httpx.post(f"http://127.0.0.1:{port}/moto-api/reset", timeout=30)
         server.stop()
 
 

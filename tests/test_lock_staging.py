@@ -42,13 +42,18 @@ def site() -> Iterator[DemoSite]:
     running.close()
 
 
-def hold(path: Path) -> subprocess.Popen[str]:
-    """Another process with the warehouse open for writing, as a notebook would have it."""
+def run_while_held(sources: Path, warehouse: Path, env: dict[str, str], chunk_size: int):
+    """`run_to_end` while another process has the warehouse open for writing, as a notebook would have it."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, str(warehouse)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
-    return holder
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        return run_to_end(sources, warehouse, env, chunk_size=chunk_size)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
 
 
 def staged_batches(staging: Path) -> list[Path]:
@@ -63,13 +68,7 @@ def test_locked_warehouse_stages_then_next_run_merges_exactly(site: DemoSite, tm
     warehouse = tmp_path / "wh" / "w.duckdb"
     warehouse.parent.mkdir()
     env = child_env(tmp_path / "prefect-home", PREFECT_API_URL=PREFECT_API_URL.value())
-    holder = hold(warehouse)
-    try:
-        staged_run = run_to_end(sources, warehouse, env, chunk_size=25)
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=30)
+    staged_run = run_while_held(sources, warehouse, env, chunk_size=25)
     output = staged_run.output
     match = re.search(r"(\d+) stories staged: the warehouse was locked", output)
     assert match, output[-2000:]
@@ -112,13 +111,7 @@ def test_a_batch_staged_for_one_warehouse_is_never_merged_into_another_in_the_sa
     held, other = tmp_path / "w" / "hold.duckdb", tmp_path / "w" / "real2.duckdb"
     held.parent.mkdir()
     env = child_env(tmp_path / "prefect-home", PREFECT_API_URL=PREFECT_API_URL.value())
-    holder = hold(held)
-    try:
-        run_to_end(sources, held, env, chunk_size=100)
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=30)
+    run_while_held(sources, held, env, chunk_size=100)
     staging = held.parent / "data" / "staging"
     [held_batch] = staged_batches(staging)
     manifest = json.loads((held_batch / "manifest.json").read_text(encoding="utf-8"))
@@ -154,13 +147,7 @@ def test_a_staged_batch_brings_its_sources_to_a_run_that_reads_others(site: Demo
     held = tmp_path / "w" / "hold.duckdb"
     held.parent.mkdir()
     env = child_env(tmp_path / "prefect-home", PREFECT_API_URL=PREFECT_API_URL.value())
-    holder = hold(held)
-    try:
-        run_to_end(sources, held, env, chunk_size=100)
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=30)
+    run_while_held(sources, held, env, chunk_size=100)
     assert staged_batches(held.parent / "data" / "staging")
 
     run_to_end(other_sources, held, env)

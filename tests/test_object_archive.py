@@ -103,25 +103,27 @@ def test_bodies_and_fetches_round_trip_through_the_store_and_the_catalog(catalog
         archive_bucket(f"s3://{BUCKET}/")
 
 
-def _article(n: int) -> Reply:
-    words = " ".join(f"s{n}w{k}" for k in range(150))
-    html = f"<html><head><title>Story {n}</title></head><body><article><h1>Story {n}</h1><p>{words}.</p></article>"
-    return Reply(body=html.encode())
+def desk_feed(site: ScriptedServer, folder: Path, stories: int) -> Path:
+    """Serve an RSS feed of `stories` article pages from `site` and write the sources file of its source "desk"."""
+    items = "".join(f"<item><title>Story {n}</title><link>{site.url(f'/s/{n}')}</link></item>" for n in range(stories))
+    rss = f'<?xml version="1.0"?><rss version="2.0"><channel><title>N</title>{items}</channel></rss>'
+    site.route("/rss", Reply(headers={"Content-Type": "application/rss+xml"}, body=rss.encode()))
+    for n in range(stories):
+        words = " ".join(f"s{n}w{k}" for k in range(150))
+        page = f"<html><head><title>Story {n}</title></head><body><article><h1>Story {n}</h1><p>{words}.</p></article>"
+        site.route(f"/s/{n}", Reply(body=page.encode()))
+    sources = folder / "sources.toml"
+    sources.write_text(
+        f'[[source]]\nname = "desk"\nkind = "feed"\nurl = "{site.url("/rss")}"\nallow_private_networks = true\n',
+        encoding="utf-8",
+    )
+    return sources
 
 
 @pytest.mark.timeout(900)
 def test_reparse_on_another_host_reads_what_the_first_host_fetched(catalog: str, s3: S3, tmp_path: Path) -> None:
     with ScriptedServer() as site:
-        items = "".join(f"<item><title>Story {n}</title><link>{site.url(f'/s/{n}')}</link></item>" for n in range(3))
-        rss = f'<?xml version="1.0"?><rss version="2.0"><channel><title>N</title>{items}</channel></rss>'
-        site.route("/rss", Reply(headers={"Content-Type": "application/rss+xml"}, body=rss.encode()))
-        for n in range(3):
-            site.route(f"/s/{n}", _article(n))
-        sources = tmp_path / "sources.toml"
-        sources.write_text(
-            f'[[source]]\nname = "desk"\nkind = "feed"\nurl = "{site.url("/rss")}"\nallow_private_networks = true\n',
-            encoding="utf-8",
-        )
+        sources = desk_feed(site, tmp_path, stories=3)
         dateline(host_env(s3, catalog, tmp_path / "host-a", tmp_path), "run", "--sources", str(sources))
     assert not list((tmp_path / "host-a").rglob("archive.sqlite")), "host A kept no archive of its own"
     lake = open_warehouse(catalog, object_store=s3.store)

@@ -55,7 +55,8 @@ def test_a_reader_waits_for_the_load_and_gets_duckdb_and_polars_answers(warehous
             waited = time.monotonic() - started
             assert con.sql("select headline from fact_story").fetchall() == [("Port deal signed",)]
             frame = con.sql("select headline, published from v_story").pl()
-        assert holder.poll() is not None and waited > 0.5, "it waited for the writer to let go"
+        # the holder may still be exiting after it closed its connection; getting in at all proves it let go
+        assert waited > 0.5, "it waited for the writer to let go"
         assert isinstance(frame, pl.DataFrame) and frame["headline"].to_list() == ["Port deal signed"]
     finally:
         holder.wait(timeout=30)

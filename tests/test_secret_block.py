@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.http_fixtures import Reply, ScriptedServer
+from tests.http_fixtures import ScriptedServer
 from tests.test_ducklake import catalog, every_relation
 from tests.test_ducklake_s3 import S3, SECRET, _catalog_text, s3
-from tests.test_object_archive import _article, host_env
+from tests.test_object_archive import desk_feed, host_env
 from warehouse import open_warehouse
 
 __all__ = ["catalog", "s3"]  # the fixtures
@@ -48,16 +48,7 @@ def test_credentials_from_a_secret_block_reach_no_table_log_or_parameter(
     env |= {"PREFECT_API_URL": PREFECT_API_URL.value(), "DATELINE_S3_SECRET_BLOCK": BLOCK}
 
     with ScriptedServer() as site:
-        items = "".join(f"<item><title>Story {n}</title><link>{site.url(f'/s/{n}')}</link></item>" for n in range(2))
-        rss = f'<?xml version="1.0"?><rss version="2.0"><channel><title>N</title>{items}</channel></rss>'
-        site.route("/rss", Reply(headers={"Content-Type": "application/rss+xml"}, body=rss.encode()))
-        for n in range(2):
-            site.route(f"/s/{n}", _article(n))
-        sources = tmp_path / "sources.toml"
-        sources.write_text(
-            f'[[source]]\nname = "desk"\nkind = "feed"\nurl = "{site.url("/rss")}"\nallow_private_networks = true\n',
-            encoding="utf-8",
-        )
+        sources = desk_feed(site, tmp_path, stories=2)
         done = run(env, "run", "--sources", str(sources))
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
     assert SECRET not in done.stdout + done.stderr

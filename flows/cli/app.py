@@ -29,6 +29,7 @@ app = typer.Typer(
     help="Dateline: news feeds, sitemaps, pages and story dumps → a DuckDB star-schema warehouse.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstrings are wrapped for the source: let help re-flow their paragraphs
 )
 console = Console()
 errors = Console(stderr=True)
@@ -37,7 +38,7 @@ WarehouseOption = Annotated[
     str | None,
     typer.Option(
         "--warehouse",
-        help="DuckDB file, or ducklake:postgres:<dsn> (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)",
+        help="DuckDB file, or ducklake:postgres:DSN (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)",
     ),
 ]
 
@@ -122,7 +123,9 @@ def run(
     ] = None,
     warehouse: WarehouseOption = None,
     chunk_size: Annotated[int, typer.Option(help="documents per fetch/parse/load chunk")] = 500,
-    allow_private_networks: Annotated[bool, typer.Option(help=PRIVATE_NETWORKS_HELP + " (--source URLs)")] = False,
+    allow_private_networks: Annotated[
+        bool, typer.Option("--allow-private-networks", help=PRIVATE_NETWORKS_HELP + " (--source URLs)")
+    ] = False,
     create: Annotated[
         bool, typer.Option("--create", help="create the warehouse's folder if it does not exist (else an error)")
     ] = False,
@@ -420,7 +423,7 @@ def demo_site(
 @app.command()
 def migrate(
     to: Annotated[
-        str, typer.Option("--to", help="the lake to create: ducklake:postgres:<dsn> (and $DATELINE_DATA_PATH)")
+        str, typer.Option("--to", help="the lake to create: ducklake:postgres:DSN (and $DATELINE_DATA_PATH)")
     ],
     warehouse: WarehouseOption = None,
     data_dir: Annotated[
