@@ -7,11 +7,14 @@ server on 127.0.0.1 that counts the requests it is answering at once, together n
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from prefect.client.orchestration import get_client
 
 from flows.sources.fetching import FetchRequest, FetchResult
 from flows.sources.fetching.session import FetchSession
@@ -30,22 +33,11 @@ PAGES = 8
 PG_DSN = f"dbname=test host={PG_HOST} port={PG_PORT} user=postgres"
 
 
-@pytest.fixture
-def api(prefect_api: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The session's Prefect API, also in the environment: a fetch session's loop runs on a thread of its
-    own, which sees the environment (as in a worker's flow run) but not the test's settings context."""
-    from prefect.settings import PREFECT_API_URL
-
-    url = PREFECT_API_URL.value()
-    monkeypatch.setenv("PREFECT_API_URL", url)
-    yield url
-
-
 @pytest.fixture(params=["postgres", "prefect"])
 def make_limits(request: pytest.FixtureRequest) -> Callable[[], SharedHostLimits]:
     """The shared limits of a lake (its catalog's PostgreSQL) or of an embedded warehouse (Prefect)."""
     if request.param == "prefect":
-        request.getfixturevalue("api")
+        request.getfixturevalue("prefect_api")  # in this thread's settings only, as in a flow run
         return lambda: PrefectHostLimits(PER_HOST)
     if not _postgres_up():
         pytest.skip(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}")
@@ -65,14 +57,16 @@ def two_workers(
     """Two sessions, each fetching every page, at once; the results of both."""
     results: list[FetchResult] = []
 
-    def worker(name: str) -> None:
+    def worker(name: str, limits: SharedHostLimits | None) -> None:
         settings = fast_settings(tmp_path / name, per_host=PER_HOST, respect_robots=False, deadline_s=10.0)
-        limits = make_limits() if make_limits else None
         requests = [FetchRequest(server.url(f"/story/{page}"), access=LOCAL) for page in range(PAGES)]
         with FetchSession(settings, None, limits) as session:
             results.extend(session.fetch_many(requests))
 
-    threads = [threading.Thread(target=worker, args=(name,)) for name in ("a", "b")]
+    # built here and used on each session's own loop thread, as a flow run builds them for its fetcher
+    threads = [
+        threading.Thread(target=worker, args=(name, make_limits() if make_limits else None)) for name in ("a", "b")
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -85,9 +79,17 @@ def test_two_workers_together_stay_within_the_sites_limit(
 ) -> None:
     with slow_site() as server:
         results = two_workers(server, tmp_path, make_limits)
+        host = urlsplit(server.url("/")).netloc
     assert [r.status_code for r in results] == [200] * 2 * PAGES
     assert len(server.requests) == 2 * PAGES
     assert 1 <= server.max_in_flight <= PER_HOST
+    if isinstance(make_limits(), PrefectHostLimits):  # on the API of the flow run, not a private one
+
+        async def limit_of_the_site() -> int:
+            async with get_client() as client:
+                return (await client.read_global_concurrency_limit_by_name(limit_name(host))).limit
+
+        assert asyncio.run(limit_of_the_site()) == PER_HOST
 
 
 def test_without_the_shared_limit_two_workers_exceed_it(tmp_path: Path) -> None:
@@ -97,10 +99,7 @@ def test_without_the_shared_limit_two_workers_exceed_it(tmp_path: Path) -> None:
     assert server.max_in_flight > PER_HOST
 
 
-def test_a_host_s_limit_is_named_for_it_and_created_once(api: str) -> None:
-    import asyncio
-
-    from prefect.client.orchestration import get_client
+def test_a_host_s_limit_is_named_for_it_and_created_once(prefect_api: None) -> None:
 
     limits = PrefectHostLimits(3)
 

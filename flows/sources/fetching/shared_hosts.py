@@ -28,7 +28,9 @@ import asyncpg
 import httpx
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.context import SettingsContext
 from prefect.exceptions import ObjectAlreadyExists
+from prefect.settings import get_current_settings
 
 from transforms.keys import stable_key
 
@@ -134,9 +136,14 @@ class PrefectHostLimits:
         self.per_host = per_host
         self._known: set[str] = set()
         self._client: PrefectClient | None = None
+        # The API of the flow run that builds this: the fetch session enters it on a loop thread of its own,
+        # where Prefect falls back to the settings it loaded at import, which may name no API at all (it
+        # would then start a private temporary server, and two sessions starting one at once fail).
+        self._settings = get_current_settings()
 
     async def __aenter__(self) -> PrefectHostLimits:
-        self._client = get_client()
+        with SettingsContext(profile=SettingsContext.get().profile, settings=self._settings):
+            self._client = get_client()
         await self._client.__aenter__()
         return self
 
