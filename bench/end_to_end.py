@@ -116,7 +116,17 @@ def dateline_run(sources: Path, warehouse: Path, env: dict[str, str]) -> dict:
     """`dateline run` as a child, with the memory of its whole process tree (workers included) sampled."""
     from bench.memory import run_sampled
 
-    command = [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources), "--warehouse", str(warehouse)]
+    command = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "run",
+        "--create",
+        "--sources",
+        str(sources),
+        "--warehouse",
+        str(warehouse),
+    ]
     wall, rss, output, memory = run_sampled(command, env)
     flow_s = re.search(r"([\d.]+) s · warehouse", output)
     return {

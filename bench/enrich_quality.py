@@ -13,13 +13,15 @@ Candidates:
 - entities: `rules` (the gazetteer and capitalisation rules alone), `spacy` (en_core_web_sm's NER alone,
   mapped as the scorer's peer mode maps it), `model+rules` (the default: `ModelMentionDetector`, the model
   on each story's first 4,000 characters), `lead+rules` (the faster mode: the model on the first 600);
-- topics: `keywords` (the keyword lists alone) and `keywords+companies` (the default: listed companies
-  named in the story add evidence for their industry).
+- topics: `keywords` (the keyword lists alone), `keywords+companies` (listed companies named in the story
+  add evidence for their industry), `vectors` (GloVe word-vector similarity to each topic alone, zero-shot)
+  and `kw+companies+vectors` (the default: both mixed, `topics.VECTOR_WEIGHT`). Entities for the company
+  evidence come from the rules here, so the topic figures do not wait for the NER model.
 
 CPU is process time per story in this process (one core); memory is the resident size the model adds
 to a worker (RSS before and after loading it).
 
-    .venv/bin/python bench/enrich_quality.py [--agnews N] [--pipeline]
+    .venv/bin/python bench/enrich_quality.py [--agnews N] [--pipeline] [--only entities|topics]
 """
 
 from __future__ import annotations
@@ -150,18 +152,25 @@ def topic_candidates(docs: list) -> dict[str, tuple[pl.DataFrame, float]]:
     frame = stories([(u, t, ps) for u, _, _, t, ps in docs])
     import transforms.enrich.topics as topics
 
-    def run(company_weight: float) -> Callable[[], pl.DataFrame]:
+    def run(company_weight: float, vector_weight: float) -> Callable[[], pl.DataFrame]:
         def go() -> pl.DataFrame:
-            saved, topics.COMPANY_WEIGHT = topics.COMPANY_WEIGHT, company_weight
+            saved = topics.COMPANY_WEIGHT, topics.VECTOR_WEIGHT
+            topics.COMPANY_WEIGHT, topics.VECTOR_WEIGHT = company_weight, vector_weight
             try:
-                return enrich_stories(frame).topics.filter(pl.col("scheme") == "iptc")
+                return enrich_stories(frame, RuleMentionDetector()).topics.filter(pl.col("scheme") == "iptc")
             finally:
-                topics.COMPANY_WEIGHT = saved
+                topics.COMPANY_WEIGHT, topics.VECTOR_WEIGHT = saved
 
         return go
 
     n = len(docs)
-    return {"keywords": timed(run(0.0), n), "keywords+companies": timed(run(topics.COMPANY_WEIGHT), n)}
+    company, vector = topics.COMPANY_WEIGHT, topics.VECTOR_WEIGHT
+    return {
+        "keywords": timed(run(0.0, 0.0), n),
+        "keywords+companies": timed(run(company, 0.0), n),
+        "vectors": timed(run(0.0, 1e9), n),
+        "kw+companies+vectors": timed(run(company, vector), n),
+    }
 
 
 def topic_scores(docs: list, found: pl.DataFrame) -> dict:
@@ -218,6 +227,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agnews", type=int, default=2000, help="AG News items in the fixed sample")
     parser.add_argument("--pipeline", action="store_true", help="also run the shared scorer through dateline run")
+    parser.add_argument("--only", choices=("entities", "topics"), help="one of the two sets")
     args = parser.parse_args()
     if not (SCORER.exists() and CONLL.exists() and AGNEWS.exists()):
         print("skipped: ../shared/tools/score_enrichment.py or its corpora not found")
@@ -232,8 +242,10 @@ def main() -> int:
         f"model {model_version()}; worker memory: gazetteers +{after_lexicon - before:.0f} MiB, "
         f"NER model +{after_model - after_lexicon:.0f} MiB (peak RSS {after_model:.0f} MiB)"
     )
-    report_entities(se)
-    report_topics(se, args.agnews)
+    if args.only != "topics":
+        report_entities(se)
+    if args.only != "entities":
+        report_topics(se, args.agnews)
     if args.pipeline:
         pipeline(args.agnews)
     return 0

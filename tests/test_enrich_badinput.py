@@ -8,7 +8,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.enrich import Mention, enrich_stories
+from transforms.enrich import Mention, MentionDetector, enrich_stories
 
 
 def _enrich(body: str, headline: str | None = "Report", language: str | None = None):
@@ -87,7 +87,9 @@ def test_empty_and_missing_fields():
     assert result.entities.is_empty() and result.topics.is_empty() and result.date_mentions.is_empty()
 
 
-class _BrokenDetector:
+class _BrokenDetector(MentionDetector):
+    version = "test"
+
     def detect(self, text: str, *, english: bool) -> list[Mention]:
         if "boom" in text:
             raise RuntimeError("model crashed")

@@ -9,7 +9,7 @@ from datetime import date
 
 import polars as pl
 
-from transforms.enrich import Mention, enrich_stories
+from transforms.enrich import Mention, MentionDetector, enrich_stories
 
 CUSTOMS_STORY = (
     "NAIROBI: Kenyan President Amara Wanjiku Odhiambo on Tuesday met Finance Minister Tobias Kerensky "
@@ -85,8 +85,10 @@ def test_title_case_headline_yields_only_gazetteer_names():
     assert entities.select("name", "entity_type").rows() == [("Pakistan", "place")]
 
 
-class _FakeModelDetector:
+class _FakeModelDetector(MentionDetector):
     """Stands in for a spaCy or GLiNER backend: it returns typed spans, nothing else."""
+
+    version = "test"
 
     def detect(self, text: str, *, english: bool) -> list[Mention]:
         found = []

@@ -8,7 +8,7 @@ import pytest
 
 from transforms.enrich import RuleMentionDetector, enrich_stories
 from transforms.enrich.languages import is_english
-from transforms.enrich.model import ModelMentionDetector, enrichment_version, model_version
+from transforms.enrich.model import LEAD_CHARS, ModelMentionDetector, model_version
 
 ITALIAN_HEADLINE = "Un nuovo vaccino di Moderna"
 ITALIAN_BODY = (
@@ -97,7 +97,10 @@ def test_a_listed_company_is_readable_evidence_for_its_industry():
 
 def test_the_detector_says_which_model_it_runs():
     assert model_version().startswith("en_core_web_sm-3.8")
-    assert enrichment_version().startswith(model_version() + "+data-")
+    assert ModelMentionDetector().version == model_version()
+    assert ModelMentionDetector(model_chars=LEAD_CHARS).version == f"{model_version()}/first-{LEAD_CHARS}-chars"
+    version = _enrich(("v", "A headline", "Some text.", "en")).version
+    assert version.startswith(model_version() + "+enrich-") and len(version.rsplit("-", 1)[1]) == 8
     assert ModelMentionDetector().detect("Anything at all", english=False) == []
 
 
@@ -108,3 +111,44 @@ def test_an_acronym_that_names_no_organisation_is_not_an_entity():
     enrichment = _enrich(("ai", "Artists and AI", body, "en"))
     assert "AI" not in set(enrichment.entities["name"])
     assert "Mira Solberg" in _names(enrichment, "ai", "person")
+
+
+def _named(body: str) -> set[tuple[str, str]]:
+    entities = _enrich(("r", "Results", body, "en")).entities
+    return set(entities.select("name", "entity_type").iter_rows())
+
+
+def test_a_wire_dateline_with_its_filing_date_is_a_place_known_or_not():
+    named = _named("HERZLIYA 1996-08-31\n\nThe talks resumed on Saturday. BONN 1996-08-30 was the earlier report.")
+    assert ("Herzliya", "place") in named
+    named = _named("BONN 1996-08-30\n\nThe German government urged both sides to return to the talks.")
+    assert ("Bonn", "place") in named and not any(name.lower() == "bonn" and t != "place" for name, t in named)
+
+
+def test_both_sides_of_a_match_result_are_teams_and_a_golfer_stays_a_person():
+    named = _named("English league results on Saturday:\n\nLeyton Orient 2 Hartlepool 0\n\nFulham 1 Carlisle 0")
+    assert {("Leyton Orient", "organization"), ("Hartlepool", "organization")} <= named
+    assert ("Fulham", "organization") in named
+    # the model runs a span across the score: two teams, not one person
+    named = _named("Results of English league matches on Saturday.\n\nLeeds 2 Chelsea 1")
+    assert {("Leeds", "organization"), ("Chelsea", "organization")} <= named
+    assert not any(t == "person" for _, t in named)
+    named = _named("Leading scores after the second round:\n\nKen Green 68 70\n\nNick Price 69 70")
+    assert ("Ken Green", "person") in named
+
+
+def test_an_athlete_before_a_country_and_an_initialled_name_are_people():
+    body = (
+        "Women's 100 metres:\n\n1. Gail Devers (U.S.) 10.94\n\n7. Irina Privalova (Russia) 11.27\n\n"
+        "Australia innings:\n\nM. Bevan c Vaas b Chandana 56\n\nR. Ponting not out 46"
+    )
+    named = _named(body)
+    assert {("Irina Privalova", "person"), ("M. Bevan", "person"), ("R. Ponting", "person")} <= named
+    assert ("Russia", "place") in named
+    # a dotted abbreviation before a name is not an initial
+    assert ("S. Steel", "person") not in _named("Shares of U.S. Steel rose on Friday after the results.")
+
+
+def test_a_country_the_model_reads_as_a_person_is_a_place():
+    named = _named("Representatives from Armenia and Azerbaijan held talks earlier this week in Germany.")
+    assert {("Armenia", "place"), ("Azerbaijan", "place"), ("Germany", "place")} <= named

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from transforms.enrich import enrich_stories, iptc_topics
-from transforms.enrich.topics import classify_topics
+from transforms.enrich.topics import EVIDENCE_SCHEMA, classify_topics
 
 DATA = Path(__file__).resolve().parents[1] / "transforms" / "enrich" / "data" / "iptc_topics.csv"
 NEEDED_PARENTS = ["medtop:11000000", "medtop:16000000", "medtop:04000000", "medtop:13000000", "medtop:14000000"]
@@ -62,9 +62,26 @@ def test_phrases_count_once_not_again_as_their_words():
     assert "bank×" not in evidence.replace("world bank×", "")
 
 
-def test_text_without_topic_words_gets_no_topic():
-    assert _topics("Lorem ipsum dolor sit amet.").is_empty()
+def test_a_story_in_other_words_gets_its_nearest_topic_with_those_words_as_evidence():
+    # no keyword of any list: the word vectors alone place it, and say which words did
+    topics = _topics("Gators edge Vols in overtime thriller. Florida beat Tennessee on Saturday night.")
+    assert topics["topic_id"].to_list() == ["medtop:15000000"]
+    evidence = topics["evidence"].item()
+    assert evidence.startswith("word vectors: ") and "gators" in evidence
+
+
+def test_more_keyword_evidence_outweighs_the_vectors():
+    # generic business words ("demand", "expects") pull the vectors towards economy; two technology terms
+    # and a chip maker named three times keep science and technology first
+    body = "Intel unveils faster chips. Intel said it would ship a new generation of processors. Intel expects demand."
+    evidence = pl.DataFrame([("s", "Intel (company)", 3, "medtop:13000000")], schema=EVIDENCE_SCHEMA, orient="row")
+    topics = classify_topics(pl.DataFrame({"story_id": ["s"], "text": [body]}), evidence)
+    assert topics["topic_id"][0] == "medtop:13000000"
+
+
+def test_text_without_words_gets_no_topic():
     assert _topics("").is_empty()
+    assert _topics("12345 ### 67").is_empty()
 
 
 def test_source_sections_and_tags_stay_as_source_topics():

@@ -1,4 +1,5 @@
-"""One chunk of parsed records → a loadable star batch: collapse, enrich, link wire copies, key.
+"""One chunk of parsed records → a loadable star batch: collapse, enrich, link wire copies, key; and stored
+stories → the batch that replaces their enrichment rows (`reenrich_chunk`).
 
 This is the pure heart of a load: no clock (the caller passes `seen_at`), no database (the
 caller passes the signatures of stored stories that a wire copy could duplicate).
@@ -16,10 +17,12 @@ from transforms.enrich import Enrichment, enrich_stories, iptc_topics, link_dupl
 from transforms.keys import stable_key
 from transforms.record import StoryRecord
 from transforms.star import (
+    REENRICHED_SCHEMA,
     SIGNATURE_COLUMNS,
     EnrichmentFrames,
     Reject,
     StarBatch,
+    StoryFrame,
     build_star,
     build_stories,
     link_keys,
@@ -58,6 +61,25 @@ def _signatures(stories: pl.DataFrame, enrichment: Enrichment) -> pl.DataFrame:
     )
 
 
+def _enrich_rejects(stories: pl.DataFrame, enrichment: Enrichment) -> list[Reject]:
+    """Stories whose enrichment failed, as rejects at stage `enrich` (`stories` has story_id, source, locator)."""
+    return [
+        Reject(source, locator, "enrich", reason, detail)
+        for story_id_, reason, detail in enrichment.rejects
+        for source, locator in stories.filter(pl.col("story_id") == story_id_).select("source", "locator").rows()
+    ]
+
+
+def _frames(enrichment: Enrichment) -> EnrichmentFrames:
+    return EnrichmentFrames(
+        entities=enrichment.entities,
+        topics=enrichment.topics,
+        quotes=enrichment.quotes,
+        date_mentions=enrichment.date_mentions,
+        iptc=iptc_topics(),
+    )
+
+
 def normalise_chunk(
     records: list[StoryRecord],
     seen_at: datetime,
@@ -87,21 +109,9 @@ def normalise_chunk(
     new_links = links.filter(is_new)
     frame.stories = mark_duplicates(stories, new_links)
     relinks = link_keys(links.filter(~is_new))
-    frame.rejects.extend(
-        Reject(source, locator, "enrich", reason, detail)
-        for story_id_, reason, detail in enrichment.rejects
-        for source, locator in stories.filter(pl.col("story_id") == story_id_).select("source", "locator").rows()
-    )
-    batch = build_star(
-        frame,
-        EnrichmentFrames(
-            entities=enrichment.entities,
-            topics=enrichment.topics,
-            quotes=enrichment.quotes,
-            date_mentions=enrichment.date_mentions,
-            iptc=iptc_topics(),
-        ),
-    )
+    frame.rejects.extend(_enrich_rejects(stories, enrichment))
+    frame.stories = frame.stories.with_columns(enrichment_version=pl.lit(enrichment.version))
+    batch = build_star(frame, _frames(enrichment))
     batch.relinks = relinks
     to_store = signatures.select(
         pl.Series("story_key", [stable_key(s) for s in signatures["story_id"]], dtype=pl.Int64()),
@@ -109,3 +119,28 @@ def normalise_chunk(
         "signature",
     )
     return NormalisedChunk(batch, to_store, new_links.height)
+
+
+def reenrich_chunk(stored: pl.DataFrame, enrich: Callable[[pl.DataFrame], Enrichment] = enrich_stories) -> StarBatch:
+    """The batch that replaces the enrichment rows of stored stories, their text unchanged (`dateline reenrich`).
+
+    `stored` has one row per story: story_key, story_id, source, locator, date_key, headline, summary, body,
+    section, tags, language, content_hash, as the warehouse holds them (tags: the story's own source labels).
+    The batch carries no story rows, only `reenriched` (which stories, the text they were enriched from, the
+    version) and the entity, IPTC topic, quote and date frames; the stories' own sections, tags and authors
+    are parsed facts, not enrichment, and stay as stored.
+    """
+    enrichment = enrich(_enrichment_input(stored))
+    keys_only = stored.select(
+        "story_key",
+        "date_key",
+        section=pl.lit(None, pl.String()),
+        tags=pl.lit([], pl.List(pl.String())),
+        authors=pl.lit([], pl.List(pl.String())),
+    )
+    batch = build_star(StoryFrame(keys_only, 0, _enrich_rejects(stored, enrichment)), _frames(enrichment))
+    batch.stories = batch.stories.clear()
+    batch.reenriched = stored.select(
+        "story_key", "content_hash", enrichment_version=pl.lit(enrichment.version, pl.String())
+    ).cast(REENRICHED_SCHEMA)
+    return batch

@@ -48,6 +48,13 @@ STORY_SCHEMA: dict[str, pl.DataType] = {
     "locator": pl.String(),
 }
 RELINK_SCHEMA: dict[str, pl.DataType] = {"story_key": pl.Int64(), "duplicate_of": pl.Int64()}
+# Stored stories whose enrichment rows a batch replaces (`dateline reenrich`): the content it enriched and the
+# version that did it.
+REENRICHED_SCHEMA: dict[str, pl.DataType] = {
+    "story_key": pl.Int64(),
+    "content_hash": pl.String(),
+    "enrichment_version": pl.String(),
+}
 # MinHash signatures of story bodies, compared to find republished wire copies.
 SIGNATURE_COLUMNS: dict[str, pl.DataType] = {
     "story_id": pl.String(),
@@ -84,6 +91,8 @@ class StarBatch:
     fact_date_mention: pl.DataFrame
     # stored stories that turn out to be wire copies of a story in this batch published earlier
     relinks: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=RELINK_SCHEMA))
+    # stored stories re-enriched without a change to their text: only their enrichment rows are replaced
+    reenriched: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REENRICHED_SCHEMA))
     duplicates_collapsed: int = 0
     rejects: list[Reject] = field(default_factory=list)
 

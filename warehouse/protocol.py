@@ -136,6 +136,12 @@ class Warehouse(Protocol):
 
     def signatures_between(self, first_day: int, last_day: int) -> pl.DataFrame: ...
 
+    def stories_to_enrich(self, version: str, after_key: int | None, limit: int) -> pl.DataFrame:
+        """Up to `limit` stored stories whose `fact_story.enrichment_version` is not `version`, in story_key
+        order after `after_key`, with the text enrichment reads (`transforms.normalise.reenrich_chunk`). Their
+        new rows go back through `load`, as a batch whose `star.reenriched` names them."""
+        ...
+
     # -- analysts ----------------------------------------------------------------------------------
 
     def query(self, sql: str, *, timeout_s: float | None = 60.0, readable_dirs: Sequence[str] = ()) -> QueryResult:

@@ -116,7 +116,8 @@ class Staging:
     @staticmethod
     def read(folder: Path) -> LoadBatch:
         manifest = Staging._manifest(folder)
-        frames = {n: pl.read_parquet(folder / f"{n}.parquet") for n in _FRAMES}
+        # a frame StarBatch gained after the batch was staged keeps its default (empty)
+        frames = {n: pl.read_parquet(folder / f"{n}.parquet") for n in _FRAMES if (folder / f"{n}.parquet").exists()}
         extras = {
             n: pl.read_parquet(folder / f"{n}.parquet") if (folder / f"{n}.parquet").exists() else None for n in _EXTRAS
         }
@@ -229,6 +230,9 @@ class StagingWarehouse:
         if self.locked_by:
             return pl.DataFrame(schema=SIGNATURE_COLUMNS)
         return self.backend.signatures_between(first_day, last_day)
+
+    def stories_to_enrich(self, version: str, after_key: int | None, limit: int) -> pl.DataFrame:
+        return self.backend.stories_to_enrich(version, after_key, limit)
 
     # -- analysts and housekeeping: the backend's own --------------------------------------------------
 

@@ -287,6 +287,22 @@ def reparse(
 
 
 @app.command()
+def reenrich(warehouse: WarehouseOption = None) -> None:
+    """Apply the current enrichment to stored stories enriched by another version (no fetching, no parsing)."""
+    quiet_prefect()
+    from flows.pipeline.summary import RunSummary
+    from flows.reenrich import reenrich as reenrich_flow
+    from warehouse.protocol import WarehouseError
+
+    try:
+        with prefect_api_of_its_own():
+            result = reenrich_flow(warehouse_path=warehouse)
+    except WarehouseError as error:
+        raise fail(str(error)) from None
+    RunSummary(**result).print(console)
+
+
+@app.command()
 def extract(
     inputs: Annotated[list[str], typer.Argument(help="HTML pages (.html, .html.gz), feeds, story dumps, or URLs")],
     format: Annotated[str, typer.Option("--format", help="jsonl (one JSON object per story)")] = "jsonl",

@@ -9,8 +9,8 @@ import polars as pl
 
 from flows.runtime.settings import entity_mode
 from flows.runtime.workers import map_slices
-from transforms.enrich import Enrichment, enrich_stories
-from transforms.enrich.model import LEAD_CHARS, ModelMentionDetector
+from transforms.enrich import Enrichment, enrich_stories, enrichment_version
+from transforms.enrich.model import LEAD_CHARS, ModelMentionDetector, detector_version
 from transforms.enrich.rules import RuleMentionDetector
 from transforms.record import StoryRecord
 
@@ -40,6 +40,13 @@ def _enrich_rules(stories: pl.DataFrame) -> Enrichment:
 _BY_MODE = {"model": enrich_stories, "lead": _enrich_lead, "rules": _enrich_rules}
 
 
+def current_version() -> str:
+    """The `enrichment_version` this process's `DATELINE_ENTITIES` mode writes, known without loading the model
+    (`dateline reenrich` compares it with each stored story's)."""
+    detector = {"model": detector_version(), "lead": detector_version(LEAD_CHARS), "rules": RuleMentionDetector.version}
+    return enrichment_version(detector[entity_mode()])
+
+
 def enrich_parallel(stories: pl.DataFrame) -> Enrichment:
     """`enrich_stories` over slices of the chunk on all workers (stories are enriched independently), with
     the entity detector `DATELINE_ENTITIES` chooses."""
@@ -52,5 +59,6 @@ def enrich_parallel(stories: pl.DataFrame) -> Enrichment:
         quotes=pl.concat([p.quotes for p in parts]),
         date_mentions=pl.concat([p.date_mentions for p in parts]),
         signatures=pl.concat([p.signatures for p in parts]),
+        version=parts[0].version,
         rejects=[r for p in parts for r in p.rejects],
     )

@@ -6,7 +6,8 @@ flow can call them per chunk and the warehouse can load the frames as they are:
 - `enrich_stories(stories)` -> `Enrichment` (entities, topics, quotes, date mentions, MinHash
   signatures, rejects)
 - `iptc_topics()` -> the IPTC Media Topics the project carries, for `dim_topic`
-- `enrichment_version()` -> which NER model and lists produced the rows, for the run's record
+- `enrichment_version(detector.version)` -> which detector, code and lists produced a story's rows
+  (`Enrichment.version`, stored per story as `fact_story.enrichment_version`)
 - `minhash_signature(body)` and `link_duplicates(new, existing)` for `duplicate_of`
 
 Entities come from a `MentionDetector` (default: `ModelMentionDetector`, spaCy's small English
@@ -27,11 +28,12 @@ from transforms.enrich.duplicates import link_duplicates, minhash_signature
 from transforms.enrich.languages import is_english
 from transforms.enrich.lexicon import lexicon
 from transforms.enrich.mentions import EntityType, Mention, MentionDetector
-from transforms.enrich.model import ModelMentionDetector, enrichment_version
+from transforms.enrich.model import ModelMentionDetector
 from transforms.enrich.quotes import quotes
 from transforms.enrich.resolve import entities, resolve
 from transforms.enrich.rules import RuleMentionDetector
 from transforms.enrich.topics import EVIDENCE_SCHEMA, TOPIC_SCHEMA, classify_topics, iptc_topics
+from transforms.enrich.version import enrichment_version
 
 __all__ = [
     "DATE_SCHEMA",
@@ -87,6 +89,8 @@ class Enrichment:
     `rejects` are (story_id, reason, detail) for stories whose entity, quote or date
     extraction failed: those stories have no rows in the frames but still load, and the
     flow writes the reject to `etl_reject` at stage `enrich`.
+
+    `version` is `enrichment_version(...)` of the detector used: what produced every row here.
     """
 
     entities: pl.DataFrame
@@ -94,6 +98,7 @@ class Enrichment:
     quotes: pl.DataFrame
     date_mentions: pl.DataFrame
     signatures: pl.DataFrame
+    version: str
     rejects: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -118,11 +123,12 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
     # Date phrases of the whole batch are found in one vectorised pass; only resolving them
     # against each story's day happens per story.
     dates = pl.col("text").str.extract_all(DATE_PATTERN).alias("dates")
-    rows = frame.select("story_id", "text", "published_day", "english", dates)
-    for story_id, text, day, english, phrases in rows.iter_rows():
+    rows = frame.select("story_id", pl.col("text").str.slice(0, MAX_ENTITY_TEXT), "published_day", "english", dates)
+    detected = _detected(detector, rows["text"].to_list(), rows["english"].to_list())
+    for (story_id, head, day, english, phrases), mentions in zip(rows.iter_rows(), detected, strict=True):
         try:
-            head = text[:MAX_ENTITY_TEXT]
-            resolved = resolve(head, detector.detect(head, english=english), lex)
+            found_mentions = mentions if mentions is not None else detector.detect(head, english=english)
+            resolved = resolve(head, found_mentions, lex)
             found = entities(resolved)
             story_entities = [(story_id, e.entity_id, e.name, e.entity_type, e.country_code, e.mentions) for e in found]
             story_evidence = [
@@ -149,8 +155,18 @@ def enrich_stories(stories: pl.DataFrame, detector: MentionDetector | None = Non
             {"story_id": frame["story_id"], "signature": [minhash_signature(body or "") for body in frame["body"]]},
             schema=SIGNATURE_SCHEMA,
         ),
+        version=enrichment_version(detector.version),
         rejects=rejects,
     )
+
+
+def _detected(detector: MentionDetector, texts: list[str], english: list[bool]) -> list[list[Mention] | None]:
+    """Mentions for the whole batch at once (cheaper for a model); when that fails, None for every story, so
+    each is detected on its own and only a story that fails alone becomes a reject."""
+    try:
+        return list(detector.detect_many(texts, english=english))
+    except Exception:
+        return [None] * len(texts)
 
 
 def _normalised(stories: pl.DataFrame) -> pl.DataFrame:

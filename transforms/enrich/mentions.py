@@ -7,6 +7,7 @@ resolution (titles, coreference, country codes, stable ids) applies to its outpu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -43,6 +44,15 @@ class MentionDetector(Protocol):
     `english` is False when the story is in another language: a detector built on
     English cues should then return only what its gazetteers are sure of.
     Implementations must not raise on odd text (other scripts, all caps, no sentences).
+    `version` names what produces the mentions ("en_core_web_sm-3.8.0", "rules"): it becomes part of
+    each story's `fact_story.enrichment_version`.
     """
 
+    version: str
+
     def detect(self, text: str, *, english: bool) -> list[Mention]: ...
+
+    def detect_many(self, texts: Sequence[str], *, english: Sequence[bool]) -> list[list[Mention]]:
+        """`detect` over a batch of stories; a statistical model reads them together, which is cheaper
+        (detectors that subclass this protocol inherit the one-at-a-time default)."""
+        return [self.detect(text, english=flag) for text, flag in zip(texts, english, strict=True)]

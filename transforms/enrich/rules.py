@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from transforms.enrich.lexicon import Lexicon, Place, lexicon
-from transforms.enrich.mentions import EntityType, Mention
+from transforms.enrich.mentions import EntityType, Mention, MentionDetector
 from transforms.keys import fold
 
 _UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ"
@@ -55,6 +55,12 @@ _LOCATIVE_BEFORE = re.compile(r"\b(?:in|from|near|outside|to|of|across|around|at
 _REGION_AFTER = re.compile(rf",\s+([{_UPPER}][\w.]*(?:\s[{_UPPER}]\w*)?)")
 _NEXT_WORD = re.compile(r"\s*([a-z]+)")
 _DATELINE_AFTER = re.compile(r"\s*(?:[,:(]|\s[-–—])")
+# A wire archive's dateline carries the filing date instead ("BONN 1996-08-30", "PARIS Aug 31"): with a date
+# or an agency tag after it, a capitalised line opening is a place even when no gazetteer knows it.
+_DATELINE_DATE_AFTER = re.compile(
+    r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?\s+(?:\d{4}-\d\d-\d\d|\((?:Reuters|AP|AFP)\)"
+    r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s\d{1,2}\b)"
+)
 _APPOSITION_BEFORE = re.compile(r"\b(?:at|of|from|with|for)\s+$")
 _OPENERS = " \t\u00a0\"'“‘([\n"
 _SENTENCE_ENDS = frozenset(".!?:;•-–—\n")
@@ -84,8 +90,10 @@ class _Token:
         return _is_acronym(self.text)
 
 
-class RuleMentionDetector:
+class RuleMentionDetector(MentionDetector):
     """Gazetteers and cues over capitalised spans; see the module docstring for why."""
+
+    version = "rules"
 
     def __init__(self, lex: Lexicon | None = None) -> None:
         self.lex = lex or lexicon()
@@ -203,6 +211,8 @@ class RuleMentionDetector:
             place = lex.places.get(token.key) or lex.small_places.get(token.key)
             if place is not None:  # "ISLAMABAD:", "MILLVILLE -", "KYIV, Dec 24 (Reuters)"
                 return Mention(token.start, token.end, token.text, "place", place.name, place.country_code)
+            if _DATELINE_DATE_AFTER.match(text, token.end):  # "HERZLIYA 1996-08-31"
+                return Mention(token.start, token.end, token.text, "place", token.text.title())
         town = lex.small_places.get(token.key)
         if town and _LOCATIVE_BEFORE.search(text, max(0, token.start - 12), token.start):
             return Mention(token.start, token.end, token.text, "place", town.name, town.country_code)
@@ -214,7 +224,8 @@ class RuleMentionDetector:
     @staticmethod
     def _is_dateline(token: _Token, text: str) -> bool:
         line_start = text.rfind("\n", 0, token.start) + 1
-        return not text[line_start : token.start].strip() and bool(_DATELINE_AFTER.match(text, token.end))
+        after = _DATELINE_AFTER.match(text, token.end) or _DATELINE_DATE_AFTER.match(text, token.end)
+        return not text[line_start : token.start].strip() and bool(after)
 
     def _hint(self, token: _Token, text: str) -> EntityType | None:
         before = text[max(0, token.start - 40) : token.start]

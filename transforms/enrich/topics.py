@@ -5,8 +5,9 @@ texts) is the project's selection from the IPTC snapshot in ../shared/reference:
 top-level topics, every current second-level topic, and the deeper ones news about
 diplomacy, terrorism, energy, markets, central banks, crypto and AI needs, with their ancestors.
 
-Why keywords: analysts must be able to see why a story got a topic (the `evidence` column
-lists the words that decided it, with counts), and no trained model can be downloaded here.
+Why keywords and word vectors: analysts must be able to see why a story got a topic (the `evidence`
+column lists the words that decided it, with counts, and the story's words nearest the topic in
+word-vector space), and no trained classifier can be downloaded here.
 The weights live in `data/topic_keywords.csv` (topic, weight, terms separated by "|", a
 trailing "*" matches any ending) and can be tuned without touching code.
 
@@ -23,16 +24,21 @@ import math
 import polars as pl
 
 from transforms.enrich.lexicon import DATA
+from transforms.enrich.vectors import topic_similarity
 
-# A story's best top-level topic is always kept when it has any evidence, so every story the lists
-# say anything about has a topic. A further top-level topic needs at least MIN_EVIDENCE weighted
-# evidence and MIN_SHARE of the story's evidence; sub-topics need the same absolute evidence.
-# MIN_SHARE was chosen on the development half of a fixed AG News sample (bench/enrich_quality.py):
-# of 0.15, 0.25, 0.35, 0.5 and "best only", 0.35 gave the best balance (F1) of level-1 precision and
-# of the gold topic being among those kept; the held-out half confirmed the order.
+# A top-level topic's score mixes two shares of the story: its keyword evidence, and its word-vector
+# similarity (`vectors.py`), weighted VECTOR_WEIGHT to 1, so a story the lists say nothing about still gets
+# its nearest topic, and the vectors can overrule a keyword that happens to appear. The story's best
+# top-level topic is always kept. A further one needs at least MIN_EVIDENCE weighted keyword evidence and
+# MIN_SHARE of the mixed score; sub-topics need the same keyword evidence under a kept top-level topic.
+# VECTOR_WEIGHT (of 0.6, 1, 2, 3, 5, 10) and MIN_SHARE (of 0.3, 0.4, 0.5) were chosen on the development
+# half of a fixed AG News sample (bench/enrich_quality.py); the held-out half is reported beside it.
+VECTOR_WEIGHT = 15.0
 MIN_EVIDENCE = 2.0
-MIN_SHARE = 0.35
+MIN_SHARE = 0.4
 MAX_TOPICS = 3
+# A topic's evidence names its nearest words when their vote is at least this share (or it has no keywords).
+_VECTOR_EVIDENCE_SHARE = 0.25
 _EVIDENCE_TERMS = 6
 
 TOPIC_SCHEMA = {"story_id": pl.String, "topic_id": pl.String, "score": pl.Float64, "evidence": pl.String}
@@ -78,6 +84,18 @@ def keyword_table() -> pl.DataFrame:
     if unknown:
         raise ValueError(f"topic_keywords.csv names topics not in iptc_topics.csv: {sorted(unknown)}")
     return table.with_columns(pl.col("topic_id").replace_strict(_top_level()).alias("top_id"))
+
+
+@functools.cache
+def topic_descriptions() -> tuple[tuple[str, str], ...]:
+    """(top-level topic, the words that describe it: its carried IPTC labels and its keyword terms), the
+    text each topic's word-vector centroid is made from."""
+    words: dict[str, list[str]] = {}
+    for topic_id, label in iptc_topics().select("topic_id", "label").iter_rows():
+        words.setdefault(_top_level()[topic_id], []).append(label)
+    for top_id, term in keyword_table().select("top_id", "term").iter_rows():
+        words[top_id].append(term.rstrip("*"))
+    return tuple((top_id, " ".join(text)) for top_id, text in sorted(words.items()))
 
 
 # Endings a "*" term takes: "researcher*" matches "researchers", "investigat*" matches
@@ -160,30 +178,18 @@ def classify_topics(texts: pl.DataFrame, entity_evidence: pl.DataFrame | None = 
             pl.lit(COMPANY_WEIGHT).alias("weight"), pl.col("topic_id").replace_strict(_top_level()).alias("top_id")
         )
         hits = pl.concat([hits, extra.select(hits.columns)], how="vertical_relaxed")
-    if hits.is_empty():
-        return pl.DataFrame(schema=TOPIC_SCHEMA)
     scored = hits.with_columns(
         (pl.col("weight") * (1 + pl.col("count").cast(pl.Float64).log(math.e))).alias("points"),
         pl.format("{}×{}", "term", "count").alias("feature"),
     )
-    top = _aggregate(scored, "top_id").rename({"top_id": "topic_id"}).with_columns(pl.lit(1).alias("level"))
+    top = _aggregate(scored, "top_id").rename({"top_id": "topic_id"})
     sub = (
         _aggregate(scored.filter(pl.col("topic_id") != pl.col("top_id")), "topic_id")
         .join(scored.select("topic_id", "top_id").unique(), on="topic_id")
         .with_columns(pl.lit(2).alias("level"))
     )
     totals = top.group_by("story_id").agg(pl.col("points").sum().alias("total"))
-    kept_top = (
-        top.join(totals, on="story_id")
-        .with_columns((pl.col("points") / pl.col("total")).alias("score"))
-        # ordinal ranks break ties by row order, and group_by's order varies run to run: sort first
-        .sort("story_id", "topic_id")
-        .with_columns(pl.col("score").rank("ordinal", descending=True).over("story_id").alias("rank"))
-        .filter(
-            (pl.col("rank") == 1)
-            | (pl.col("points") >= MIN_EVIDENCE) & (pl.col("score") >= MIN_SHARE) & (pl.col("rank") <= MAX_TOPICS)
-        )
-    )
+    kept_top = _top_level_topics(texts, top.join(totals, on="story_id"))
     kept_sub = (
         sub.join(kept_top.select("story_id", pl.col("topic_id").alias("top_id")), on=["story_id", "top_id"])
         .join(totals, on="story_id")
@@ -195,6 +201,38 @@ def classify_topics(texts: pl.DataFrame, entity_evidence: pl.DataFrame | None = 
         pl.concat([kept_top.select([*columns, "level"]), kept_sub.select([*columns, "level"])])
         .sort(["story_id", "level", "score"], descending=[False, False, True])
         .select(pl.col("story_id"), pl.col("topic_id"), pl.col("score").round(4), pl.col("evidence"))
+    )
+
+
+def _top_level_topics(texts: pl.DataFrame, keywords: pl.DataFrame) -> pl.DataFrame:
+    """The kept top-level topics (story_id, topic_id, score, evidence, level) from `keywords` (story_id,
+    topic_id, points, evidence, total) mixed with the word-vector shares; see VECTOR_WEIGHT."""
+    keyed = keywords
+    if VECTOR_WEIGHT > 0:
+        similar = topic_similarity(texts, topic_descriptions())
+        keyed = keyed.join(similar, on=["story_id", "topic_id"], how="full", coalesce=True)
+    else:
+        keyed = keyed.with_columns(pl.lit(0.0).alias("share"), pl.lit(None, pl.String).alias("words"))
+    raw = pl.col("points").fill_null(0.0) + VECTOR_WEIGHT * pl.col("share").fill_null(0.0)
+    mixed = raw / raw.sum().over("story_id")
+    vector_words = pl.when(
+        pl.col("words").is_not_null() & (pl.col("evidence").is_null() | (pl.col("share") >= _VECTOR_EVIDENCE_SHARE))
+    ).then(pl.format("word vectors: {}", "words"))
+    return (
+        keyed.with_columns(
+            mixed.alias("score"),
+            pl.concat_str(pl.col("evidence"), vector_words, separator="; ", ignore_nulls=True).alias("evidence"),
+            pl.lit(1).alias("level"),
+        )
+        # ordinal ranks break ties by row order, and group_by's order varies run to run: sort first
+        .sort("story_id", "topic_id")
+        .with_columns(pl.col("score").rank("ordinal", descending=True).over("story_id").alias("rank"))
+        .filter(
+            (pl.col("rank") == 1) & (pl.col("evidence") != "")
+            | (pl.col("points").fill_null(0.0) >= MIN_EVIDENCE)
+            & (pl.col("score") >= MIN_SHARE)
+            & (pl.col("rank") <= MAX_TOPICS)
+        )
     )
 
 

@@ -26,7 +26,7 @@ import polars as pl
 from transforms.star import SIGNATURE_COLUMNS, Reject, StarBatch
 from warehouse.duckdb import summaries
 from warehouse.duckdb.maintenance import export_parquet
-from warehouse.duckdb.migrations import apply_migrations
+from warehouse.duckdb.migrations import SQL_DIR, apply_migrations
 from warehouse.duckdb.search import load_fts
 from warehouse.protocol import (
     KnownStory,
@@ -56,8 +56,17 @@ _DIMENSIONS = {"dim_date": "date_key", "dim_author": "author_key", "dim_topic": 
 _STORY_COLUMNS = (
     "story_key, story_id, source_key, date_key, date_basis, published_at, published_day, published_precision, "
     "updated_at, updated_day, updated_precision, url, headline, summary, dateline, section, language, "
-    "image_caption, body, word_count, content_hash, duplicate_of"
+    "image_caption, body, word_count, content_hash, duplicate_of, enrichment_version"
 )
+# What enrichment writes: the rows `dateline reenrich` replaces (a story's own sections, tags and authors are
+# parsed facts and stay). Topics of scheme `source` are the story's own labels, so only IPTC topics go.
+_ENRICHMENT_CHILDREN = {
+    "bridge_story_topic": "AND topic_key IN (SELECT topic_key FROM dim_topic WHERE scheme = 'iptc')",
+    "bridge_story_entity": "",
+    "fact_quote": "",
+    "fact_date_mention": "",
+}
+_STORIES_TO_ENRICH = (SQL_DIR / "reenrich" / "stories_to_enrich.sql").read_text(encoding="utf-8")
 # DuckDB: 'Conflicting lock is held in /usr/bin/python3.11 (PID 4242) by user ann. See also ...': the holder is
 # a path with dots in it, so it ends only at the PID, the user, or the sentence
 _LOCK_HINT = re.compile(
@@ -490,9 +499,14 @@ class DuckDBWarehouse:
         return False
 
     def _merge(self, con: duckdb.DuckDBPyConnection, batch: StarBatch, seen_at: datetime) -> LoadResult:
+        if batch.reenriched.height:
+            self._replace_enrichment(con, batch)
         if batch.stories.is_empty():
             return LoadResult()
-        con.register("stage_story", batch.stories.to_arrow())
+        stories = batch.stories
+        if "enrichment_version" not in stories.columns:  # built without enrichment, or staged before it was kept
+            stories = stories.with_columns(enrichment_version=pl.lit(None, pl.String()))
+        con.register("stage_story", stories.to_arrow())
         # A stored copy newer than the incoming one (an old feed item arriving late) is kept as it is.
         con.execute(
             """
@@ -597,6 +611,28 @@ class DuckDBWarehouse:
             con.execute(f"DELETE FROM {table} WHERE story_key IN ({changed})")
             cls._insert_frame(con, table, getattr(batch, table), f"WHERE story_key IN ({changed})")
 
+    @classmethod
+    def _replace_enrichment(cls, con: duckdb.DuckDBPyConnection, batch: StarBatch) -> None:
+        """Replace the enrichment rows of stored stories and record the version that made them (`dateline
+        reenrich`), summaries in step. A story whose text changed since it was read for re-enrichment (a run
+        loaded a new version meanwhile) is left alone: its rows already come from its current text."""
+        con.register("stage_reenriched", batch.reenriched.to_arrow())
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE reenriched AS SELECT r.story_key, r.enrichment_version "
+            "FROM stage_reenriched r JOIN fact_story f ON f.story_key = r.story_key AND f.content_hash = r.content_hash"
+        )
+        keys = "SELECT story_key FROM reenriched"
+        summaries.track(con, keys)
+        con.execute(
+            "UPDATE fact_story f SET enrichment_version = r.enrichment_version FROM reenriched r "
+            "WHERE f.story_key = r.story_key"
+        )
+        cls._merge_dimensions(con, batch)
+        for table, only in _ENRICHMENT_CHILDREN.items():
+            con.execute(f"DELETE FROM {table} WHERE story_key IN ({keys}) {only}")
+            cls._insert_frame(con, table, getattr(batch, table), f"WHERE story_key IN ({keys})")
+        summaries.refresh(con)
+
     @staticmethod
     def _append_log(
         con: duckdb.DuckDBPyConnection,
@@ -647,6 +683,16 @@ class DuckDBWarehouse:
             urls,
         )
         return {url: owner for url, owner in rows if owner}
+
+    def stories_to_enrich(self, version: str, after_key: int | None, limit: int) -> pl.DataFrame:
+        """Up to `limit` stored stories whose `enrichment_version` is not `version`, in story_key order after
+        `after_key`, with what enrichment reads (`transforms.normalise.reenrich_chunk`'s columns)."""
+        if not self._exists():
+            return pl.DataFrame()
+        with self._writer() as con:
+            return con.execute(
+                _STORIES_TO_ENRICH, [version, after_key if after_key is not None else -(2**63), limit]
+            ).pl()
 
     def signatures_between(self, first_day: int, last_day: int) -> pl.DataFrame:
         """MinHash signatures of stored stories in a day range, for wire-copy detection across runs."""
