@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Sequence
 from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +107,39 @@ def test_explicit_processes_and_slice_size_keep_order(monkeypatch: pytest.Monkey
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
     assert parallel.map_slices(_pids, items, processes=1) == [[os.getpid()] * 40]
     parallel.shutdown_workers()
+
+
+def _topic_rows(items: Sequence[int]) -> list[int]:
+    """A worker's first Polars work: the word-vector topic scores of a few stories."""
+    import polars as pl
+
+    from transforms.enrich.topics import topic_descriptions
+    from transforms.enrich.vectors import topic_similarity
+
+    texts = pl.DataFrame({"story_id": [str(i) for i in items], "text": ["the election ballot count"] * len(items)})
+    return [topic_similarity(texts, topic_descriptions()).height]
+
+
+def test_workers_forked_from_the_preloaded_forkserver_can_use_polars() -> None:
+    """Polars work in the forkserver would start Polars' thread pool there, and every worker forked from it would
+    wait forever on its first Polars call. Run in a child process with a deadline, so that a hang fails the test
+    instead of stopping the suite."""
+    script = (
+        "from flows.runtime import workers as parallel\n"
+        "from tests.test_parallel import _topic_rows\n"
+        "parts = parallel.map_slices(_topic_rows, list(range(parallel.MIN_PARALLEL_ITEMS * 2)))\n"
+        "parallel.shutdown_workers()\n"
+        "print(len(parts), min(rows for part in parts for rows in part))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env={**os.environ, "DATELINE_WORKERS": "2", "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    slices, fewest_rows = map(int, done.stdout.split())
+    assert slices == 2 and fewest_rows > 0

@@ -1,17 +1,18 @@
-"""Importing this module loads the gazetteers and the topic word vectors once, for process pools that
+"""Importing this module loads the gazetteers and maps the topic word vectors once, for process pools that
 preload modules.
 
-A `forkserver` that imports `transforms.enrich.preload` hands every worker the loaded lexicon, the word-vector
-vocabulary and the topic centroids, instead of each worker reading the city, first-name and company lists and
-400,000 words again (a second or more each) on its first story; the vectors themselves are memory-mapped, so
-workers share their pages. `transforms.enrich.preload_model` does the same for the English NER model.
+A `forkserver` that imports `transforms.enrich.preload` hands every worker the loaded lexicon (the city,
+first-name and company lists: a second or more to read) and the memory-mapped vectors, whose pages the
+workers then share. The word vocabulary and the topic centroids are Polars frames, and are built in each
+worker on its first story instead: any Polars operation here would start Polars' thread pool in the
+forkserver, and a worker forked from it waits forever on that pool's threads, which fork does not copy.
+`transforms.enrich.preload_model` does the same for the English NER model.
 """
 
 from __future__ import annotations
 
 from transforms.enrich.lexicon import lexicon
-from transforms.enrich.topics import topic_descriptions
-from transforms.enrich.vectors import topic_centroids
+from transforms.enrich.vectors import vectors
 
 lexicon()
-topic_centroids(topic_descriptions())
+vectors()
