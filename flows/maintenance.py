@@ -52,6 +52,11 @@ def checkpoint_task(store: Warehouse) -> None:
     store.checkpoint()
 
 
+@task(name="compact-lake", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[30, 120])
+def compact_lake_task(store: DuckLakeWarehouse) -> dict[str, int]:
+    return store.compact()
+
+
 @task(name="expire-lake-snapshots", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[30, 120])
 def expire_lake_task(store: DuckLakeWarehouse, retention_days: float) -> dict[str, int]:
     return store.expire_and_clean(timedelta(days=retention_days))
@@ -72,12 +77,14 @@ _ARCHIVE_OUTCOME = {
 @flow(name="maintenance", log_prints=True)
 def maintenance(warehouse_path: str | None = None, export: bool = False, lake_retention_days: float = 7.0) -> dict:
     """Rebuild the search index, checkpoint the warehouse and the raw archive, optionally export Parquet by month;
-    on a lake, expire snapshots and delete files older than `lake_retention_days` instead."""
+    on a lake, compact its small files, then expire snapshots and delete files older than `lake_retention_days`
+    instead."""
     store = configured_warehouse(warehouse_path)
     folders = run_folders(store.location)
     lake = isinstance(store, DuckLakeWarehouse)
     rebuilt = None if lake else rebuild_search_index(store)
     repaired = repair_summaries(store)
+    compacted = compact_lake_task(store) if lake else {}
     cleaned = expire_lake_task(store, lake_retention_days) if lake else {}
     if not lake:
         checkpoint_task(store)
@@ -86,6 +93,7 @@ def maintenance(warehouse_path: str | None = None, export: bool = False, lake_re
     summary = {
         "search_index_rebuilt": rebuilt,
         "summaries_repaired": repaired,
+        "lake_compacted": compacted,
         "lake_cleaned": cleaned,
         "archive_checkpointed": archived,
         "exported_rows": exported,
@@ -98,9 +106,10 @@ def maintenance(warehouse_path: str | None = None, export: bool = False, lake_re
         else f"- search index rebuilt: {rebuilt}",
         f"- summary rows repaired: {sum(repaired.values())}" + (f" ({repaired})" if repaired else ""),
         (
-            f"- lake: {cleaned['snapshots_expired']} snapshots older than {lake_retention_days:g} days expired, "
-            f"{cleaned['files_deleted']} unreferenced and {cleaned['orphan_files_deleted']} orphaned files deleted; "
-            "no CHECKPOINT (each lake commit is complete)"
+            f"- lake: {compacted['files_rewritten'] + compacted['files_merged']} small files compacted into "
+            f"{compacted['files_written']}; {cleaned['snapshots_expired']} snapshots older than "
+            f"{lake_retention_days:g} days expired, {cleaned['files_deleted']} unreferenced and "
+            f"{cleaned['orphan_files_deleted']} orphaned files deleted"
         )
         if lake
         else "- CHECKPOINT done",

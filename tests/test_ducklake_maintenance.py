@@ -1,6 +1,7 @@
 """The maintenance flow on a lake, under a real Prefect API and the real PostgreSQL: summaries repaired as on
-the embedded backend, old snapshots expired, and every Parquet file that no kept snapshot references deleted
-(those of replaced rows and an orphan such as a killed writer leaves), while every row stays."""
+the embedded backend, the small files of many loads compacted, old snapshots expired, and every Parquet file
+that no kept snapshot references deleted (those of replaced rows and an orphan such as a killed writer leaves),
+while every row stays."""
 
 from __future__ import annotations
 
@@ -48,6 +49,17 @@ def referenced_files(con: duckdb.DuckDBPyConnection) -> set[str]:
     }
 
 
+def data_files_per_table(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Data files (not delete files) of each table in the lake's current snapshot."""
+    tables = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'lake' AND table_type = 'BASE TABLE'"
+    ).fetchall()
+    return {
+        table: con.execute(f"SELECT count(*) FROM ducklake_list_files('lake', '{table}')").fetchone()[0]
+        for (table,) in tables
+    }
+
+
 @pytest.mark.usefixtures("prefect_api")
 def test_maintenance_on_the_lake_repairs_expires_and_deletes_unreferenced_files(
     catalog: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -70,17 +82,24 @@ def test_maintenance_on_the_lake_repairs_expires_and_deletes_unreferenced_files(
         orphan = data / "main" / "fact_story" / "ducklake-orphan-of-an-aborted-commit.parquet"
         con.execute(f"COPY (SELECT 1 AS story_key) TO '{orphan}' (FORMAT parquet)")
         assert files_on_disk(data) > referenced_files(con)
+        data_files = data_files_per_table(con)
+    assert max(data_files.values()) >= 4, data_files  # one file per table per load, before compaction
 
     summary = maintenance(warehouse_path=catalog, lake_retention_days=0)
 
     assert summary["summaries_repaired"] == expected_repairs
     assert summary["search_index_rebuilt"] is None
     cleaned = summary["lake_cleaned"]
-    assert cleaned["snapshots_expired"] == snapshots  # all but the repair's own, the latest, which is always kept
+    # every snapshot but the latest (the compaction's), which is always kept: the loads', the repair's, the compaction's
+    assert cleaned["snapshots_expired"] >= snapshots + 1
     assert cleaned["files_deleted"] > 0 and cleaned["orphan_files_deleted"] >= 1
     assert not orphan.exists()
     with analyst(catalog) as con:
         assert con.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone()[0] == 1
         assert files_on_disk(data) == referenced_files(con)
+        compacted = data_files_per_table(con)
+    assert summary["lake_compacted"]["files_merged"] > 0 and summary["lake_compacted"]["files_rewritten"] > 0
+    assert sum(compacted.values()) < sum(data_files.values()), (data_files, compacted)
+    assert all(compacted[table] <= count for table, count in data_files.items())
     assert every_relation(lake) == every_relation(embedded)
     assert lake.repair_summaries() == {}

@@ -53,6 +53,10 @@ _LOCK_DB = "dateline_lock"  # the catalog database attached a second time, as a 
 _LOCK_KEY = int.from_bytes(b"dateline", "big") >> 1
 _INIT_LOCK_KEY = _LOCK_KEY + 1  # creating a new lake's catalog tables
 _CONFLICT_RETRIES = 8
+# A file that lost this share of its rows to later merges is rewritten without them at compaction: summary
+# tables lose most of a file's rows at every load, story tables few; a small file is cheap to rewrite, and a
+# file with deletes is never merged with its neighbours.
+_REWRITE_SHARE = 0.25
 
 
 def _is_conflict(error: duckdb.Error) -> bool:
@@ -373,6 +377,28 @@ class DuckLakeWarehouse(DuckDBWarehouse):
 
     def checkpoint(self) -> None:
         """Every lake commit is complete on its own (catalog row + Parquet files): nothing to fold."""
+
+    def compact(self) -> dict[str, int]:
+        """Fold the small Parquet files each merge leaves into fewer, larger ones, so later merges and queries
+        stop reading one file per chunk per table. First files that have lost at least `_REWRITE_SHARE` of their
+        rows to later merges are rewritten without them (DuckLake skips a file with deletes when it merges),
+        then adjacent files are merged. Snapshots keep their rows (time travel still works); the replaced files
+        go at the next `expire_and_clean` once no kept snapshot needs them. Returns files read and written."""
+
+        def compact() -> dict[str, int]:
+            with self._writer() as con:
+                rewritten = con.execute(
+                    f"CALL ducklake_rewrite_data_files('{_LAKE}', delete_threshold => ?)", [_REWRITE_SHARE]
+                ).fetchall()
+                merged = con.execute(f"CALL ducklake_merge_adjacent_files('{_LAKE}')").fetchall()
+            # each row: schema, table, files processed, files created
+            return {
+                "files_rewritten": sum(row[2] for row in rewritten),
+                "files_merged": sum(row[2] for row in merged),
+                "files_written": sum(row[3] for row in rewritten + merged),
+            }
+
+        return self._serialised(compact)
 
     def expire_and_clean(self, keep: timedelta) -> dict[str, int]:
         """Expire the snapshots older than `keep` (time travel to them ends), then delete the files only they
