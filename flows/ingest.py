@@ -16,7 +16,7 @@ from prefect.runtime import deployment
 from prefect.states import State
 from prefect.utilities.annotations import quote
 
-from flows.pipeline.chunks import CHUNK_SIZE, run_chunks
+from flows.pipeline.chunks import chunk_size_for, run_chunks
 from flows.pipeline.run import outcome, resolve_config, run_name, warehouse_run
 from flows.runtime.memory import cap_malloc_arenas
 from flows.runtime.settings import configured_archive, lake_catalog
@@ -36,7 +36,7 @@ def ingest(
     sources_file: str | None = None,
     adhoc_sources: list[str] | None = None,
     warehouse_path: str | None = None,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
     only_sources: list[str] | None = None,
     allow_private_networks: bool = False,
     shard: int | None = None,
@@ -48,6 +48,8 @@ def ingest(
 
     `allow_private_networks` applies to `adhoc_sources` only (a sources file says it per source): like
     any source, an ad-hoc URL may reach public addresses alone unless the operator allows more.
+
+    `chunk_size` documents are fetched, parsed and merged at a time (default: 500, on a lake 2,000).
 
     `shard` of `shards` reads only that shard's sources (`SourcesConfig.shard`): prefect.yaml deploys one
     ingest per shard, so workers on many hosts share the sources without one feed fetched twice. A shard
@@ -76,7 +78,7 @@ def ingest(
             FetchSession(settings, archive, shared) if needs_http else nullcontext() as session,
         ):
             context = discover_task(quote(config), session, run.warehouse, run.folders.state)
-            chunks = discover_chunks(config.sources, context, chunk_size)
+            chunks = discover_chunks(config.sources, context, chunk_size_for(run.warehouse.location, chunk_size))
             run_chunks(chunks, None, context.discovery, session, run.warehouse, run.summary, run.seen_at)
             run.summary.add_discovery(context.discovery, config.sources)
             print(f"discovered {run.summary.found} documents from {len(config.sources)} sources")

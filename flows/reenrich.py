@@ -14,7 +14,7 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.pipeline.chunks import CHUNK_SIZE
+from flows.pipeline.chunks import chunk_size_for
 from flows.pipeline.enrich import current_version, enrich_parallel
 from flows.pipeline.run import warehouse_run
 from flows.sources.config import SourcesConfig
@@ -23,11 +23,12 @@ from warehouse.protocol import LoadBatch
 
 
 @flow(name="reenrich", log_prints=True)
-def reenrich(warehouse_path: str | None = None, chunk_size: int = CHUNK_SIZE) -> dict:
+def reenrich(warehouse_path: str | None = None, chunk_size: int | None = None) -> dict:
     """Re-enrich every stored story whose `enrichment_version` differs from the current one."""
     version = current_version()
     with warehouse_run(warehouse_path, SourcesConfig(sources=(), base_dir=Path.cwd())) as run:
         summary, warehouse = run.summary, run.warehouse
+        chunk_size = chunk_size_for(warehouse.location, chunk_size)
         print(f"re-enriching stories not enriched by {version}")
         after: int | None = None
         while not (stories := warehouse.stories_to_enrich(version, after, chunk_size)).is_empty():

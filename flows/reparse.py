@@ -15,7 +15,7 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.pipeline.chunks import CHUNK_SIZE, run_chunks
+from flows.pipeline.chunks import chunk_size_for, run_chunks
 from flows.pipeline.run import resolve_config, warehouse_run
 from flows.runtime.settings import configured_archive
 from flows.sources.config import Source, SourcesConfig
@@ -37,7 +37,7 @@ def reparse(
     warehouse_path: str | None = None,
     since: str | None = None,
     sources_file: str | None = None,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
 ) -> dict:
     """Re-read archived pages fetched on or after `since` (YYYY-MM-DD) into the warehouse."""
     configured = _configured(sources_file)
@@ -61,7 +61,7 @@ def reparse(
             owners=owners,
         )
         run_chunks(
-            discover_chunks([ARCHIVE_SOURCE], context, chunk_size),
+            discover_chunks([ARCHIVE_SOURCE], context, chunk_size_for(run.warehouse.location, chunk_size)),
             None,
             context.discovery,
             None,

@@ -243,3 +243,14 @@ def test_run_leases_wait_for_the_lake_s_write_lock(catalog: str, tmp_path: Path)
     asyncio.run(while_locked())
     assert lake.take_leases("r1", ["meridian"], 60.0) == []
     assert lake.query("SELECT source, run_id FROM etl_lease").rows == [("meridian", "r1")]
+
+
+def test_a_lake_loads_in_larger_chunks_unless_told_otherwise(tmp_path: Path) -> None:
+    """A lake merge costs about the same whatever its size, so runs on a lake default to chunks four times larger
+    than on the embedded file; an explicit `--chunk-size` wins on both."""
+    from flows.pipeline.chunks import CHUNK_SIZE, LAKE_CHUNK_SIZE, chunk_size_for
+
+    lake = "ducklake:postgres:dbname=lake host=127.0.0.1"
+    assert chunk_size_for(str(tmp_path / "w.duckdb"), None) == CHUNK_SIZE
+    assert chunk_size_for(lake, None) == LAKE_CHUNK_SIZE == 4 * CHUNK_SIZE
+    assert chunk_size_for(lake, 50) == chunk_size_for(str(tmp_path / "w.duckdb"), 50) == 50

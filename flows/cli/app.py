@@ -122,7 +122,9 @@ def run(
         list[str] | None, typer.Option("--source", help="ingest this URL or path instead (repeatable)")
     ] = None,
     warehouse: WarehouseOption = None,
-    chunk_size: Annotated[int, typer.Option(help="documents per fetch/parse/load chunk")] = 500,
+    chunk_size: Annotated[
+        int | None, typer.Option(min=1, help="documents per fetch/parse/load chunk [default: 500; 2000 on a lake]")
+    ] = None,
     allow_private_networks: Annotated[
         bool, typer.Option("--allow-private-networks", help=PRIVATE_NETWORKS_HELP + " (--source URLs)")
     ] = False,
