@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import REPO
 from tests.fault_harness import child_env, start_run
 from tests.http_fixtures import Reply, ScriptedServer
 from tests.test_ingest_flow import DUMP
@@ -237,3 +240,28 @@ def test_a_sigterm_after_ctrl_c_lets_the_run_record_its_stop(tmp_path: Path) -> 
         with duckdb.connect(str(warehouse), read_only=True) as con:
             status, message = con.execute("SELECT status, message FROM etl_run").fetchone()
         assert status == "interrupted" and "SIGINT" in message
+
+
+_LATE_SIGTERM = """
+import os, signal, sys
+from flows.pipeline.stops import StopRequested, stop_on_signals
+
+original = signal.getsignal(signal.SIGTERM)  # what Prefect's flow engine keeps when a flow starts
+if sys.argv[1] == "stopped":
+    try:
+        with stop_on_signals():
+            os.kill(os.getpid(), signal.SIGINT)
+    except StopRequested:
+        pass
+signal.signal(signal.SIGTERM, original)  # what it puts back when the flow ends
+os.kill(os.getpid(), signal.SIGTERM)
+sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize(("state", "code"), [("stopped", 130), ("running", -signal.SIGTERM)])
+def test_a_sigterm_after_the_stopped_flow_ended_is_ignored_and_otherwise_ends_the_process(state, code) -> None:
+    """A runner's SIGTERM can arrive after a stopped run's flow has ended and Prefect has put back the handler it
+    found: the process still exits with the stop's code. With no stop, SIGTERM ends the process as it would."""
+    done = subprocess.run([sys.executable, "-c", _LATE_SIGTERM, state], cwd=REPO, capture_output=True, timeout=60)
+    assert done.returncode == code, done.stderr

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_stopping = False  # a run of this process was asked to stop: a later SIGTERM changes nothing
 
 
 class StopRequested(KeyboardInterrupt):
@@ -48,6 +49,8 @@ def _exit_now(signum: int, _frame: object) -> None:
 
 
 def _request_stop(signum: int, _frame: object) -> None:
+    global _stopping
+    _stopping = True
     signal.signal(signal.SIGINT, _exit_now)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _silence_console_logs()
@@ -76,3 +79,25 @@ def stop_on_signals() -> Iterator[None]:
 def _restore(previous: dict) -> None:
     for each, handler in previous.items():
         signal.signal(each, handler)
+
+
+def _terminate_unless_stopping(signum: int, _frame: object) -> None:
+    """SIGTERM outside a run: end the process as the default action does, unless a run was already stopping."""
+    if _stopping:
+        return
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _guard_the_end_of_a_stopped_run() -> None:
+    """Prefect's flow engine puts back, as the flow ends, the SIGTERM handler it found when the flow started; a
+    runner's SIGTERM that arrives after a stopped run has recorded its end but before the process has exited
+    would meet the default handler and end the process by the signal, not with the stop's exit code. So the
+    handler Prefect finds, installed when the flows are imported (before any flow starts, in `dateline` and in
+    the runner's flow-run processes alike), ignores SIGTERM once a run is stopping and otherwise acts as the
+    default does."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate_unless_stopping)
+
+
+_guard_the_end_of_a_stopped_run()
