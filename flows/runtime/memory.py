@@ -5,8 +5,7 @@ grow, but glibc's heap did. glibc gives each new thread its own malloc arena (up
 core), and the fetch loop's thread and DuckDB's and Polars' worker threads each took one; pages
 freed into those arenas were kept, not reused by the main thread, and free memory held by glibc
 grew from 26 to 66 MB over 24 chunks. With two arenas it stayed at 8-12 MB and the process's
-anonymous memory grew by a third less. Discovery parses every feed and sitemap at once: at 100k
-stories the process grows by 193 MB, of which `malloc_trim` then returns 34 MB.
+anonymous memory grew by a third less.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ def _glibc() -> ctypes.CDLL | None:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return None
-    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    return libc if hasattr(libc, "mallopt") else None
 
 
 def cap_malloc_arenas(arenas: int = 2) -> None:
@@ -32,10 +31,3 @@ def cap_malloc_arenas(arenas: int = 2) -> None:
     libc = _glibc()
     if libc is not None:
         libc.mallopt(_M_ARENA_MAX, arenas)
-
-
-def release_free_memory() -> None:
-    """Return glibc's free pages to the system (after a large transient allocation)."""
-    libc = _glibc()
-    if libc is not None:
-        libc.malloc_trim(0)
