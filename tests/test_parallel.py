@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -17,6 +18,13 @@ from flows.runtime import workers as parallel
 
 def _pids(items: Sequence[int]) -> list[int]:
     return [os.getpid() for _ in items]
+
+
+def _slow_pids(items: Sequence[int]) -> list[int]:
+    """Holds its worker long enough that the pool's other worker takes the next slice: the pool hands a slice to
+    whichever worker is free, so a fast slice lets one worker take them all."""
+    time.sleep(1.0)
+    return _pids(items)
 
 
 def _with_pids(items: Sequence[int]) -> list[tuple[int, int]]:
@@ -86,12 +94,12 @@ def test_shutting_the_workers_down_stops_the_forkserver_and_a_new_pool_starts(mo
     parallel.shutdown_workers()
     assert _forkservers() == set()
     items = list(range(parallel.MIN_PARALLEL_ITEMS * 2))
-    workers = {pid for part in parallel.map_slices(_pids, items) for pid in part}
+    workers = {pid for part in parallel.map_slices(_slow_pids, items) for pid in part}
     assert len(workers) == 2 and os.getpid() not in workers
     assert len(_forkservers()) == 1
     parallel.shutdown_workers()
     assert _forkservers() == set()
-    again = {pid for part in parallel.map_slices(_pids, items) for pid in part}
+    again = {pid for part in parallel.map_slices(_slow_pids, items) for pid in part}
     assert len(again) == 2 and not again & workers
     parallel.shutdown_workers()
 
