@@ -10,8 +10,8 @@ so the pipeline's shared `tok2vec` (which feeds the tagger and parser) would cos
 change no entity; the parser, tagger and lemmatizer would triple the cost and add nothing to entities.
 
 The model reads the first `MODEL_CHARS` characters of a story (all of a typical news story); the rules
-read the whole entity text. The model costs about 7,000 words a second per core, ten to twenty times
-the rules. `ModelMentionDetector(model_chars=LEAD_CHARS)` is the faster, less accurate mode: the model
+read the whole entity text. The model costs several times the rules' CPU a story (docs/benchmarks.md) and is
+most of a run's CPU. `ModelMentionDetector(model_chars=LEAD_CHARS)` is the faster, less accurate mode: the model
 reads only the headline, standfirst and lead, where the names a story is about appear, and the rules
 the rest (figures for both in docs/benchmarks.md).
 
