@@ -222,7 +222,7 @@ def build_million(path: Path, stories: int) -> tuple[float, float]:
               1 MINUTE, NULL, 'instant', NULL, NULL, NULL, now(), 'https://s' || (i % 30) || '.example/story/' || i,
               'Headline number ' || i, ['first point', 'second point'], 'KARACHI', 'news', 'en', NULL,
               'Story ' || i || ' body. ' || repeat('The council met on Monday to discuss the harbour budget. ', 8),
-              80, md5(i::VARCHAR), 1, NULL FROM range(getvariable('n')) t(i);
+              80, md5(i::VARCHAR), 1, NULL, NULL FROM range(getvariable('n')) t(i);
             INSERT INTO fact_story_version SELECT story_key, 1, content_hash, NULL, NULL, headline, first_seen_at
               FROM fact_story;
             INSERT INTO bridge_story_topic SELECT (hash(i) >> 1)::BIGINT, 1000 + (i * 7 + j * 13) % 200, 0.5, 'keyword'

@@ -205,12 +205,12 @@ def report_topics(se, size: int) -> None:
     random.Random(7).shuffle(docs)
     docs = docs[:size]
     print(f"\n## Topics: AG News test, fixed sample of {len(docs)} (seed 7; dev = even, held out = odd)")
-    print(f"{'candidate':20}{'half':10}{'top1':>7}{'none':>6}{'L1/story':>10}{'L1 prec':>9}{'ms/story':>10}  per class")
+    print(f"{'candidate':22}{'half':10}{'top1':>7}{'none':>6}{'L1/story':>10}{'L1 prec':>9}{'ms/story':>10}  per class")
     for name, (found, ms) in topic_candidates(docs).items():
         for half, subset in halves(docs).items():
             s = topic_scores(subset, found)
             print(
-                f"{name:20}{half:10}{s['top1']:>7.3f}{s['no_topic']:>6}{s['level1_per_story']:>10.2f}"
+                f"{name:22}{half:10}{s['top1']:>7.3f}{s['no_topic']:>6}{s['level1_per_story']:>10.2f}"
                 f"{s['level1_precision']:>9.3f}{ms:>10.1f}  {json.dumps(s['per_class'])}"
             )
 

@@ -18,17 +18,12 @@ from prefect.utilities.annotations import quote
 
 from flows.pipeline.chunks import chunk_size_for, run_chunks
 from flows.pipeline.run import outcome, resolve_config, run_name, warehouse_run
-from flows.runtime.memory import cap_malloc_arenas
 from flows.runtime.settings import configured_archive, lake_catalog
 from flows.sources.config import ConfigError, SourcesConfig
 from flows.sources.discover import discover_chunks
 from flows.sources.fetching.session import FetchSession, run_fetch_settings
 from flows.sources.fetching.shared_hosts import shared_host_limits
 from flows.tasks import discover_task
-
-# At import, before Prefect's engine, the fetch loop, DuckDB and Polars start their threads: a thread takes its
-# arena at its first allocation, and a cap set when the flow starts (measured) misses Prefect's busy threads.
-cap_malloc_arenas()
 
 
 @flow(name="ingest", flow_run_name=run_name, log_prints=True)

@@ -151,3 +151,43 @@ def test_workers_forked_from_the_preloaded_forkserver_can_use_polars() -> None:
     assert done.returncode == 0, done.stderr
     slices, fewest_rows = map(int, done.stdout.split())
     assert slices == 2 and fewest_rows > 0
+
+
+def _decay(conf: str) -> str:
+    """jemalloc's effective dirty-page decay in a `_RJEM_MALLOC_CONF` (Polars prepends its own defaults; later
+    options win)."""
+    options = dict(option.split(":") for option in conf.split(","))
+    return options["dirty_decay_ms"]
+
+
+def _allocator_setting(items: Sequence[int]) -> list[str]:
+    return [_decay(os.environ["_RJEM_MALLOC_CONF"])]
+
+
+@pytest.mark.parametrize("operator_setting", [None, "dirty_decay_ms:5000"])
+def test_polars_allocator_returns_freed_pages_in_the_run_and_its_workers(operator_setting: str | None) -> None:
+    """Importing `flows` (every entry point does, before Polars) tells Polars' jemalloc to give freed pages back
+    at once, in the run's process and in the workers its forkserver starts; an operator's own setting wins."""
+    script = (
+        "import os\n"
+        "from flows.runtime import workers as parallel\n"
+        "from tests.test_parallel import _allocator_setting, _decay\n"
+        "parts = parallel.map_slices(_allocator_setting, list(range(parallel.MIN_PARALLEL_ITEMS * 2)))\n"
+        "parallel.shutdown_workers()\n"
+        "print(_decay(os.environ['_RJEM_MALLOC_CONF']), *{value for part in parts for value in part})\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    if operator_setting:
+        env["_RJEM_MALLOC_CONF"] = operator_setting
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env={**env, "DATELINE_WORKERS": "2", "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    expected = "5000" if operator_setting else "0"
+    assert done.stdout.split() == [expected, expected]

@@ -1,8 +1,8 @@
 """Keep Prefect quiet and offline-safe for command-line runs.
 
-`dateline run` talks to Prefect's ephemeral API in-process; by default Prefect would print
-every state change to the console and try to send analytics from a machine that may have
-no internet. The run's own logs still reach the Prefect API (and the UI) at INFO level:
+`dateline run` talks to a Prefect API server of its own (below) unless `PREFECT_API_URL` names one; by
+default Prefect would print every state change to the console and try to send analytics from a machine
+that may have no internet. The run's own logs still reach the Prefect API (and the UI) at INFO level:
 only the console handler is turned down. Must be called before `prefect` is imported.
 """
 

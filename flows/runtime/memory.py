@@ -1,19 +1,28 @@
-"""Keep the C allocator's footprint close to what the run really holds (glibc; a no-op elsewhere).
+"""Keep the C allocators' footprint close to what the run really holds.
 
-Measured with bench/memory.py on a 12k-story run: the Python objects alive between chunks did not
-grow, but glibc's heap did. glibc gives each new thread its own malloc arena (up to eight per
-core), and the fetch loop's thread and DuckDB's and Polars' worker threads each took one; pages
-freed into those arenas were kept, not reused by the main thread, and free memory held by glibc
-grew from 26 to 66 MB over 24 chunks. With two arenas it stayed at 8-12 MB and the process's
-anonymous memory grew by a third less.
+glibc (Python's objects, DuckDB): measured with bench/memory.py on a 12k-story run, the Python objects alive
+between chunks did not grow, but glibc's heap did. glibc gives each new thread its own malloc arena (up to
+eight per core), and the fetch loop's thread and DuckDB's and Polars' worker threads each took one; pages
+freed into those arenas were kept, not reused by the main thread. Two arenas keep that free memory small.
+
+jemalloc (Polars' own allocator): Polars asks it to keep freed pages for half a second, but jemalloc only
+looks at the clock when it allocates again (it runs no background thread), so an enrichment worker waiting for
+its next slice kept the high-water mark of its last one, and crept up from chunk to chunk. Giving pages back
+as they are freed kept each worker flat, at no measurable cost in stories/s (bench/memory.py with and without).
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 
 _M_ARENA_MAX = -8  # mallopt parameter, from glibc's malloc.h
+# Polars' jemalloc is built with the `_rjem_` prefix, so it reads this variable (not MALLOC_CONF), once, when
+# Polars is imported, after Polars' own defaults (later options win): the process that sets it must not have
+# imported Polars yet, and the processes it starts (the workers' forkserver) inherit it.
+_JEMALLOC_CONF = "_RJEM_MALLOC_CONF"
+_RETURN_FREED_PAGES = "dirty_decay_ms:0,muzzy_decay_ms:0"
 
 
 def _glibc() -> ctypes.CDLL | None:
@@ -31,3 +40,9 @@ def cap_malloc_arenas(arenas: int = 2) -> None:
     libc = _glibc()
     if libc is not None:
         libc.mallopt(_M_ARENA_MAX, arenas)
+
+
+def return_freed_pages() -> None:
+    """Have Polars' jemalloc give freed pages back at once, in this process (if Polars is not loaded yet) and
+    the processes it starts; an operator's own `_RJEM_MALLOC_CONF` wins."""
+    os.environ.setdefault(_JEMALLOC_CONF, _RETURN_FREED_PAGES)
