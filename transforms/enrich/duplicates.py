@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from datasketch import MinHash
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 NUM_PERM = 128
 THRESHOLD = 0.8
@@ -30,17 +33,26 @@ _SCHEME = "affine32"
 DUPLICATE_SCHEMA = {"story_id": pl.String, "duplicate_of": pl.String}
 
 
+def _minhash(**options: object) -> MinHash:
+    """A MinHash of the pinned seed and scheme. datasketch is imported here, not with this module: it brings
+    scipy and its LSH storage back ends (tens of MB), which only the processes that sign bodies (the workers,
+    whose forkserver preloads it) need; the run's main process only compares signatures."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME, **options)
+
+
 @cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """The seed's permutation parameters, drawn once per process: drawing them is a fifth of a signature's cost."""
-    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME).permutations
+    return _minhash().permutations
 
 
 def minhash_signature(text: str) -> list[int]:
     """The body's MinHash signature (NUM_PERM integers); equal texts give equal signatures."""
     words = _WORD.findall(text.casefold())
     shingles = {" ".join(words[i : i + _SHINGLE]).encode() for i in range(max(1, len(words) - _SHINGLE + 1))}
-    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME, permutations=_permutations())
+    minhash = _minhash(permutations=_permutations())
     minhash.update_batch(list(shingles))
     return [int(v) for v in minhash.hashvalues]
 

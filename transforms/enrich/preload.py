@@ -1,5 +1,5 @@
-"""Importing this module loads the gazetteers and maps the topic word vectors once, for process pools that
-preload modules.
+"""Importing this module loads the gazetteers, maps the topic word vectors and readies MinHash once, for
+process pools that preload modules.
 
 A `forkserver` that imports `transforms.enrich.preload` hands every worker the loaded lexicon (the city,
 first-name and company lists: a second or more to read) and the memory-mapped vectors, whose pages the
@@ -11,8 +11,10 @@ forkserver, and a worker forked from it waits forever on that pool's threads, wh
 
 from __future__ import annotations
 
+from transforms.enrich.duplicates import minhash_signature
 from transforms.enrich.lexicon import lexicon
 from transforms.enrich.vectors import vectors
 
 lexicon()
 vectors()
+minhash_signature("")  # imports datasketch and draws the MinHash permutations once, for every worker
