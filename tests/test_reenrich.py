@@ -138,3 +138,24 @@ def test_a_warehouse_from_before_versions_were_recorded_is_upgraded_then_reenric
     result = reenrich(warehouse_path=str(path))
     assert result["updated"] == 3
     assert set(_versions(store)) == {current_version()}
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_the_command_reenriches_in_chunks_of_the_size_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dateline reenrich --chunk-size 1`: one story per merge, each chunk starting after the last one's key."""
+    from typer.testing import CliRunner
+
+    from flows.cli.app import app
+
+    monkeypatch.setenv("DATELINE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DATELINE_WORKERS", "1")
+    monkeypatch.delenv("DATELINE_ENTITIES", raising=False)
+    path = tmp_path / "w.duckdb"
+    store = migrated(path)
+    _load(store, _by_rules)
+
+    result = CliRunner().invoke(app, ["reenrich", "--warehouse", str(path), "--chunk-size", "1"])
+
+    assert result.exit_code == 0, result.output
+    assert set(_versions(store)) == {current_version()}
+    assert CliRunner().invoke(app, ["reenrich", "--warehouse", str(path), "--chunk-size", "0"]).exit_code == 2

@@ -43,6 +43,9 @@ WarehouseOption = Annotated[
 ]
 
 
+ChunkSizeOption = Annotated[
+    int | None, typer.Option(min=1, help="stories per chunk (one merge each) [default: 500; 2000 on a lake]")
+]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="no progress bar or lines; the summary, warnings and errors still print")
 ]
@@ -122,9 +125,7 @@ def run(
         list[str] | None, typer.Option("--source", help="ingest this URL or path instead (repeatable)")
     ] = None,
     warehouse: WarehouseOption = None,
-    chunk_size: Annotated[
-        int | None, typer.Option(min=1, help="documents per fetch/parse/load chunk [default: 500; 2000 on a lake]")
-    ] = None,
+    chunk_size: ChunkSizeOption = None,
     allow_private_networks: Annotated[
         bool, typer.Option("--allow-private-networks", help=PRIVATE_NETWORKS_HELP + " (--source URLs)")
     ] = False,
@@ -289,7 +290,7 @@ def reparse(
 
 
 @app.command()
-def reenrich(warehouse: WarehouseOption = None) -> None:
+def reenrich(warehouse: WarehouseOption = None, chunk_size: ChunkSizeOption = None) -> None:
     """Apply the current enrichment to stored stories enriched by another version (no fetching, no parsing)."""
     quiet_prefect()
     from flows.pipeline.summary import RunSummary
@@ -298,7 +299,7 @@ def reenrich(warehouse: WarehouseOption = None) -> None:
 
     try:
         with prefect_api_of_its_own():
-            result = reenrich_flow(warehouse_path=warehouse)
+            result = reenrich_flow(warehouse_path=warehouse, chunk_size=chunk_size)
     except WarehouseError as error:
         raise fail(str(error)) from None
     RunSummary(**result).print(console)
