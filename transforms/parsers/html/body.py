@@ -122,6 +122,15 @@ def _is_prose(paragraph: str) -> bool:
     return len(_WORD.findall(paragraph)) >= _PROSE_MIN_WORDS and paragraph.rstrip("\"'”“»)").endswith((".", "!", "?"))
 
 
+def _lead_start(before: list[str]) -> int:
+    """Where the run of prose paragraphs just before articleBody's first one starts: the standfirst,
+    which publishers keep out of articleBody (it is their description) though readers see it open the story."""
+    start = len(before)
+    while start and _is_prose(before[start - 1]):
+        start -= 1
+    return start
+
+
 def filter_by_article_body(paragraphs: list[str], article_body: str | None) -> list[str]:
     """Reconcile the extracted paragraphs with the publisher's own JSON-LD articleBody.
 
@@ -136,8 +145,9 @@ def filter_by_article_body(paragraphs: list[str], article_body: str | None) -> l
     inside = [_in_guide(p, guide) for p in paragraphs]
     if any(inside):  # a sentence of prose between two paragraphs the publisher lists belongs to the same text run
         first, last = inside.index(True), len(inside) - 1 - inside[::-1].index(True)
+        lead = _lead_start(paragraphs[:first])
         inside = [
-            kept or (first < i < last and _is_prose(p))
+            kept or (lead <= i < last and _is_prose(p))
             for i, (p, kept) in enumerate(zip(paragraphs, inside, strict=True))
         ]
     kept = [p for p, keep in zip(paragraphs, inside, strict=True) if keep]
