@@ -69,6 +69,8 @@ _GUIDE_MIN_STORY = 800
 _PROSE_MIN_WORDS = 12  # characters of articleBody that make a story rather than a teaser
 _CAPTION_XPATH = XPath("//figcaption")
 _PROSE_CHARS = 3000
+_SHORT_TEXT_CHARS = 1000  # a fast-pass text this short is often a lead or notice block: ask the slow pass
+_WIDENED_MIN_SHARE = 0.8  # of the fast text's characters the slow text must hold to replace it
 _PROSE_MAX_LINKED = 0.3
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _PROSE_CELL_WORDS = 10
@@ -164,17 +166,13 @@ def extract_paragraphs(
 ) -> list[str]:
     """The story's paragraphs in reading order; empty when the page has no main text.
 
-    Prunes `tree` in place (a copy would cost as much as the parse): call it last.
+    Prunes `tree` in place (a copy would cost as much as the parse): call it last. Only a short text
+    (about one page in ten) costs the content finder's slow pass, on the same tree.
     """
-    document = trafilatura.bare_extraction(
-        _prune(tree),
-        url=url,
-        fast=True,
-        include_comments=False,
-        include_tables=True,  # old layouts put the story itself in <table>: data rows are dropped later
-        with_metadata=False,
-    )
-    text = document.text if document is not None and document.text else ""
+    tree = _prune(tree)
+    text = _main_text(tree, url, fast=True)
+    if len(text) < _SHORT_TEXT_CHARS:
+        text = _widened(text, _main_text(tree, url, fast=False))
     title_key = key(title)
     lines = _table_layout_prose([fold(raw) for raw in text.split("\n")])
     lines = _until_story_end(lines)
@@ -185,6 +183,29 @@ def extract_paragraphs(
         if not (_LABEL.match(line) and (i + 1 == len(lines) or len(lines[i + 1]) < _LABEL_DATA_CHARS))
     ]
     return filter_by_article_body(lines, article_body)
+
+
+def _main_text(tree: HtmlElement, url: str | None, *, fast: bool) -> str:
+    """The content finder's text; `fast=False` adds its comparison with readability and jusText, which
+    finds the story on pages where the fast pass took a short teaser or caption block instead."""
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        fast=fast,
+        include_comments=False,
+        include_tables=True,  # old layouts put the story itself in <table>: data rows are dropped later
+        with_metadata=False,
+    )
+    return document.text if document is not None and document.text else ""
+
+
+def _widened(fast: str, slow: str) -> str:
+    """The slow pass's text when it widens the fast one (holds the lines the fast pass found); when it
+    drops them it has jumped to another block of the page (a comment thread, a sidebar), and the fast text stays."""
+    lines = [line for line in (fold(raw) for raw in fast.split("\n")) if line]
+    wide = fold(slow)
+    found = sum(len(line) for line in lines if line in wide)
+    return slow if found >= _WIDENED_MIN_SHARE * sum(map(len, lines)) else fast
 
 
 def _table_layout_prose(lines: list[str]) -> list[str]:
