@@ -231,9 +231,13 @@ def _table_layout_prose(lines: list[str]) -> list[str]:
 
 
 def _data_row(line: str) -> str:
-    """A table row inside a story (figures, a recipe's ingredients) as one line of its cells."""
+    """A table row inside a story (figures, a recipe's ingredients) as one line of its cells; a row of one
+    long cell is a box in the text (a code listing, a note) and reads as its text, while a short one is a
+    table's caption or header ("Nutrition Facts")."""
     cells = [c.replace("\\|", "|").strip() for c in _CELL_SPLIT.split(line.strip("| "))]
     cells = [c for c in cells if _WORD.search(c)]  # "--- | ---" is the row under a header, not data
+    if len(cells) == 1 and len(_WORD.findall(cells[0])) >= _PROSE_CELL_WORDS:
+        return cells[0]
     return " | ".join(cells) if len(cells) >= 2 else ""
 
 
