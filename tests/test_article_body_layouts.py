@@ -76,11 +76,11 @@ def test_read_more_links_and_data_labels_are_not_story_in_any_language() -> None
 
 def test_a_story_past_a_short_first_block_is_found_by_the_slower_pass() -> None:
     """The fast content finder stops at the first <article>, here a short lead; when its text is that short,
-    the slower pass (with readability and jusText) reads on and the answers below come in."""
+    on a page with much more text, the slower pass (with readability and jusText) reads on to the answers."""
     lead = "<article><h1>Night lane</h1><p>" + " ".join(STORY[:3]) + "</p></article>"
     answers = "".join(
         f'<li><header><h3>Question {i}?</h3></header><div class="panel"><div>{s} {s}</div></div></li>'
-        for i, s in enumerate(STORY * 2)
+        for i, s in enumerate(STORY * 4)
     )
     html = f"<html><head><title>Night lane</title></head><body>{lead}<article><ul>{answers}</ul></article></body>"
     record = parse_article(html, locator="two-articles")

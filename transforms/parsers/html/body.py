@@ -71,6 +71,9 @@ _CAPTION_XPATH = XPath("//figcaption")
 _PROSE_CHARS = 3000
 _SHORT_TEXT_CHARS = 1000  # a fast-pass text this short is often a lead or notice block: ask the slow pass
 _WIDENED_MIN_SHARE = 0.8  # of the fast text's characters the slow text must hold to replace it
+# ...and only when the page holds several times that text: else the slow pass finds the same (nine times in ten)
+_UNREAD_PAGE_RATIO = 8
+_PAGE_TEXT = XPath("//body//text()[not(parent::script or parent::style or parent::noscript)]")
 _PROSE_MAX_LINKED = 0.3
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _PROSE_CELL_WORDS = 10
@@ -166,12 +169,12 @@ def extract_paragraphs(
 ) -> list[str]:
     """The story's paragraphs in reading order; empty when the page has no main text.
 
-    Prunes `tree` in place (a copy would cost as much as the parse): call it last. Only a short text
-    (about one page in ten) costs the content finder's slow pass, on the same tree.
+    Prunes `tree` in place (a copy would cost as much as the parse): call it last. Only a short text on a
+    page with much more text (about one page in thirty) costs the content finder's slow pass, on the same tree.
     """
     tree = _prune(tree)
     text = _main_text(tree, url, fast=True)
-    if len(text) < _SHORT_TEXT_CHARS:
+    if len(text) < _SHORT_TEXT_CHARS and _page_text_chars(tree) >= _UNREAD_PAGE_RATIO * len(text):
         text = _widened(text, _main_text(tree, url, fast=False))
     title_key = key(title)
     lines = _table_layout_prose([fold(raw) for raw in text.split("\n")])
@@ -197,6 +200,11 @@ def _main_text(tree: HtmlElement, url: str | None, *, fast: bool) -> str:
         with_metadata=False,
     )
     return document.text if document is not None and document.text else ""
+
+
+def _page_text_chars(tree: HtmlElement) -> int:
+    """Characters of visible text on the page, a cheap bound on what a slower pass could still find."""
+    return sum(len(text.strip()) for text in _PAGE_TEXT(tree))
 
 
 def _widened(fast: str, slow: str) -> str:
