@@ -72,3 +72,29 @@ def test_read_more_links_and_data_labels_are_not_story_in_any_language() -> None
     for line in furniture[:4]:
         assert line not in body
     assert STORY[3] in body
+
+
+def test_a_story_past_a_short_first_block_is_found_by_the_slower_pass() -> None:
+    """The fast content finder stops at the first <article>, here a short lead; when its text is that short,
+    on a page with much more text, the slower pass (with readability and jusText) reads on to the answers."""
+    lead = "<article><h1>Night lane</h1><p>" + " ".join(STORY[:3]) + "</p></article>"
+    answers = "".join(
+        f'<li><header><h3>Question {i}?</h3></header><div class="panel"><div>{s} {s}</div></div></li>'
+        for i, s in enumerate(STORY * 4)
+    )
+    html = f"<html><head><title>Night lane</title></head><body>{lead}<article><ul>{answers}</ul></article></body>"
+    record = parse_article(html, locator="two-articles")
+    assert STORY[0] in record.body
+    assert STORY[3] in record.body
+
+
+def test_a_one_cell_table_in_a_story_is_a_box_of_text_read_as_a_line() -> None:
+    """Code listings and notes are often boxed in a one-cell table: a long cell reads as a line of the text,
+    while a short one ("Harbour figures") is the caption of a data table and stays out."""
+    code = 'lanes = open_lane(port="north", hours=range(22, 6), pilots=True) # the night lane, as the board voted'
+    boxes = f"<table><tr><td>{code}</td></tr></table><table><tr><td>Harbour figures</td></tr></table>"
+    paragraphs = "".join(f"<p>{s}</p>" for s in STORY)
+    html = f"<html><head><title>Night lane</title></head><body><article>{paragraphs}{boxes}</article>"
+    record = parse_article(html + "</body></html>", locator="one-cell")
+    assert code in record.body
+    assert "Harbour figures" not in record.body

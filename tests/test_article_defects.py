@@ -193,3 +193,13 @@ def test_the_publishers_article_body_cannot_cut_a_sentence_out_of_the_middle_of_
     )
     record = parse_article(page(article([*STORY[:2], middle, promo, *STORY[2:], bio]), head=head), locator="ab")
     assert record.body.split("\n\n") == [*STORY[:2], middle, *STORY[2:]]
+
+
+def test_the_standfirst_the_publishers_article_body_leaves_out_still_opens_the_story() -> None:
+    """Publishers keep the standfirst (their description) out of articleBody: the run of prose just before
+    its first paragraph is the story's opening, while a label line above that run is not."""
+    standfirst = "Cargo ships will get a lane of their own at night, after months of queues at the outer buoy."
+    ld = {"@type": "NewsArticle", "headline": "Harbour opens a night lane", "articleBody": "\n".join(STORY)}
+    head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    record = parse_article(page(article(["Harbour Brief", standfirst, *STORY]), head=head), locator="lead")
+    assert record.body.split("\n\n") == [standfirst, *STORY]

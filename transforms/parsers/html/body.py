@@ -69,6 +69,11 @@ _GUIDE_MIN_STORY = 800
 _PROSE_MIN_WORDS = 12  # characters of articleBody that make a story rather than a teaser
 _CAPTION_XPATH = XPath("//figcaption")
 _PROSE_CHARS = 3000
+_SHORT_TEXT_CHARS = 1000  # a fast-pass text this short is often a lead or notice block: ask the slow pass
+_WIDENED_MIN_SHARE = 0.8  # of the fast text's characters the slow text must hold to replace it
+# ...and only when the page holds several times that text: else the slow pass finds the same (nine times in ten)
+_UNREAD_PAGE_RATIO = 8
+_PAGE_TEXT = XPath("//body//text()[not(parent::script or parent::style or parent::noscript)]")
 _PROSE_MAX_LINKED = 0.3
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _PROSE_CELL_WORDS = 10
@@ -122,6 +127,15 @@ def _is_prose(paragraph: str) -> bool:
     return len(_WORD.findall(paragraph)) >= _PROSE_MIN_WORDS and paragraph.rstrip("\"'”“»)").endswith((".", "!", "?"))
 
 
+def _lead_start(before: list[str]) -> int:
+    """Where the run of prose paragraphs just before articleBody's first one starts: the standfirst,
+    which publishers keep out of articleBody (it is their description) though readers see it open the story."""
+    start = len(before)
+    while start and _is_prose(before[start - 1]):
+        start -= 1
+    return start
+
+
 def filter_by_article_body(paragraphs: list[str], article_body: str | None) -> list[str]:
     """Reconcile the extracted paragraphs with the publisher's own JSON-LD articleBody.
 
@@ -136,8 +150,9 @@ def filter_by_article_body(paragraphs: list[str], article_body: str | None) -> l
     inside = [_in_guide(p, guide) for p in paragraphs]
     if any(inside):  # a sentence of prose between two paragraphs the publisher lists belongs to the same text run
         first, last = inside.index(True), len(inside) - 1 - inside[::-1].index(True)
+        lead = _lead_start(paragraphs[:first])
         inside = [
-            kept or (first < i < last and _is_prose(p))
+            kept or (lead <= i < last and _is_prose(p))
             for i, (p, kept) in enumerate(zip(paragraphs, inside, strict=True))
         ]
     kept = [p for p, keep in zip(paragraphs, inside, strict=True) if keep]
@@ -154,17 +169,13 @@ def extract_paragraphs(
 ) -> list[str]:
     """The story's paragraphs in reading order; empty when the page has no main text.
 
-    Prunes `tree` in place (a copy would cost as much as the parse): call it last.
+    Prunes `tree` in place (a copy would cost as much as the parse): call it last. Only a short text on a
+    page with much more text (about one page in thirty) costs the content finder's slow pass, on the same tree.
     """
-    document = trafilatura.bare_extraction(
-        _prune(tree),
-        url=url,
-        fast=True,
-        include_comments=False,
-        include_tables=True,  # old layouts put the story itself in <table>: data rows are dropped later
-        with_metadata=False,
-    )
-    text = document.text if document is not None and document.text else ""
+    tree = _prune(tree)
+    text = _main_text(tree, url, fast=True)
+    if len(text) < _SHORT_TEXT_CHARS and _page_text_chars(tree) >= _UNREAD_PAGE_RATIO * len(text):
+        text = _widened(text, _main_text(tree, url, fast=False))
     title_key = key(title)
     lines = _table_layout_prose([fold(raw) for raw in text.split("\n")])
     lines = _until_story_end(lines)
@@ -175,6 +186,34 @@ def extract_paragraphs(
         if not (_LABEL.match(line) and (i + 1 == len(lines) or len(lines[i + 1]) < _LABEL_DATA_CHARS))
     ]
     return filter_by_article_body(lines, article_body)
+
+
+def _main_text(tree: HtmlElement, url: str | None, *, fast: bool) -> str:
+    """The content finder's text; `fast=False` adds its comparison with readability and jusText, which
+    finds the story on pages where the fast pass took a short teaser or caption block instead."""
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        fast=fast,
+        include_comments=False,
+        include_tables=True,  # old layouts put the story itself in <table>: data rows are dropped later
+        with_metadata=False,
+    )
+    return document.text if document is not None and document.text else ""
+
+
+def _page_text_chars(tree: HtmlElement) -> int:
+    """Characters of visible text on the page, a cheap bound on what a slower pass could still find."""
+    return sum(len(text.strip()) for text in _PAGE_TEXT(tree))
+
+
+def _widened(fast: str, slow: str) -> str:
+    """The slow pass's text when it widens the fast one (holds the lines the fast pass found); when it
+    drops them it has jumped to another block of the page (a comment thread, a sidebar), and the fast text stays."""
+    lines = [line for line in (fold(raw) for raw in fast.split("\n")) if line]
+    wide = fold(slow)
+    found = sum(len(line) for line in lines if line in wide)
+    return slow if found >= _WIDENED_MIN_SHARE * sum(map(len, lines)) else fast
 
 
 def _table_layout_prose(lines: list[str]) -> list[str]:
@@ -200,9 +239,13 @@ def _table_layout_prose(lines: list[str]) -> list[str]:
 
 
 def _data_row(line: str) -> str:
-    """A table row inside a story (figures, a recipe's ingredients) as one line of its cells."""
+    """A table row inside a story (figures, a recipe's ingredients) as one line of its cells; a row of one
+    long cell is a box in the text (a code listing, a note) and reads as its text, while a short one is a
+    table's caption or header ("Nutrition Facts")."""
     cells = [c.replace("\\|", "|").strip() for c in _CELL_SPLIT.split(line.strip("| "))]
     cells = [c for c in cells if _WORD.search(c)]  # "--- | ---" is the row under a header, not data
+    if len(cells) == 1 and len(_WORD.findall(cells[0])) >= _PROSE_CELL_WORDS:
+        return cells[0]
     return " | ".join(cells) if len(cells) >= 2 else ""
 
 
