@@ -35,6 +35,7 @@ def reenrich(warehouse_path: str | None = None, chunk_size: int | None = None) -
             after = stories["story_key"].max()
             batch = reenrich_chunk(stories, enrich_parallel)
             summary.found += stories.height
+            summary.chunks += 1
             summary.rejected += len(batch.rejects)
             if warehouse.load(LoadBatch(batch, summary.run_id, run.seen_at)) is None:
                 print(f"warehouse locked: {summary.found} stories' new rows staged, the next run merges them")

@@ -142,7 +142,8 @@ def test_a_warehouse_from_before_versions_were_recorded_is_upgraded_then_reenric
 
 @pytest.mark.usefixtures("prefect_api")
 def test_the_command_reenriches_in_chunks_of_the_size_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`dateline reenrich --chunk-size 1`: one story per merge, each chunk starting after the last one's key."""
+    """`dateline reenrich --chunk-size 1`: one story per merge (three stories, three chunks in the summary),
+    each chunk starting after the last one's key; a second pass finds nothing to do."""
     from typer.testing import CliRunner
 
     from flows.cli.app import app
@@ -157,5 +158,8 @@ def test_the_command_reenriches_in_chunks_of_the_size_asked(tmp_path: Path, monk
     result = CliRunner().invoke(app, ["reenrich", "--warehouse", str(path), "--chunk-size", "1"])
 
     assert result.exit_code == 0, result.output
+    assert " in 3 chunks " in result.output, result.output
     assert set(_versions(store)) == {current_version()}
+    again = CliRunner().invoke(app, ["reenrich", "--warehouse", str(path), "--chunk-size", "1"])
+    assert again.exit_code == 0 and " in 0 chunks " in again.output, again.output
     assert CliRunner().invoke(app, ["reenrich", "--warehouse", str(path), "--chunk-size", "0"]).exit_code == 2

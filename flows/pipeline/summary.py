@@ -53,6 +53,7 @@ class RunSummary:
     skipped_unchanged: int = 0
     wire_copies: int = 0
     staged: int = 0
+    chunks: int = 0  # chunks merged or staged: shows the chunk size an operator asked for was the one used
     skipped: dict[str, int] = field(default_factory=dict)
     capped_sources: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
@@ -93,6 +94,7 @@ class RunSummary:
     ) -> None:
         """Fold one chunk's outcome in (`fetched_sources`: the source of each document read); a staged chunk
         (result None) counts in `staged` at the end of the run."""
+        self.chunks += 1
         self.fetched += len(fetched_sources)
         for name in fetched_sources:
             self._source(name)["fetched"] += 1
@@ -196,7 +198,8 @@ class RunSummary:
                 per_source.add_row(*(Text(str(v)) for v in row.values()))  # names are text, never markup
             console.print(per_source)
         extra = (
-            f"{self.elapsed_s:.1f} s · warehouse {self.warehouse} · {self.wire_copies} wire copies linked · "
+            f"{self.elapsed_s:.1f} s in {self.chunks} chunk{'' if self.chunks == 1 else 's'} · "
+            f"warehouse {self.warehouse} · {self.wire_copies} wire copies linked · "
             f"{self.not_modified} not modified · {self.skipped_unchanged} known articles skipped"
         )
         console.print(extra)
