@@ -154,3 +154,22 @@ def test_a_bold_subheading_that_ends_the_text_is_not_a_signature() -> None:
     record = parse_article(html, locator="subhead")
     assert record.authors == []
     assert "Harbour Lights open at dusk." in record.body
+
+
+@pytest.mark.parametrize(
+    ("byline", "expected"),
+    [
+        ('<div class="ArticleByline">Mara Lindqvist</div>', ["Mara Lindqvist"]),  # any case
+        ('<span itemprop="author">Mara Lindqvist</span>', ["Mara Lindqvist"]),
+        ('<a rel="author" href="/m">Mara Lindqvist</a>', ["Mara Lindqvist"]),
+        ('<div id="story-writer">Mara Lindqvist</div>', ["Mara Lindqvist"]),
+        ('<div class="author-photo">Mara Lindqvist</div>', []),  # the photo beside the byline
+        ('<ol class="Citations"><li><span class="author">Mara Lindqvist</span></li></ol>', []),
+        ('<section id="respond"><div><p class="author">Mara Lindqvist</p></div></section>', []),
+        ('<form><div><span class="author">Mara Lindqvist</span></div></form>', []),
+    ],
+)
+def test_elements_named_for_the_byline(byline: str, expected: list[str]) -> None:
+    """Class, id, itemprop or rel name the byline; a photo class, or a comment thread, reference list or
+    form anywhere above it, do not."""
+    assert authors(byline=byline) == expected

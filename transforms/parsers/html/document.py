@@ -7,6 +7,11 @@ is cut in half; `is_capped` tells the caller that it happened. libxml2 itself st
 256 levels, so 10,000-deep markup is flattened rather than recursed into. C0 control characters
 (vertical tabs and form feeds pasted from word processors) become spaces: XML forbids them, and
 the content finder drops every text node that holds one.
+
+The parser gives every element lxml.html's `HtmlElement` class (`text_content`, `drop_tree`,
+`cssselect` and the rest, which the readers and the content finder call) through a fixed class
+lookup rather than lxml.html's own, which calls back into Python for each element object it
+creates (every step of every tree walk) only to pick form-control subclasses no reader uses.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import codecs
 import re
 
+from lxml import etree
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 
@@ -26,6 +32,23 @@ _BLOCK_END = re.compile(rb"</(?:p|div|li|h[1-6]|tr|td|table|section|article|bloc
 _TAG_START = re.compile(rb"<[/!a-zA-Z]")
 _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MARKUP = re.compile(r"<\s*(?:!doctype|html|head|body|div|p|article|meta|title)\b", re.IGNORECASE)
+
+
+def _html_parser() -> etree.HTMLParser:
+    """lxml's HTML parser (same options as lxml.html's) whose nodes are lxml.html classes chosen in C."""
+    parser = etree.HTMLParser()
+    parser.set_element_class_lookup(
+        etree.ElementDefaultClassLookup(
+            element=lxml_html.HtmlElement,
+            comment=lxml_html.HtmlComment,
+            pi=lxml_html.HtmlProcessingInstruction,
+            entity=lxml_html.HtmlEntity,
+        )
+    )
+    return parser
+
+
+_PARSER = _html_parser()
 
 
 def is_capped(data: str | bytes) -> bool:
@@ -81,7 +104,7 @@ def parse_tree(data: str | bytes, content_type: str | None = None) -> lxml_html.
     if text.startswith("<?xml"):  # lxml refuses str input that carries an encoding declaration
         text = text[text.find("?>") + 2 :]
     try:
-        tree = lxml_html.document_fromstring(text)
+        tree = lxml_html.document_fromstring(text, parser=_PARSER)
     except (ParserError, ValueError) as error:
         raise ParseError("not_html", f"HTML parser found no document: {error}") from error
     if tree is None or (tree.find("body") is None and tree.find("head") is None):
