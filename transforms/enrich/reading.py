@@ -7,10 +7,10 @@ side of a name to type it, because its network sees a few tokens either side of 
 beyond. So the model reads windows of `context_words` words around each capitalised word, the windows
 joined into one text per story, and its entities are mapped back to the story's own offsets.
 
-A capitalised word does not open a window when it is a common word (the lexicon's list of words
-capitalised only at a sentence start: "The", "But", "He"), nor when it opens a sentence and the story
-also writes it in lower case ("Police said...", "Shares rose..."): such a word is capitalised by position,
-not because it names something. It is still read when it lies in another name's window.
+A capitalised word does not open a window when it is a common word (the lexicon's list of words capitalised
+only at a sentence start: "The", "But", "He"; not "US" in capitals), nor when it opens a sentence and the
+story also writes it in lower case ("Police said...", "Shares rose..."): such a word is capitalised by
+position, not because it names something. It is still read when it lies in another name's window.
 """
 
 from __future__ import annotations
@@ -102,6 +102,14 @@ def _sentence_start(words: list[re.Match[str]], index: int) -> bool:
 def _opens_window(core: str, sentence_start: bool, common: frozenset[str], lower: set[str]) -> bool:
     """A capitalised word that may be (part of) a name: not a common word, and not a sentence's first word
     that the story also writes in lower case."""
-    if not any(c.isupper() for c in core) or fold(core) in common:
+    if not any(c.isupper() for c in core):
+        return False
+    # an acronym spelled like a common word is still a name ("US" is not "us", "WHO" not "who")
+    if fold(core) in common and not _acronym(core):
         return False
     return not (sentence_start and core.lower() in lower)
+
+
+def _acronym(core: str) -> bool:
+    """Two or more capitals and no lower-case letter ("US", "IT"); "I" is the pronoun."""
+    return len(core) > 1 and core.isupper()
