@@ -12,14 +12,17 @@ HTML parsing and warehouse) on the default configuration.
 Candidates:
 - entities: `rules` (the gazetteer and capitalisation rules alone), `spacy` (en_core_web_sm's NER alone,
   mapped as the scorer's peer mode maps it), `model+rules` (the default: `ModelMentionDetector`, the model
-  on each story's first 4,000 characters), `lead+rules` (the faster mode: the model on the first 600);
+  on the words around capitalised words of each story's first 4,000 characters), `whole+rules` (the same
+  model reading those characters whole, `context_words=None`), `lead+rules` (the faster mode: the model on
+  the first 600);
 - topics: `keywords` (the keyword lists alone), `keywords+companies` (listed companies named in the story
   add evidence for their industry), `vectors` (GloVe word-vector similarity to each topic alone, zero-shot)
   and `kw+companies+vectors` (the default: both mixed, `topics.VECTOR_WEIGHT`). Entities for the company
   evidence come from the rules here, so the topic figures do not wait for the NER model.
 
-CPU is process time per story in this process (one core); memory is the resident size the model adds
-to a worker (RSS before and after loading it).
+CPU is process time per story in this process (one core), the rules, resolution and topics included; the
+share of the text the model reads is printed for the default and whole-text readings. Memory is the resident
+size the model adds to a worker (RSS before and after loading it).
 
     .venv/bin/python bench/enrich_quality.py [--agnews N] [--pipeline] [--only entities|topics]
 """
@@ -118,8 +121,19 @@ def entity_candidates(se, items: list) -> dict[str, tuple[dict, float]]:
         "rules": timed(from_enrichment(RuleMentionDetector()), n),
         "spacy": timed(spacy_alone, n),
         "model+rules": timed(from_enrichment(), n),
+        "whole+rules": timed(from_enrichment(ModelMentionDetector(context_words=None)), n),
         "lead+rules": timed(from_enrichment(ModelMentionDetector(model_chars=LEAD_CHARS)), n),
     }
+
+
+def share_read(items: list) -> str:
+    """How much of the stories' text the model reads, windowed (the default) and whole."""
+    texts = [t + "\n\n" + "\n\n".join(ps) for _, t, ps, _ in items]
+    shares = []
+    for detector in (ModelMentionDetector(), ModelMentionDetector(context_words=None)):
+        read = sum(len(detector.reading(text).text) for text in texts)
+        shares.append(f"{read / sum(len(text) for text in texts):.0%}")
+    return "model reads {} of the text (model+rules), {} (whole+rules)".format(*shares)
 
 
 def canonical_gold(items: list) -> list:
@@ -137,6 +151,7 @@ def canonical_gold(items: list) -> list:
 def report_entities(se) -> None:
     items = se.ner_docs(str(CONLL), 0)
     print(f"\n## Entities: CoNLL-2003 development, {len(items)} documents (dev = even, held out = odd)")
+    print(share_read(items))
     print(f"{'candidate':15}{'half':10}{'PER F1':>8}{'ORG F1':>8}{'LOC F1':>8}{'macro':>8}{'ms/story':>10}")
     for name, (pred, ms) in entity_candidates(se, items).items():
         for half, subset in halves(items).items():

