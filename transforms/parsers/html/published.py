@@ -18,7 +18,7 @@ from lxml.html import HtmlElement
 
 from transforms.parsers.dates import normalise_date, to_utc, why_unusable
 from transforms.parsers.html.metadata import PageMetadata, as_text
-from transforms.parsers.html.shown import read_shown, shown_dates
+from transforms.parsers.html.shown import Shown, read_shown, shown_dates
 from transforms.parsers.html.site_zone import domain_country, in_site_zone, is_utc_instant, locale_country
 from transforms.parsers.html.text import clean
 
@@ -226,6 +226,13 @@ def date_from_url(url: str | None) -> str | None:
     return normalise_date(f"{year}-{month_number:02d}-{int(day):02d}") if month_number else None
 
 
+def _url_day_shown(url: str | None) -> list[Shown]:
+    """The URL's day as a day the page shows, first: the path was minted on the local day of publication,
+    so it tells which zone a UTC instant belongs to as well as a byline's day does (and a header's "today" less)."""
+    day = date_from_url(url)
+    return [Shown(datetime.fromisoformat(day), has_time=False)] if day else []
+
+
 def _visible(tree: HtmlElement, default_tz: str | None) -> tuple[str | None, str | None]:
     """ "Published 5 Feb 2025" / "Updated 06 February 2025" wording in the page text."""
     body = tree.find("body")
@@ -287,7 +294,8 @@ def extract_dates(
         published = _with_stated_offset(declared_values[0], raw_published, published_values)
         published = _in_page_offset(published, raw_published, published_values)
         if is_utc_instant(published):  # the shown dates are read only for the pages that need them
-            published = in_site_zone(published, shown_dates(tree), locale_country(meta, tree), domain_country(url))
+            shown_days = [*_url_day_shown(url), *shown_dates(tree)]
+            published = in_site_zone(published, shown_days, locale_country(meta, tree), domain_country(url))
     else:
         published = _undeclared(url, published_values, next(iter(_normalised(marked, default_tz)), None))
     declared_updated = [
