@@ -14,6 +14,7 @@ from copy import deepcopy
 from datetime import date, datetime, timedelta, timezone
 
 from htmldate import find_date
+from lxml.etree import Element
 from lxml.html import HtmlElement
 
 from transforms.parsers.dates import normalise_date, to_utc, why_unusable
@@ -78,6 +79,11 @@ _QUARTER_HOUR = timedelta(minutes=15)
 _LABEL_ONLY = re.compile(
     r"^(?:published|posted|updated|modified|last updated|date)(?:\s+(?:on|at))?\s*:?$", re.IGNORECASE
 )
+# a class naming the element the publication date ("att-publish-date", "field-node-create-date")
+_PUBLICATION_DATE_CLASS = re.compile(r"publish|pubdate|posted|creat\w*[-_]?date|date[-_]?creat", re.IGNORECASE)
+# ... unless it dates another story (a teaser, a related link), a comment, or shows the clock
+_OTHER_DATE_CLASS = re.compile(r"teaser|related|comment|current", re.IGNORECASE)
+_MAX_MARKED_ELEMENTS = 5_000
 _PUBLISHED_CLASS = re.compile(r"publish|posted|date|time|byline|meta", re.IGNORECASE)
 # "posted on <time>", "Published: <time>": the words just before a <time> say what it dates
 _PUBLISHED_WORDING = re.compile(
@@ -259,6 +265,28 @@ def _visible(tree: HtmlElement, default_tz: str | None) -> tuple[str | None, str
     return published, updated
 
 
+def _marked_shown(tree: HtmlElement, default_tz: str | None) -> str | None:
+    """The date shown in the first element whose class calls it the publication date.
+
+    Asked before htmldate's heuristics, which weigh every date of the page and can prefer a
+    sidebar's: the page's own markup naming the element is the stronger statement.
+    """
+    body = tree.find("body")
+    if body is None:
+        return None
+    for count, element in enumerate(body.iter(Element)):
+        label = f"{element.get('class', '')} {element.get('id', '')}"
+        if count > _MAX_MARKED_ELEMENTS:
+            break
+        if not _PUBLICATION_DATE_CLASS.search(label) or _OTHER_DATE_CLASS.search(label):
+            continue
+        shown = read_shown(element.text_content())
+        if shown is not None:
+            stated = shown.wall.isoformat() if shown.has_time else shown.wall.date().isoformat()
+            return normalise_date(stated, default_tz)
+    return None
+
+
 def _htmldate(tree: HtmlElement) -> str | None:
     """htmldate's reading of the original publication day, for pages without structured dates."""
     try:
@@ -316,7 +344,7 @@ def extract_dates(
         updated = updated or seen_updated
     if not published and not any(_ISO_LIKE.match(v) for v in declared if v):
         # htmldate "repairs" impossible ISO dates (2025-02-30 -> 2025-02-01): not asked when the page has one
-        published = _htmldate(tree)
+        published = _marked_shown(tree, default_tz) or _htmldate(tree)
     if published and updated and updated[:10] < published[:10]:
         updated = None  # an update before publication is a misread, not a fact
     return published, updated, dropped
