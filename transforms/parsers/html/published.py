@@ -80,7 +80,9 @@ _LABEL_ONLY = re.compile(
     r"^(?:published|posted|updated|modified|last updated|date)(?:\s+(?:on|at))?\s*:?$", re.IGNORECASE
 )
 # a class naming the element the publication date ("att-publish-date", "field-node-create-date")
-_PUBLICATION_DATE_CLASS = re.compile(r"publish|pubdate|posted|creat\w*[-_]?date|date[-_]?creat", re.IGNORECASE)
+_PUBLICATION_DATE_CLASS = re.compile(
+    r"publish|pubdate|post(?:ed|[-_]?date)|creat\w*[-_]?date|date[-_]?creat", re.IGNORECASE
+)
 # ... unless it dates another story (a teaser, a related link), a comment, or shows the clock
 _OTHER_DATE_CLASS = re.compile(r"teaser|related|comment|current", re.IGNORECASE)
 _MAX_MARKED_ELEMENTS = 5_000
