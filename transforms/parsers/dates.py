@@ -26,8 +26,9 @@ _ISO = re.compile(
     r"\s*(?P<tz>Z|z|UTC|[+-]\d{2}:?\d{2}|[+-]\d{2})?)?\s*$"
 )
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-# "04.02.2022": every locale that writes dates with dots puts the day first (dateutil assumes the month)
-_DOTTED_DAY_FIRST = re.compile(r"(?<![\d.])\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{4}|\d{2})(?![\d.])")
+# "04.02.2022": every locale that writes dates with dots puts the day first (dateutil assumes the month);
+# a full stop may close the date ("am 4. 2. 2022."), a fourth number may not (a version, an address)
+_DOTTED_DAY_FIRST = re.compile(r"(?<![\d.])\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{4}|\d{2})(?!\d|\.\d)")
 _DAY_ONLY = object()
 # Month names of the languages news pages most often print dates in ("17 de Febrero 2020", "24 août 2020").
 _MONTH_NAMES = (

@@ -14,11 +14,12 @@ from copy import deepcopy
 from datetime import date, datetime, timedelta, timezone
 
 from htmldate import find_date
+from lxml.etree import Element
 from lxml.html import HtmlElement
 
 from transforms.parsers.dates import normalise_date, to_utc, why_unusable
 from transforms.parsers.html.metadata import PageMetadata, as_text
-from transforms.parsers.html.shown import read_shown, shown_dates
+from transforms.parsers.html.shown import Shown, read_shown, shown_dates
 from transforms.parsers.html.site_zone import domain_country, in_site_zone, is_utc_instant, locale_country
 from transforms.parsers.html.text import clean
 
@@ -78,6 +79,13 @@ _QUARTER_HOUR = timedelta(minutes=15)
 _LABEL_ONLY = re.compile(
     r"^(?:published|posted|updated|modified|last updated|date)(?:\s+(?:on|at))?\s*:?$", re.IGNORECASE
 )
+# a class naming the element the publication date ("att-publish-date", "field-node-create-date")
+_PUBLICATION_DATE_CLASS = re.compile(
+    r"publish|pubdate|post(?:ed|[-_]?date)|creat\w*[-_]?date|date[-_]?creat", re.IGNORECASE
+)
+# ... unless it dates another story (a teaser, a related link), a comment, or shows the clock
+_OTHER_DATE_CLASS = re.compile(r"teaser|related|comment|current", re.IGNORECASE)
+_MAX_MARKED_ELEMENTS = 5_000
 _PUBLISHED_CLASS = re.compile(r"publish|posted|date|time|byline|meta", re.IGNORECASE)
 # "posted on <time>", "Published: <time>": the words just before a <time> say what it dates
 _PUBLISHED_WORDING = re.compile(
@@ -226,6 +234,13 @@ def date_from_url(url: str | None) -> str | None:
     return normalise_date(f"{year}-{month_number:02d}-{int(day):02d}") if month_number else None
 
 
+def _url_day_shown(url: str | None) -> list[Shown]:
+    """The URL's day as a day the page shows, first: the path was minted on the local day of publication,
+    so it tells which zone a UTC instant belongs to as well as a byline's day does (and a header's "today" less)."""
+    day = date_from_url(url)
+    return [Shown(datetime.fromisoformat(day), has_time=False)] if day else []
+
+
 def _visible(tree: HtmlElement, default_tz: str | None) -> tuple[str | None, str | None]:
     """ "Published 5 Feb 2025" / "Updated 06 February 2025" wording in the page text."""
     body = tree.find("body")
@@ -250,6 +265,28 @@ def _visible(tree: HtmlElement, default_tz: str | None) -> tuple[str | None, str
         if published and updated:
             break
     return published, updated
+
+
+def _marked_shown(tree: HtmlElement, default_tz: str | None) -> str | None:
+    """The date shown in the first element whose class calls it the publication date.
+
+    Asked before htmldate's heuristics, which weigh every date of the page and can prefer a
+    sidebar's: the page's own markup naming the element is the stronger statement.
+    """
+    body = tree.find("body")
+    if body is None:
+        return None
+    for count, element in enumerate(body.iter(Element)):
+        label = f"{element.get('class', '')} {element.get('id', '')}"
+        if count > _MAX_MARKED_ELEMENTS:
+            break
+        if not _PUBLICATION_DATE_CLASS.search(label) or _OTHER_DATE_CLASS.search(label):
+            continue
+        shown = read_shown(element.text_content())
+        if shown is not None:
+            stated = shown.wall.isoformat() if shown.has_time else shown.wall.date().isoformat()
+            return normalise_date(stated, default_tz)
+    return None
 
 
 def _htmldate(tree: HtmlElement) -> str | None:
@@ -287,7 +324,8 @@ def extract_dates(
         published = _with_stated_offset(declared_values[0], raw_published, published_values)
         published = _in_page_offset(published, raw_published, published_values)
         if is_utc_instant(published):  # the shown dates are read only for the pages that need them
-            published = in_site_zone(published, shown_dates(tree), locale_country(meta, tree), domain_country(url))
+            shown_days = [*_url_day_shown(url), *shown_dates(tree)]
+            published = in_site_zone(published, shown_days, locale_country(meta, tree), domain_country(url))
     else:
         published = _undeclared(url, published_values, next(iter(_normalised(marked, default_tz)), None))
     declared_updated = [
@@ -308,7 +346,7 @@ def extract_dates(
         updated = updated or seen_updated
     if not published and not any(_ISO_LIKE.match(v) for v in declared if v):
         # htmldate "repairs" impossible ISO dates (2025-02-30 -> 2025-02-01): not asked when the page has one
-        published = _htmldate(tree)
+        published = _marked_shown(tree, default_tz) or _htmldate(tree)
     if published and updated and updated[:10] < published[:10]:
         updated = None  # an update before publication is a misread, not a fact
     return published, updated, dropped

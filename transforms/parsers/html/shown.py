@@ -73,6 +73,9 @@ _MARKED = re.compile(r"publish|posted|date|time|byline", re.IGNORECASE)
 _UPDATE_WORDING = re.compile(r"updat|modif|edited", re.IGNORECASE)
 # a shown date names its year ("2023", "12/22/23"): texts without one are not parsed at all
 _HAS_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)|(?<!\d)\d{1,2}[/.]\d{1,2}[/.]\d{2}(?!\d)")
+# "03/05/2022": March 5 in the US, 3 May elsewhere (a dotted date is day first everywhere);
+# only the instant the metadata states can tell
+_AMBIGUOUS_NUMERIC = re.compile(r"(?<!\d)(0?[1-9]|1[0-2])[/-](0?[1-9]|1[0-2])[/-](?:\d{4}|\d{2})(?!\d)")
 _MAX_TEXT = 100
 _MAX_STATEMENTS = 8
 _MAX_READS = 16  # bounded time per page: the byline comes early, so later candidates rarely matter
@@ -123,8 +126,22 @@ def shown_dates(tree: HtmlElement) -> list[Shown]:
         seen.add(text)
         shown = read_shown(text)
         if shown is not None:
-            found.append(shown)
+            found.extend(_both_readings(shown, text))
     return found
+
+
+def _both_readings(shown: Shown, text: str) -> list[Shown]:
+    """`shown`, and its day and month swapped when the text writes them as two numbers that could be either.
+
+    The wrong reading is harmless: it lies weeks away from the instant, which only the right one matches.
+    """
+    match = _AMBIGUOUS_NUMERIC.search(text)
+    if match is None or int(match[1]) == int(match[2]):
+        return [shown]
+    if {int(match[1]), int(match[2])} != {shown.wall.month, shown.wall.day}:
+        return [shown]  # the date was read from other words of the text
+    swapped = shown.wall.replace(month=shown.wall.day, day=shown.wall.month)
+    return [shown, Shown(swapped, shown.has_time, shown.zones)]
 
 
 def zones_named(shown: list[Shown]) -> list[tzinfo]:

@@ -37,6 +37,8 @@ _REGION = re.compile(r"^[a-z]{2,3}[-_]([a-z]{2})$", re.IGNORECASE)
 # country domains sold worldwide as generic names say nothing about where a site is
 _GENERIC_CCTLDS = frozenset({"ai", "am", "cc", "co", "fm", "gg", "io", "ly", "me", "nu", "sh", "to", "tv", "ws"})
 _CCTLD_COUNTRY = {"uk": "GB"}
+# Facebook's "es_LA" names Latin American Spanish, not Laos: a region that says nothing about the zone
+_NOT_A_COUNTRY = frozenset({"es_la"})
 
 
 @cache
@@ -76,8 +78,9 @@ def country_zone(country: str | None, instant: datetime) -> tzinfo | None:
 def locale_country(meta: PageMetadata, tree: HtmlElement) -> str | None:
     """The region of the declared locale ("en_US", "fr-CA"), if the page gives one."""
     for value in (meta.first_meta("og:locale"), tree.get("lang"), meta.first_meta("content-language")):
-        match = _REGION.match((value or "").strip())
-        if match:
+        locale = (value or "").strip()
+        match = _REGION.match(locale)
+        if match and locale.replace("-", "_").lower() not in _NOT_A_COUNTRY:
             return match[1].upper()
     return None
 

@@ -1,0 +1,99 @@
+"""Publication-date rules for pages whose dates the general readers got wrong.
+
+Each rule answers a way real news templates state their dates that the earlier readers misjudged:
+
+- Facebook's "es_LA" locale names Latin American Spanish, not Laos, so it must not pull a UTC instant
+  into Laos' zone nor stop the country domain from naming the site's zone;
+- a shown date such as "03/05/2022" reads as March 5 or 3 May, and only the instant stated in the
+  metadata can tell which, so both readings are checked against it;
+- the day in an article's URL was minted on the local day of publication, so it tells which zone a
+  UTC instant belongs to just as a byline's day does;
+- "4. 2. 2022." (a dotted date closed by a full stop, common in Central Europe) is day first like
+  every dotted date;
+- on a page without dates in its metadata, an element whose class names it the publication date is
+  a stronger statement than htmldate's weighing of every date on the page (a header's or a sidebar's included);
+- a class naming the post date ("field--name-node-post-date", Drupal's) names the publication date.
+
+The fixtures are minimal pages written for these tests.
+"""
+
+from __future__ import annotations
+
+from transforms.parsers.article import parse_article
+
+STORY = "".join(
+    f"<p>Paragraph {n} of the story says what the council decided about the harbour and why it matters.</p>"
+    for n in range(4)
+)
+
+
+def declared_page(published: str, *, lang: str = "en", head: str = "", byline: str = "") -> str:
+    """An article whose JSON-LD declares `published`, with an optional byline shown above the story."""
+    return f"""<!doctype html><html lang="{lang}"><head><title>Council votes on the harbour</title>
+<meta property="og:type" content="article">{head}
+<script type="application/ld+json">{{"@type": "NewsArticle", "headline": "Council votes on the harbour",
+"datePublished": "{published}"}}</script></head>
+<body><article><h1>Council votes on the harbour</h1>
+<div class="byline"><span class="author">By Dana Ruiz</span>{byline}</div>
+{STORY}</article></body></html>"""
+
+
+def undeclared_page(article_top: str, *, header: str = "", lang: str = "en") -> str:
+    """An article without dates in its metadata: only what the body shows can date it."""
+    return f"""<!doctype html><html lang="{lang}"><head><title>Council votes on the harbour</title>
+<meta property="og:type" content="article"></head>
+<body>{header}<article><h1>Council votes on the harbour</h1>
+<div class="byline"><span class="author">By Dana Ruiz</span></div>{article_top}
+{STORY}</article></body></html>"""
+
+
+# the site's header shows the day the page was fetched, above the story
+TOPBAR = '<div class="topbar"><span class="date">7 March 2023</span></div>'
+
+
+def published_at(html: str, url: str | None = None) -> str | None:
+    return parse_article(html, locator="page.html", url=url).published_at
+
+
+def test_es_la_locale_does_not_stop_the_country_domain_from_naming_the_zone():
+    # es_LA is not Laos: the Argentine domain alone says the site's zone
+    html = declared_page("2022-03-05T01:30:00Z", head='<meta property="og:locale" content="es_LA">')
+    url = "https://www.diario.com.ar/politica/el-concejo-vota-el-presupuesto"
+    assert published_at(html, url) == "2022-03-04T22:30:00-03:00"
+
+
+def test_numeric_shown_date_read_day_first_when_only_that_reading_matches_the_instant():
+    # "03/05/2022" on an Argentine page is 3 May; read month first it would be weeks from the instant
+    html = declared_page("2022-05-04T01:30:00Z", lang="es-AR", byline='<span class="date">03/05/2022</span>')
+    assert published_at(html) == "2022-05-03T22:30:00-03:00"
+
+
+def test_url_day_tells_the_local_day_of_a_utc_instant():
+    # 16:00 UTC is 01:00 the next day in Tokyo; the URL carries that next day, nothing else shows a date
+    html = declared_page("2022-03-04T16:00:00Z", lang="ja-JP")
+    url = "https://news.example.com/2022/03/05/council-votes-on-the-harbour/"
+    assert published_at(html, url) == "2022-03-05T01:00:00+09:00"
+
+
+def test_dotted_date_closed_by_a_full_stop_is_read_day_first():
+    # the closing full stop once sent the date to dateutil, which read it month first (2 April)
+    html = undeclared_page("<p>Published 4. 2. 2022.</p>", lang="hr")
+    assert published_at(html) == "2022-02-04"
+
+
+def test_element_classed_as_publication_date_wins_over_a_header_date():
+    html = undeclared_page('<div class="att-publish-date">12 January 2021</div>', header=TOPBAR)
+    assert published_at(html) == "2021-01-12"
+
+
+def test_teaser_and_comment_dates_are_not_the_publication_date():
+    html = undeclared_page(
+        '<div class="teaser-publish-date">1 March 2023</div><div class="comment-posted">2 March 2023</div>'
+        '<div class="att-publish-date">12 January 2021</div>'
+    )
+    assert published_at(html) == "2021-01-12"
+
+
+def test_post_date_class_marks_the_publication_date():
+    html = undeclared_page('<div class="field--name-node-post-date">12 January 2021</div>', header=TOPBAR)
+    assert published_at(html) == "2021-01-12"
