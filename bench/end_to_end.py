@@ -128,7 +128,7 @@ def dateline_run(sources: Path, warehouse: Path, env: dict[str, str]) -> dict:
         str(warehouse),
     ]
     wall, rss, output, memory = run_sampled(command, env)
-    flow_s = re.search(r"([\d.]+) s · warehouse", output)
+    flow_s = re.search(r"([\d.]+) s in \d+ chunks? · warehouse", output)
     return {
         "wall_s": wall,
         "rss": rss,
