@@ -1,9 +1,9 @@
 """Shared parts of the fault tests: `dateline run` as a real child process against the demo site.
 
-Fault tests must treat the pipeline the way production does: a separate process (with Prefect's
-ephemeral API server as its own child) that can be killed, starved of disk or made to wait for
+Fault tests must treat the pipeline the way production does: a separate process (serving its own
+Prefect API on a thread) that can be killed, starved of disk or made to wait for
 a lock, and a DuckDB file that is checked afterwards from the outside. Each child runs in its
-own session (so its process group holds Prefect's server too) and carries a marker variable, so
+own session (so its process group holds its workers too) and carries a marker variable, so
 a test can prove that nothing it started survives.
 """
 

@@ -1,8 +1,8 @@
 """A `dateline run` killed with SIGKILL leaves no process behind (issue 16): not its forkserver, not the
-workers, not multiprocessing's resource tracker, not Prefect's ephemeral API server.
+workers, not multiprocessing's resource tracker (the run's Prefect API is a thread of the run itself).
 
 A real run, in its own session so its whole tree can be found, over a real HTTP server whose later
-pages never answer: it is killed mid-run, once its pool and the Prefect API are up.
+pages never answer: it is killed mid-run, once its pool is up.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def _live_processes() -> dict[int, tuple[int, int, str]]:
 
 
 def _session_members(session: int, known: dict[int, str] | None = None) -> dict[int, str]:
-    """The run's tree: its session, its descendants (the Prefect API runs in a session of its own), and
+    """The run's tree: its session, its descendants (whatever session they may have started), and
     any process seen in the tree before (`known`) still alive with the same command line."""
     live = _live_processes()
     members = {pid: command for pid, (_, sid, command) in live.items() if sid == session}
@@ -90,14 +90,13 @@ def test_a_killed_run_leaves_no_process_behind(tmp_path: Path) -> None:
             while time.monotonic() < deadline:
                 tree = _session_members(run.pid)
                 pool = [c for c in tree.values() if "forkserver" in c]
-                api = [c for c in tree.values() if "uvicorn" in c]
                 waiting = any(seen.path == f"/s/{FAST}" for seen in server.requests)
-                if len(pool) >= 2 and api and waiting:
+                if len(pool) >= 2 and waiting:
                     break
                 assert run.poll() is None, (tmp_path / "run.log").read_text()
                 time.sleep(0.5)
             else:
-                raise AssertionError(f"the run never got its pool and API up: {tree}")
+                raise AssertionError(f"the run never got its pool up: {tree}")
             os.kill(run.pid, signal.SIGKILL)
             run.wait()
             time.sleep(10)

@@ -1,4 +1,4 @@
-"""Keep Prefect quiet and offline-safe for command-line runs.
+"""Keep Prefect quiet and offline-safe for command-line runs, and give a run a Prefect API of its own.
 
 `dateline run` talks to a Prefect API server of its own (below) unless `PREFECT_API_URL` names one; by
 default Prefect would print every state change to the console and try to send analytics from a machine
@@ -8,18 +8,17 @@ only the console handler is turned down. Must be called before `prefect` is impo
 
 from __future__ import annotations
 
-import atexit
+import contextvars
 import os
-import signal
 import socket
-import subprocess
-import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
+from typing import TYPE_CHECKING
 
-from flows.runtime.lifeline import die_with_parent
+if TYPE_CHECKING:
+    import uvicorn
 
 _DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -29,6 +28,7 @@ _DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "60",
     "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
 }
+_STOP_TIMEOUT_S = 10
 
 
 def quiet_prefect() -> None:
@@ -39,63 +39,61 @@ def quiet_prefect() -> None:
 
 @contextmanager
 def prefect_api_of_its_own() -> Iterator[None]:
-    """Run the block against a Prefect API server this command starts in a session of its own, unless
+    """Run the block against a Prefect API server that this command serves on a thread of its own, unless
     `PREFECT_API_URL` names a server already.
 
-    Prefect's ephemeral server is a child in the command's process group, so Ctrl-C in a terminal
-    reaches it too: it dies while the run is recording how it ended, and the run then waits on a dead
-    API. In its own session it hears only what the command tells it. It still dies with the command:
-    the command stops it at exit, and on Linux the kernel sends it SIGTERM if the command is
-    killed outright (parent-death signal), so a crash leaves no server behind."""
+    Why a thread, not Prefect's ephemeral server process: that process is a second interpreter holding its own
+    copy of Prefect, pydantic and their models, a sixth of a 10k-story run's memory; on a thread the server
+    shares the imports the run holds anyway (docs/benchmarks.md, issue 17). A thread also gets the stopping
+    right by construction: signals reach only the main thread, so Ctrl-C or SIGTERM never stops the server
+    while the run is recording how it ended, and nothing can outlive the command, even one killed outright.
+    The server listens on a socket bound here, so no other process can take its port between choosing and
+    binding it; it runs in a copy of the caller's context, so settings the caller entered (a test's
+    database, say) are the server's too."""
     if os.environ.get("PREFECT_API_URL"):
         yield
         return
-    import httpx
-    import prefect
-    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+    import uvicorn
+    from prefect.server.api.server import create_app
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server_env = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
-    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory"]
-    command += ["prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(
-        [*command, "--log-level", "error", "--lifespan", "on"],
-        env={**os.environ, **server_env, **get_current_settings().to_environment_variables(exclude_unset=True)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        preexec_fn=partial(die_with_parent, signal.SIGTERM),
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(create_app(ephemeral=True, final=True), log_level="error", lifespan="on")
+    server = uvicorn.Server(config)
+    serving = threading.Thread(
+        target=contextvars.copy_context().run,
+        args=(server.run,),
+        kwargs={"sockets": [listener]},
+        name="dateline-prefect-api",
+        daemon=True,
     )
-    # Stopped at exit, registered before Prefect's own exit hooks so that it runs after them (they run last
-    # registered first): they flush the run's logs and events to this server, and would wait on a dead one.
-    atexit.register(_stop, server)
-    api_url = f"http://127.0.0.1:{port}/api"
-    _wait_until_healthy(server, api_url, httpx)
-    with temporary_settings({PREFECT_API_URL: api_url}):
+    serving.start()
+    # Stopped as the interpreter shuts its threads down, registered before Prefect's own hooks there so that it
+    # runs after them (they run last registered first): they flush the run's logs and events to this server,
+    # and would wait on a stopped one. Not a plain `atexit` hook: those run after `concurrent.futures` has
+    # refused new work, and the server's shutdown hands work to a thread pool (Prefect registers its own hooks
+    # the same way, for the same reason).
+    threading._register_atexit(_stop, server, serving)
+    _wait_until_started(server, serving)
+    with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{port}/api"}):
         yield
 
 
-def _stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+def _stop(server: uvicorn.Server, serving: threading.Thread) -> None:
+    server.should_exit = True
+    serving.join(timeout=_STOP_TIMEOUT_S)
+    if serving.is_alive():  # connections that do not close in time are dropped; the thread is a daemon either way
+        server.force_exit = True
+        serving.join(timeout=_STOP_TIMEOUT_S)
 
 
-def _wait_until_healthy(server: subprocess.Popen, api_url: str, httpx) -> None:
+def _wait_until_started(server: uvicorn.Server, serving: threading.Thread) -> None:
     deadline = time.monotonic() + float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60"))
-    with httpx.Client() as client:
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise RuntimeError(f"the Prefect API server exited with status {server.returncode} while starting")
-            try:
-                if client.get(f"{api_url}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-    raise RuntimeError("the Prefect API server did not start in time")
+    while not server.started:
+        if not serving.is_alive():
+            raise RuntimeError("the Prefect API server stopped while starting (its database may be unreadable)")
+        if time.monotonic() > deadline:
+            raise RuntimeError("the Prefect API server did not start in time")
+        time.sleep(0.05)

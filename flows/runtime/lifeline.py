@@ -7,8 +7,7 @@ A killed process runs no cleanup, so each helper it started has to notice on its
 - the forkserver itself is started by whichever of the run's threads first needs a pool, which may
   end long before the run does, so it watches its parent process instead (`watch_parent`, a thread
   polling `os.getppid()`, imported as the first forkserver preload);
-- Prefect's ephemeral API server is started by the command itself (`flows/cli/prefect_env.py`), in a
-  session of its own and with the same parent-death signal (the command's main thread starts it).
+- Prefect's API server is a thread of the command itself (`flows/cli/prefect_env.py`): it ends with it.
 """
 
 from __future__ import annotations
@@ -23,14 +22,14 @@ PR_SET_PDEATHSIG = 1
 POLL_S = 0.5
 
 
-def die_with_parent(sig: int = signal.SIGKILL) -> None:
-    """Have Linux send `sig` to this process when its parent's forking thread ends (a no-op elsewhere).
+def die_with_parent() -> None:
+    """Have Linux kill this process when its parent's forking thread ends (a no-op elsewhere).
 
     For the forkserver's workers (a `ProcessPoolExecutor` initializer): their parent forks from its main thread.
     """
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, sig)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: the parent's own watch ends it instead
         return
     if os.getppid() == 1:  # the parent died before the signal was armed
