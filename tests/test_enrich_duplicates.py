@@ -7,9 +7,11 @@ from datetime import date, datetime
 
 import numpy as np
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transforms.enrich import link_duplicates, minhash_signature
-from transforms.enrich.duplicates import NUM_PERM, THRESHOLD, similar_pairs
+from transforms.enrich.duplicates import NUM_PERM, THRESHOLD, shingles, similar_pairs
 
 WIRE = (
     "Harbour authorities in the northern port said on Tuesday that two cranes had been damaged by high "
@@ -39,6 +41,29 @@ def test_signature_is_deterministic_and_fixed_length():
     assert len(minhash_signature(WIRE)) == 128
     assert minhash_signature(WIRE) != minhash_signature(OTHER)
     assert len(minhash_signature("")) == 128
+
+
+def _datasketch_signature(text: str) -> list[int]:
+    """The signature datasketch's MinHash (seed 1, scheme affine32) gives the text's shingles."""
+    from datasketch import MinHash
+
+    reference = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+    reference.update_batch(list(shingles(text)))
+    return [int(value) for value in reference.hashvalues]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["wire", "Port", "crane", "ÜNÏCODE", "42", "the", "Ship,", "-", "\n"]), max_size=60))
+def test_signatures_are_datasketch_s_value_for_value(words: list[str]) -> None:
+    """Stored signatures were written by datasketch's MinHash: the numpy signature must equal it on any text,
+    or new stories would stop matching the stored copies they repeat."""
+    text = " ".join(words)
+    assert minhash_signature(text) == _datasketch_signature(text)
+
+
+def test_signatures_of_whole_bodies_are_datasketch_s_too() -> None:
+    for text in (WIRE, OTHER, WIRE.upper(), "", "one", "one two"):
+        assert minhash_signature(text) == _datasketch_signature(text), text
 
 
 def test_republished_wire_copy_links_to_the_earliest_other_source():

@@ -3,7 +3,7 @@
 GDELT counts a wire story once per outlet that republishes it; Dateline keeps every copy but
 links it to the earliest copy of another source (`duplicate_of`), so views can count events
 once. Near-duplicates are found with MinHash over word 3-shingles (short enough that an
-inserted word or a credit line changes few of them; datasketch computes the signatures) and
+inserted word or a credit line changes few of them; see `minhash_signature`) and
 locality-sensitive hashing in bands, so finding the candidates for a new batch does not
 compare it with every stored story. Signatures are plain integer lists: the warehouse stores them and the next run
 compares against them without re-reading old bodies.
@@ -11,50 +11,61 @@ compares against them without re-reading old bodies.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-
-if TYPE_CHECKING:
-    from datasketch import MinHash
 
 NUM_PERM = 128
 THRESHOLD = 0.8
 _SHINGLE = 3
 _WORD = re.compile(r"\w+")
-# MinHash's seed must never change: stored signatures would stop matching new ones.
+# The seed and the scheme must never change: stored signatures would stop matching new ones.
 _SEED = 1
-# datasketch 2 needs the permutation scheme named when hash values are read back; pinned with the seed.
-_SCHEME = "affine32"
 
 DUPLICATE_SCHEMA = {"story_id": pl.String, "duplicate_of": pl.String}
 
 
-def _minhash(**options: object) -> MinHash:
-    """A MinHash of the pinned seed and scheme. datasketch is imported here, not with this module: it brings
-    scipy and its LSH storage back ends (tens of MB), which only the processes that sign bodies (the workers,
-    whose forkserver preloads it) need; the run's main process only compares signatures."""
-    from datasketch import MinHash
-
-    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME, **options)
-
-
 @cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    """The seed's permutation parameters, drawn once per process: drawing them is a fifth of a signature's cost."""
-    return _minhash().permutations
+    """The NUM_PERM affine permutations h -> a·h + b (mod 2³², `a` odd: a bijection) of the seed, drawn once per
+    process, exactly as datasketch 2 draws its "affine32" scheme's for the same seed."""
+    draw = np.random.RandomState(_SEED)
+    a = draw.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = draw.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
 
 def minhash_signature(text: str) -> list[int]:
-    """The body's MinHash signature (NUM_PERM integers); equal texts give equal signatures."""
+    """The body's MinHash signature (NUM_PERM integers); equal texts give equal signatures.
+
+    The signature is datasketch 2's `MinHash(num_perm=128, seed=1, scheme="affine32")` of the shingles, value for
+    value (tests/test_enrich_duplicates.py checks it against datasketch): the first four bytes of each shingle's
+    SHA-1, mixed by MurmurHash3's finalizer, through each permutation, the least per permutation. Computed here
+    rather than by datasketch because importing datasketch imports scipy for its LSH indexes, which Dateline
+    does not use: tens of MB in every run's tree for a dozen lines of numpy (bench/enrich.py times both)."""
+    digests = b"".join(hashlib.sha1(shingle).digest()[:4] for shingle in shingles(text))
+    hashes = _murmur_finalised(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
+    a, b = _permutations()
+    permuted = hashes[:, np.newaxis] * a + b  # uint32 arithmetic wraps: the modulo 2³² of the permutation
+    return permuted.min(axis=0).tolist()
+
+
+def shingles(text: str) -> set[bytes]:
+    """The text's distinct word 3-shingles, case-folded (one shingle, possibly empty, for shorter texts)."""
     words = _WORD.findall(text.casefold())
-    shingles = {" ".join(words[i : i + _SHINGLE]).encode() for i in range(max(1, len(words) - _SHINGLE + 1))}
-    minhash = _minhash(permutations=_permutations())
-    minhash.update_batch(list(shingles))
-    return [int(v) for v in minhash.hashvalues]
+    return {" ".join(words[i : i + _SHINGLE]).encode() for i in range(max(1, len(words) - _SHINGLE + 1))}
+
+
+def _murmur_finalised(hashes: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (a bijection that spreads structured inputs), element-wise."""
+    hashes = hashes ^ (hashes >> np.uint32(16))
+    hashes = hashes * np.uint32(0x85EBCA6B)
+    hashes = hashes ^ (hashes >> np.uint32(13))
+    hashes = hashes * np.uint32(0xC2B2AE35)
+    return hashes ^ (hashes >> np.uint32(16))
 
 
 def link_duplicates(new: pl.DataFrame, existing: pl.DataFrame) -> pl.DataFrame:

@@ -17,4 +17,4 @@ from transforms.enrich.vectors import vectors
 
 lexicon()
 vectors()
-minhash_signature("")  # imports datasketch and draws the MinHash permutations once, for every worker
+minhash_signature("")  # draws the MinHash permutations once, for every worker
