@@ -46,3 +46,11 @@ def return_freed_pages() -> None:
     """Have Polars' jemalloc give freed pages back at once, in this process (if Polars is not loaded yet) and
     the processes it starts; an operator's own `_RJEM_MALLOC_CONF` wins."""
     os.environ.setdefault(_JEMALLOC_CONF, _RETURN_FREED_PAGES)
+
+
+def trim_heap() -> None:
+    """Give glibc's free heap pages back to the system: for a process that has built what it keeps and freed what
+    it read to build it (the workers' forkserver, before it forks them)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)

