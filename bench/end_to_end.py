@@ -7,7 +7,7 @@ Run:
 
 What is measured (every figure from this one run, on this machine):
 
-1. `dateline run` as a user runs it (a child process that starts its own Prefect API server, whose
+1. `dateline run` as a user runs it (a child process that serves its own Prefect API on a thread, whose
    memory counts in the tree's; `--shared-api` runs every size against one API started here) over the
    synthetic site (`demo.site`, in its own process so it does not share our GIL) at each
    size: stories/s = stories in fact_story / wall seconds of the command, the flow's own elapsed

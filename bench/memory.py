@@ -74,15 +74,6 @@ def _rollup(pid: int) -> dict[str, int]:
     return values
 
 
-def _is_api_server(pid: int) -> bool:
-    """Whether `pid` is the Prefect API server a run started for itself (uvicorn serving Prefect's app)."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return b"prefect.server.api.server" in handle.read()
-    except OSError:
-        return False
-
-
 @dataclass(slots=True)
 class Sample:
     main_rss: int
@@ -91,7 +82,6 @@ class Sample:
     tree_rss: int
     tree_pss: int
     main_pss: int = 0
-    api_pss: int = 0  # the run's own Prefect API server, when it started one
     workers_pss: int = 0
 
 
@@ -104,7 +94,6 @@ class TreeMemory:
     tree_rss: int = 0
     tree_pss: int = 0
     main_pss: int = 0
-    api_pss: int = 0
     workers_pss: int = 0
     chunks: list[tuple[int, int, Sample]] = field(default_factory=list)
     last: Sample | None = None
@@ -114,23 +103,19 @@ class TreeMemory:
         main = _rollup(root)
         if not main:
             return
-        api, workers = [], []
-        for pid in _tree(root)[1:]:
-            (api if _is_api_server(pid) else workers).append(_rollup(pid))
-        api, workers = [a for a in api if a], [w for w in workers if w]
+        workers = [w for w in map(_rollup, _tree(root)[1:]) if w]
         sample = Sample(
             main_rss=main["Rss"],
             main_anon=main["Anonymous"],
             workers_rss=sum(w["Rss"] for w in workers),
-            tree_rss=main["Rss"] + sum(p["Rss"] for p in api + workers),
-            tree_pss=main["Pss"] + sum(p["Pss"] for p in api + workers),
+            tree_rss=main["Rss"] + sum(w["Rss"] for w in workers),
+            tree_pss=main["Pss"] + sum(w["Pss"] for w in workers),
             main_pss=main["Pss"],
-            api_pss=sum(a["Pss"] for a in api),
             workers_pss=sum(w["Pss"] for w in workers),
         )
         if sample.tree_pss > self.tree_pss:
             self.at_tree_peak = sample
-        for name in ("main_rss", "workers_rss", "tree_rss", "tree_pss", "main_pss", "api_pss", "workers_pss"):
+        for name in ("main_rss", "workers_rss", "tree_rss", "tree_pss", "main_pss", "workers_pss"):
             setattr(self, name, max(getattr(self, name), getattr(sample, name)))
         self.last = sample
 
@@ -138,11 +123,9 @@ class TreeMemory:
         return (
             f"peak RSS main {mib(self.main_rss)}, workers {mib(self.workers_rss)} (all together), "
             f"tree {mib(self.tree_rss)} RSS / {mib(self.tree_pss)} PSS "
-            f"(peak PSS main {mib(self.main_pss)}, own Prefect API {mib(self.api_pss)}, "
-            f"workers {mib(self.workers_pss)})"
+            f"(peak PSS main {mib(self.main_pss)} with its Prefect API, workers {mib(self.workers_pss)})"
             + (
-                f"; at the tree's peak: main {mib(peak.main_pss)}, API {mib(peak.api_pss)}, "
-                f"workers {mib(peak.workers_pss)} PSS"
+                f"; at the tree's peak: main {mib(peak.main_pss)}, workers {mib(peak.workers_pss)} PSS"
                 if (peak := self.at_tree_peak)
                 else ""
             )
@@ -222,7 +205,7 @@ def main() -> None:
             print(
                 f"chunk {index:>4} ({stories:>3} stories): main {mib(sample.main_rss):>9} "
                 f"(anon {mib(sample.main_anon):>9}), workers {mib(sample.workers_rss):>9}, "
-                f"tree PSS {mib(sample.tree_pss):>9} (main {mib(sample.main_pss)}, API {mib(sample.api_pss)}, "
+                f"tree PSS {mib(sample.tree_pss):>9} (main {mib(sample.main_pss)}, "
                 f"workers {mib(sample.workers_pss)})",
                 flush=True,
             )
