@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -180,9 +180,17 @@ _WRITER = textwrap.dedent(
 )
 
 
+def _pinned_to(core: int) -> Callable[[], None]:
+    """A `preexec_fn` pinning the child to one core, as a worker per core runs (its merges then run on one
+    DuckDB thread); a no-op where the platform cannot pin."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    return lambda: os.sched_setaffinity(0, {cores[core % len(cores)]}) if cores else None
+
+
 def test_two_writers_loading_overlapping_stories_leave_no_duplicate(catalog: str, tmp_path: Path) -> None:
     lake = lake_at(catalog, tmp_path)
-    # Both writers start with stories 20-39, in the same order, so their merges of the same keys coincide.
+    # Both writers start with stories 20-39, in the same order, so their merges of the same keys coincide;
+    # each is pinned to a core of its own, as in bench/lake.py.
     shares = [[*range(20, 40), *range(20)], [*range(20, 40), *range(40, 60)]]
     writers = [
         subprocess.Popen(
@@ -192,8 +200,9 @@ def test_two_writers_loading_overlapping_stories_leave_no_duplicate(catalog: str
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_pinned_to(core),
         )
-        for numbers in shares
+        for core, numbers in enumerate(shares)
     ]
     try:
         for writer in writers:
@@ -214,6 +223,43 @@ def test_two_writers_loading_overlapping_stories_leave_no_duplicate(catalog: str
     assert lake.query("SELECT count(*) FROM fact_story").rows == [(60,)]
     assert lake.query("SELECT max(version) FROM fact_story").rows == [(1,)]
     assert lake.repair_summaries() == {}
+
+
+_THREADS = textwrap.dedent(
+    """
+    import sys
+    from warehouse.ducklake.store import DuckLakeWarehouse
+
+    lake = DuckLakeWarehouse(sys.argv[1], data_path=sys.argv[2])
+    setting = "SELECT current_setting('threads')"
+    with lake._writer() as con:
+        print(con.execute(setting).fetchone()[0])
+    print(lake._connect(read_only=True).execute(setting).fetchone()[0])
+    with lake.read_only() as con:
+        print(con.execute(setting).fetchone()[0])
+    lake.search("anything", since=None, until=None, topic=None, limit=1)  # builds its index on one thread
+    print(lake._connect(read_only=True).execute(setting).fetchone()[0])
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this platform")
+def test_a_writer_pinned_to_one_core_merges_on_one_thread(catalog: str, tmp_path: Path) -> None:
+    """DuckDB sizes its threads from the machine's cores, not the process's affinity: a loader pinned to one
+    core would run each merge on threads taking turns on it, holding the lake's write lock longer. The lake's
+    attachments (writing, reading, a sandboxed query's) use the cores the process may run on, still after a search
+    built its index on one thread."""
+    lake_at(catalog, tmp_path)
+    found = subprocess.run(
+        [sys.executable, "-c", _THREADS, catalog, str(tmp_path / "lake")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_pinned_to(0),
+    )
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.split() == ["1", "1", "1", "1"]
 
 
 def test_run_leases_wait_for_the_lake_s_write_lock(catalog: str, tmp_path: Path) -> None:

@@ -76,6 +76,8 @@ def refresh_search_index(
     # 833 MiB in 17.7 s with DuckDB's defaults, and on one thread at 596 MiB in 10.7 s under 256 MB;
     # measured again later, it grew the process by 326 MB under 256 MB, 179 MB under 128 MB and 125 MB
     # under 64 MB, in 9.4-9.6 s each time (128 MB keeps headroom for larger warehouses).
+    # set back afterwards, not RESET: a lake's connection is sized to the cores its process may use
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
     con.execute(f"SET memory_limit = '{_BUILD_MEMORY_LIMIT}'")
     con.execute("SET threads = 1")
     try:
@@ -85,7 +87,7 @@ def refresh_search_index(
         )
     finally:
         con.execute("RESET memory_limit")
-        con.execute("RESET threads")
+        con.execute(f"SET threads = {int(threads)}")
     con.execute(f"DELETE FROM {_STATE_TABLE}")
     con.execute(
         f"INSERT INTO {_STATE_TABLE} (fingerprint, built_at, build_seconds) VALUES (?, now(), ?)",
