@@ -7,7 +7,9 @@ load-chunk, with the retries each stage deserves.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -15,13 +17,14 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from flows.pipeline.enrich import enrich_parallel, signature_window
+from flows.pipeline.enrich import signature_window
 from flows.pipeline.fetch import ChunkInput, gather_chunk
 from flows.pipeline.parse import parse_chunk_documents
 from flows.sources.config import SourcesConfig
 from flows.sources.discover import Discovery, ReadContext, WorkItem
 from flows.sources.fetching import FetchResult
 from flows.sources.fetching.session import FetchSession, SessionCancelled
+from transforms.enrich import Enrichment
 from transforms.etl_rows import fetch_rows
 from transforms.normalise import NormalisedChunk, normalise_chunk
 from transforms.record import StoryRecord
@@ -66,10 +69,22 @@ def parse_chunk(chunk: ChunkInput) -> tuple[list[StoryRecord], list[Reject]]:
 
 
 @task(name="normalise-chunk", cache_policy=NO_CACHE)
-def normalise_task(records: list[StoryRecord], seen_at: datetime, warehouse: StagingWarehouse) -> NormalisedChunk:
-    """Enrich, link wire copies against stored stories of nearby days, and build the star frames."""
+def normalise_task(
+    records: list[StoryRecord], enrichment: Future[Enrichment | None], seen_at: datetime, warehouse: StagingWarehouse
+) -> NormalisedChunk:
+    """Link wire copies against stored stories of nearby days and build the star frames, with the chunk's
+    `enrich_records`, which the workers began as soon as the chunk was parsed (see `flows.pipeline.chunks`)."""
     stored = warehouse.signatures_between(*signature_window(records, seen_at))
-    return normalise_chunk(records, seen_at, stored, enrich_parallel)
+    return normalise_chunk(records, seen_at, stored, partial(_enriched, enrichment))
+
+
+def _enriched(enrichment: Future[Enrichment | None], _stories: pl.DataFrame) -> Enrichment:
+    """The enrichment begun ahead, standing in for `enrich(stories)`: `normalise_chunk` asks for it only when it
+    has stories, and then it is there."""
+    result = enrichment.result()
+    if result is None:
+        raise RuntimeError("the chunk was enriched as empty but has stories to normalise")
+    return result
 
 
 @task(name="load-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])

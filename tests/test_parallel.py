@@ -31,6 +31,10 @@ def _with_pids(items: Sequence[int]) -> list[tuple[int, int]]:
     return [(item, os.getpid()) for item in items]
 
 
+def _niceness(items: Sequence[int]) -> list[int]:
+    return [os.nice(0) for _ in items]
+
+
 def _die_once(marker: str, items: Sequence[int]) -> list[int]:
     """Kills its worker the first time it sees the marker file, as an out-of-memory kill would."""
     if os.path.exists(marker):
@@ -59,6 +63,15 @@ def test_small_inputs_go_to_a_pool_already_running(monkeypatch: pytest.MonkeyPat
     small = [pid for part in parallel.map_slices(_pids, [1, 2, 3]) for pid in part]
     assert len(small) == 3 and os.getpid() not in small
     parallel.shutdown_workers()
+
+
+def test_workers_yield_the_cpu_to_the_runs_own_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers run at a lower priority than the process that started them, so the run's fetching and merging
+    are not held back while the workers keep every core busy."""
+    monkeypatch.setenv("DATELINE_WORKERS", "2")
+    parallel.shutdown_workers()
+    parts = parallel.map_slices(_niceness, list(range(parallel.MIN_PARALLEL_ITEMS * 2)))
+    assert {n for part in parts for n in part} == {min(os.nice(0) + parallel.WORKER_NICENESS, 19)}
 
 
 def test_a_killed_worker_is_replaced_and_the_slice_redone(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

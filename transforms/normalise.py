@@ -39,6 +39,13 @@ class NormalisedChunk:
     wire_copies: int
 
 
+def enrichment_input(records: list[StoryRecord], seen_at: datetime) -> pl.DataFrame | None:
+    """What `normalise_chunk(records, seen_at, ...)` hands its `enrich`, or None when it enriches nothing (no
+    story survives collapsing and checks): for a caller that starts the enrichment ahead of normalising."""
+    stories = build_stories(records, seen_at).stories
+    return None if stories.is_empty() else _enrichment_input(stories)
+
+
 def _enrichment_input(stories: pl.DataFrame) -> pl.DataFrame:
     return stories.select(
         "story_id",

@@ -12,6 +12,7 @@ from flows.runtime.workers import map_slices
 from transforms.enrich import Enrichment, enrich_stories, enrichment_version
 from transforms.enrich.model import LEAD_CHARS, ModelMentionDetector, detector_version
 from transforms.enrich.rules import RuleMentionDetector
+from transforms.normalise import enrichment_input
 from transforms.record import StoryRecord
 
 # A wire copy is republished within days of its original: stored stories this far either side of a
@@ -62,3 +63,10 @@ def enrich_parallel(stories: pl.DataFrame) -> Enrichment:
         version=parts[0].version,
         rejects=[r for p in parts for r in p.rejects],
     )
+
+
+def enrich_records(records: list[StoryRecord], seen_at: datetime) -> Enrichment | None:
+    """`enrich_parallel` of what normalising `records` will enrich; None when that is nothing, so the flow's
+    process never loads a model of its own for an empty chunk."""
+    stories = enrichment_input(records, seen_at)
+    return None if stories is None else enrich_parallel(stories)

@@ -28,6 +28,12 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MIN_PARALLEL_ITEMS = 48
+# How much lower the workers' CPU priority is than the run's own process. The workers are CPU-bound for seconds
+# at a time, while the run's process does short bursts between waits: the fetcher's event loop answering each
+# response (a few requests in flight per host, so each wait holds the next request back), normalising and the
+# merge. At equal priority every burst queues behind a worker's time slice and the fetch of the next chunk
+# crawls while a chunk is enriched; lower, the workers still take every cycle the run's process leaves idle.
+WORKER_NICENESS = 10
 _PRELOAD = [
     # first: the forkserver ends when the run does, even a killed one, and ignores a terminal's Ctrl-C meanwhile
     "flows.runtime.forkserver_lifeline",
@@ -90,8 +96,10 @@ atexit.register(shutdown_workers)
 def _start_worker() -> None:
     """Each worker dies with the forkserver, and leaves Ctrl-C to the run: a terminal's Ctrl-C reaches the
     whole foreground process group, and a worker interrupted mid-slice would print a traceback and break
-    the pool while the run is stopping. The run stops its workers itself (`shutdown_workers`)."""
+    the pool while the run is stopping. The run stops its workers itself (`shutdown_workers`). Each also
+    yields the CPU to the run's own process (`WORKER_NICENESS`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(WORKER_NICENESS)
     die_with_parent()
 
 
