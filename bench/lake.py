@@ -42,6 +42,7 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -105,15 +106,18 @@ def normalise(items: list, warehouse=None):
     from transforms.normalise import normalise_chunk
     from warehouse.protocol import LoadBatch
 
-    stored = warehouse.signatures_between(19900101, 21001231) if warehouse else None
-    if stored is None:
+    if warehouse:
+        near = partial(warehouse.signatures_near, 19900101, 21001231)
+    else:
         import polars as pl
 
         from transforms.star import SIGNATURE_COLUMNS
 
-        stored = pl.DataFrame(schema=SIGNATURE_COLUMNS)
+        def near(_signatures: pl.DataFrame) -> pl.DataFrame:
+            return pl.DataFrame(schema=SIGNATURE_COLUMNS)
+
     detector = RuleMentionDetector()
-    chunk = normalise_chunk(items, SEEN, stored, lambda frame: enrich_stories(frame, detector))
+    chunk = normalise_chunk(items, SEEN, near, lambda frame: enrich_stories(frame, detector))
     return LoadBatch(chunk.batch, "bench", SEEN, signatures=chunk.signatures)
 
 

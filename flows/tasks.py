@@ -74,8 +74,8 @@ def normalise_task(
 ) -> NormalisedChunk:
     """Link wire copies against stored stories of nearby days and build the star frames, with the chunk's
     `enrich_records`, which the workers began as soon as the chunk was parsed (see `flows.pipeline.chunks`)."""
-    stored = warehouse.signatures_between(*signature_window(records, seen_at))
-    return normalise_chunk(records, seen_at, stored, partial(_enriched, enrichment))
+    near = partial(warehouse.signatures_near, *signature_window(records, seen_at))
+    return normalise_chunk(records, seen_at, near, partial(_enriched, enrichment))
 
 
 def _enriched(enrichment: Future[Enrichment | None], _stories: pl.DataFrame) -> Enrichment:

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,7 @@ def load(store: DuckLakeWarehouse, records: list) -> None:
 
     detector = RuleMentionDetector()
     chunk = normalise_chunk(
-        records, SEEN, store.signatures_between(20250101, 20251231), lambda frame: enrich_stories(frame, detector)
+        records, SEEN, partial(store.signatures_near, 20250101, 20251231), lambda frame: enrich_stories(frame, detector)
     )
     store.load(LoadBatch(chunk.batch, "r", SEEN, signatures=chunk.signatures))
 

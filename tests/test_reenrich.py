@@ -5,6 +5,7 @@ warehouse from before versions were recorded is upgraded and re-enriched."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -52,7 +53,7 @@ def _by_rules(stories: pl.DataFrame):
 
 
 def _load(store: DuckDBWarehouse, enrich) -> None:
-    chunk = normalise_chunk(_records(), SEEN, store.signatures_between(20250101, 20251231), enrich)
+    chunk = normalise_chunk(_records(), SEEN, partial(store.signatures_near, 20250101, 20251231), enrich)
     store.load(LoadBatch(chunk.batch, "r", SEEN, signatures=chunk.signatures))
 
 

@@ -5,6 +5,7 @@ story re-linked as the copy of an original that arrived after it."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -41,7 +42,7 @@ def story(url: str, source: str, published: str, body: str, title: str) -> Story
 
 
 def load(store: DuckDBWarehouse, records: list[StoryRecord]) -> None:
-    chunk = normalise_chunk(records, SEEN, store.signatures_between(20250101, 20251231))
+    chunk = normalise_chunk(records, SEEN, partial(store.signatures_near, 20250101, 20251231))
     store.load(LoadBatch(chunk.batch, "r", SEEN, signatures=chunk.signatures))
 
 

@@ -90,12 +90,12 @@ def _frames(enrichment: Enrichment) -> EnrichmentFrames:
 def normalise_chunk(
     records: list[StoryRecord],
     seen_at: datetime,
-    stored_signatures: pl.DataFrame,
+    stored_near: Callable[[pl.DataFrame], pl.DataFrame],
     enrich: Callable[[pl.DataFrame], Enrichment] = enrich_stories,
 ) -> NormalisedChunk:
-    """Build the star batch for `records`. `stored_signatures` has columns story_id, source, published,
-    signature for stories already in the warehouse near these dates; `enrich` is `enrich_stories` or
-    a parallel equivalent."""
+    """Build the star batch for `records`. `stored_near` gives, for the batch's signatures (story_id, signature),
+    the stored stories of nearby dates they may copy or be copied by (SIGNATURE_COLUMNS: a warehouse's
+    `signatures_near`); `enrich` is `enrich_stories` or a parallel equivalent."""
     frame = build_stories(records, seen_at)
     stories = frame.stories
     if stories.is_empty():
@@ -107,8 +107,10 @@ def normalise_chunk(
     signatures = _signatures(stories, enrichment)
     # Link over the batch and the stored stories of nearby days together: when the original arrives
     # after its copy (another outlet's sitemap came first), the stored copy is re-linked to it.
-    stored = stored_signatures.select(SIGNATURE_COLUMNS.keys()).filter(
-        ~pl.col("story_id").is_in(signatures["story_id"].implode())
+    stored = (
+        stored_near(signatures)
+        .select(SIGNATURE_COLUMNS.keys())
+        .filter(~pl.col("story_id").is_in(signatures["story_id"].implode()))
     )
     pool = pl.concat([signatures, stored], how="vertical_relaxed")
     links = link_duplicates(pool, pool.head(0))

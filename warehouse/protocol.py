@@ -134,7 +134,11 @@ class Warehouse(Protocol):
 
     def url_owners(self, urls: list[str]) -> dict[str, str]: ...
 
-    def signatures_between(self, first_day: int, last_day: int) -> pl.DataFrame: ...
+    def signatures_near(self, first_day: int, last_day: int, signatures: pl.DataFrame) -> pl.DataFrame:
+        """Stored stories of a `date_key` range whose MinHash signature shares an LSH band with one of `signatures`
+        (column `signature`), as SIGNATURE_COLUMNS: the only stored stories `link_duplicates` can pair with them,
+        found in the engine so that a run's memory does not grow with the warehouse."""
+        ...
 
     def stories_to_enrich(self, version: str, after_key: int | None, limit: int) -> pl.DataFrame:
         """Up to `limit` stored stories whose `fact_story.enrichment_version` is not `version`, in story_key

@@ -226,10 +226,10 @@ class StagingWarehouse:
     def url_owners(self, urls: list[str]) -> dict[str, str]:
         return self.backend.url_owners(urls)
 
-    def signatures_between(self, first_day: int, last_day: int) -> pl.DataFrame:
+    def signatures_near(self, first_day: int, last_day: int, signatures: pl.DataFrame) -> pl.DataFrame:
         if self.locked_by:
             return pl.DataFrame(schema=SIGNATURE_COLUMNS)
-        return self.backend.signatures_between(first_day, last_day)
+        return self.backend.signatures_near(first_day, last_day, signatures)
 
     def stories_to_enrich(self, version: str, after_key: int | None, limit: int) -> pl.DataFrame:
         return self.backend.stories_to_enrich(version, after_key, limit)

@@ -108,8 +108,9 @@ def link_duplicates(new: pl.DataFrame, existing: pl.DataFrame) -> pl.DataFrame:
 
 
 # datasketch's MinHashLSH(threshold=0.8, num_perm=128) splits a signature into 9 bands of 13 values
-# (its optimum for equal weights on false positives and negatives); `similar_pairs` bands the same way.
-_BANDS, _ROWS = 9, 13
+# (its optimum for equal weights on false positives and negatives); `similar_pairs` bands the same way, and so
+# does the warehouse when it picks the stored stories a chunk may copy (sql/wire_copies/stored_candidates.sql).
+LSH_BANDS, LSH_ROWS = 9, 13
 
 
 def similar_pairs(matrix: np.ndarray) -> pl.DataFrame:
@@ -120,9 +121,9 @@ def similar_pairs(matrix: np.ndarray) -> pl.DataFrame:
     each signature into MinHashLSH cost 0.1 ms in Python (bench/enrich.py has both)."""
     count = len(matrix)
     bands = []
-    for band in range(_BANDS):
-        block = np.ascontiguousarray(matrix[:, band * _ROWS : (band + 1) * _ROWS])
-        keys = block.view(np.dtype((np.void, block.itemsize * _ROWS))).ravel()
+    for band in range(LSH_BANDS):
+        block = np.ascontiguousarray(matrix[:, band * LSH_ROWS : (band + 1) * LSH_ROWS])
+        keys = block.view(np.dtype((np.void, block.itemsize * LSH_ROWS))).ravel()
         _, bucket = np.unique(keys, return_inverse=True)
         bands.append(pl.DataFrame({"row": np.arange(count, dtype=np.uint32), "bucket": bucket + band * count}))
     banded = pl.concat(bands).filter(pl.len().over("bucket") > 1)

@@ -23,6 +23,7 @@ from typing import TypeVar
 import duckdb
 import polars as pl
 
+from transforms.enrich.duplicates import LSH_BANDS, LSH_ROWS
 from transforms.star import SIGNATURE_COLUMNS, Reject, StarBatch
 from warehouse.duckdb import summaries
 from warehouse.duckdb.maintenance import export_parquet
@@ -67,6 +68,7 @@ _ENRICHMENT_CHILDREN = {
     "fact_date_mention": "",
 }
 _STORIES_TO_ENRICH = (SQL_DIR / "reenrich" / "stories_to_enrich.sql").read_text(encoding="utf-8")
+_STORED_CANDIDATES = (SQL_DIR / "wire_copies" / "stored_candidates.sql").read_text(encoding="utf-8")
 # DuckDB: 'Conflicting lock is held in /usr/bin/python3.11 (PID 4242) by user ann. See also ...': the holder is
 # a path with dots in it, so it ends only at the PID, the user, or the sentence
 _LOCK_HINT = re.compile(
@@ -694,18 +696,17 @@ class DuckDBWarehouse:
                 _STORIES_TO_ENRICH, [version, after_key if after_key is not None else -(2**63), limit]
             ).pl()
 
-    def signatures_between(self, first_day: int, last_day: int) -> pl.DataFrame:
-        """MinHash signatures of stored stories in a day range, for wire-copy detection across runs."""
+    def signatures_near(self, first_day: int, last_day: int, signatures: pl.DataFrame) -> pl.DataFrame:
         schema = SIGNATURE_COLUMNS
-        if not self._exists():
+        if signatures.is_empty() or not self._exists():
             return pl.DataFrame(schema=schema)
+        parameters = {"first_day": first_day, "last_day": last_day, "bands": LSH_BANDS, "rows": LSH_ROWS}
         with self._writer() as con:
-            found = con.execute(
-                "SELECT f.story_id, s.name, strptime(f.date_key::VARCHAR, '%Y%m%d')::DATE, g.signature "
-                "FROM etl_story_signature g JOIN fact_story f USING (story_key) JOIN dim_source s "
-                "ON s.source_key = f.source_key WHERE f.date_key BETWEEN ? AND ?",
-                [first_day, last_day],
-            ).pl()
+            con.register("chunk_signatures", signatures.select("signature"))
+            try:
+                found = con.execute(_STORED_CANDIDATES, parameters).pl()
+            finally:
+                con.unregister("chunk_signatures")
         return found.rename(dict(zip(found.columns, schema, strict=True))).cast(schema)
 
 
