@@ -50,12 +50,16 @@ def prefect_api_of_its_own() -> Iterator[None]:
     The server listens on a socket bound here, so no other process can take its port between choosing and
     binding it; it runs in a copy of the caller's context, so settings the caller entered (a test's
     database, say) are the server's too."""
-    if os.environ.get("PREFECT_API_URL"):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    # Prefect's setting, not the environment alone: a caller already inside `temporary_settings` naming a server
+    # (a test session, a command run in-process by another) must not start a second one in the same process,
+    # where Prefect's server keeps state of its own per process.
+    if PREFECT_API_URL.value():
         yield
         return
     import uvicorn
     from prefect.server.api.server import create_app
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
