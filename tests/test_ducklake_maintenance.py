@@ -100,6 +100,9 @@ def test_maintenance_on_the_lake_repairs_expires_and_deletes_unreferenced_files(
         compacted = data_files_per_table(con)
     assert summary["lake_compacted"]["files_merged"] > 0 and summary["lake_compacted"]["files_rewritten"] > 0
     assert sum(compacted.values()) < sum(data_files.values()), (data_files, compacted)
-    assert all(compacted[table] <= count for table, count in data_files.items())
+    # Compaction never splits a table's files. A table with no data file before maintenance may get its first
+    # from maintenance's own writes (the summary repair runs before the compaction): not a split.
+    grown = {t: (count, compacted[t]) for t, count in data_files.items() if count and compacted[t] > count}
+    assert not grown, grown  # files before and after compaction
     assert every_relation(lake) == every_relation(embedded)
     assert lake.repair_summaries() == {}
