@@ -43,8 +43,8 @@ def prefect_api_of_its_own() -> Iterator[None]:
     `PREFECT_API_URL` names a server already.
 
     Why a thread, not Prefect's ephemeral server process: that process is a second interpreter holding its own
-    copy of Prefect, pydantic and their models, a sixth of a 10k-story run's memory; on a thread the server
-    shares the imports the run holds anyway (docs/benchmarks.md, issue 17). A thread also gets the stopping
+    copy of Prefect, pydantic and their models; on a thread the server shares the imports the run holds anyway
+    (docs/benchmarks.md measures the difference). A thread also gets the stopping
     right by construction: signals reach only the main thread, so Ctrl-C or SIGTERM never stops the server
     while the run is recording how it ended, and nothing can outlive the command, even one killed outright.
     The server listens on a socket bound here, so no other process can take its port between choosing and
