@@ -127,3 +127,22 @@ def test_a_held_lock_is_explained_in_one_line(store: DuckDBWarehouse) -> None:
         holder.stdin.close()
         holder.wait(10)
     assert load(store, [page()]).new == 1
+
+
+def test_writes_land_in_small_row_groups_that_a_checkpoint_keeps(
+    store: DuckDBWarehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each load's checkpoint rewrites the row groups it touched: they stay `ROW_GROUP_ROWS` long (here
+    DuckDB's smallest, 2,048) through loads, a CHECKPOINT and maintenance, instead of one group growing
+    with the warehouse to DuckDB's default 122,880 rows."""
+    monkeypatch.setattr("warehouse.duckdb.store.ROW_GROUP_ROWS", 2048)
+    for batch in range(3):
+        load(store, [page(url=f"https://www.meridian-daily.example/{batch}/{n}") for n in range(1500)])
+    store.checkpoint()
+    store.repair_summaries()
+    with store.read_only() as con:
+        groups = con.execute(
+            "SELECT row_group_id, max(count) FROM pragma_storage_info('fact_story') GROUP BY 1"
+        ).fetchall()
+    assert sum(rows for _, rows in groups) == 4500
+    assert len(groups) >= 3 and max(rows for _, rows in groups) <= 2048, groups

@@ -43,6 +43,15 @@ from warehouse.protocol import (
 
 T = TypeVar("T")
 
+# Rows per row group for everything a writer appends. A checkpoint rewrites every row group a transaction
+# touched in full, the bodies too, and each load's connection checkpoints as it closes: with DuckDB's
+# default (122,880 rows) a warehouse's last row group fills up over a whole 100k-story run, so each load
+# re-compressed up to 100k stored bodies and held them in memory meanwhile (bench/memory.py: the run's
+# peak grew with the warehouse). Small groups bound that work to a few thousand rows; an update to an old
+# story rewrites only its own group. DuckDB takes the size per attachment, not from the file, so every
+# writing connection attaches with it (a default connection's checkpoint would merge the groups back).
+ROW_GROUP_ROWS = 8192
+
 # Bridges and detail facts whose rows belong to one story and are replaced as a set when it changes.
 _STORY_CHILDREN = (
     "bridge_story_topic",
@@ -178,9 +187,18 @@ class DuckDBWarehouse:
                 raise WarehouseError(
                     f"warehouse folder {self.path.parent} cannot be created: {error.strerror}"
                 ) from None
-        elif not self.path.exists():
+            con = duckdb.connect()
+            try:
+                quoted = str(self.path).replace("'", "''")
+                con.execute(f"ATTACH '{quoted}' AS warehouse (ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
+                con.execute("USE warehouse")
+            except BaseException:
+                con.close()
+                raise
+            return con
+        if not self.path.exists():
             raise WarehouseError(f"warehouse {self.path} does not exist yet; run `dateline run` first")
-        return duckdb.connect(str(self.path), read_only=read_only)
+        return duckdb.connect(str(self.path), read_only=True)
 
     def _exists(self) -> bool:
         """Whether there is a warehouse to look things up in yet (before the first run there is not)."""
