@@ -152,6 +152,7 @@ def run(
         configured_warehouse,
         warehouse_location,
     )
+    from flows.runtime.workers import start_forkserver
     from flows.sources.config import ConfigError
     from transforms.urls import split_userinfo
     from warehouse.protocol import WarehouseError
@@ -170,6 +171,7 @@ def run(
         configured_warehouse(location).check_writable()
     except (ConfigError, WarehouseError) as error:
         raise fail(str(error)) from None
+    start_forkserver()
     try:
         with (
             prefect_api_of_its_own(),

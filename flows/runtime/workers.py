@@ -78,7 +78,7 @@ def _shutdown_locked() -> None:
     if _pool is not None:
         _pool.shutdown(cancel_futures=True)
         _pool = None
-        _stop_forkserver()
+    _stop_forkserver()  # also one started early (`start_forkserver`) for a pool the run never needed
 
 
 def _stop_forkserver() -> None:
@@ -101,6 +101,18 @@ def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(WORKER_NICENESS)
     die_with_parent()
+
+
+def start_forkserver() -> None:
+    """Start the workers' forkserver now, when this process will use workers: its preloads (the parsers,
+    gazetteers and entity model, a few seconds of CPU) then run on another core while the run starts its
+    Prefect API and fetches its first chunk, instead of holding up that chunk's parse. The pool itself still
+    starts on first use; a run with too little work for a pool stops the forkserver at its end with the rest."""
+    if workers() == 1:
+        return
+    with _pool_lock:
+        multiprocessing.get_context("forkserver").set_forkserver_preload(_preloads())
+        forkserver.ensure_running()
 
 
 def _get_pool(size: int) -> ProcessPoolExecutor:
