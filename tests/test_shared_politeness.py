@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,7 +30,7 @@ from flows.sources.fetching.shared_hosts import (
     shared_host_limits,
 )
 from tests.http_fixtures import LOCAL, Reply, ScriptedServer, fast_settings
-from tests.test_ducklake import PG_HOST, PG_PORT, _postgres_up
+from tests.test_ducklake import PG_HOST, PG_PORT, _admin, _postgres_up
 
 PER_HOST = 2
 PAGES = 8
@@ -159,6 +160,31 @@ def test_a_crawl_delay_learned_from_robots_txt_holds_across_workers(
     assert len(server.hits("/robots.txt")) == 2  # one per worker: their caches are their own
     assert min(gaps_between_starts(server)) >= GAP_S - TOLERANCE_S
     assert min(gaps_between_starts(server, "/story/")) >= 1.0 - TOLERANCE_S
+
+
+def test_workers_starting_at_once_on_a_new_catalog_create_its_pace_table_and_one_claims_the_start() -> None:
+    """CREATE ... IF NOT EXISTS from several sessions at once can fail on a catalog unique index; the
+    table's creation is serialised. Then one claim of a host's start wins and the others wait the gap."""
+    if not _postgres_up():
+        pytest.skip(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}")
+    name = f"dateline_pace_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f"CREATE DATABASE {name}"))
+
+    async def start_at_once() -> list[float]:
+        dsn = f"dbname={name} host={PG_HOST} port={PG_PORT} user=postgres"
+        workers = [PostgresHostLimits(PER_HOST, dsn) for _ in range(8)]
+        await asyncio.gather(*(worker.__aenter__() for worker in workers))
+        try:
+            return sorted(await asyncio.gather(*(worker.claim_start("news.example:443", 60.0) for worker in workers)))
+        finally:
+            await asyncio.gather(*(worker.__aexit__() for worker in workers))
+
+    try:
+        waits = asyncio.run(start_at_once())
+    finally:
+        asyncio.run(_admin(f"DROP DATABASE {name} WITH (FORCE)"))
+    assert waits[0] == 0.0
+    assert all(59.0 < wait < 61.0 for wait in waits[1:]), waits  # by their own reading of the clock
 
 
 def test_a_host_s_limit_is_named_for_it_and_created_once(prefect_api: None) -> None:

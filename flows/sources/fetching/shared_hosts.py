@@ -109,30 +109,30 @@ def _connect_options(dsn: str) -> dict[str, str]:
     return {_LIBPQ_NAMES[key]: value for key, value in pairs.items()}
 
 
-# The next allowed start of each host, on the catalog server's clock, outside DuckLake's own tables (in
-# `public`): one row per host ever fetched, a few dozen bytes each.
+# The next allowed start of each host, on the catalog server's clock, and the transaction that claimed it;
+# outside DuckLake's own tables (in `public`): one row per host ever fetched, a few dozen bytes each.
 PACE_SCHEMA = "dateline"
 PACE_TABLE = f"{PACE_SCHEMA}.host_pace"
 _CREATE_PACE = f"""
 SELECT pg_advisory_xact_lock({stable_key(PACE_TABLE)});
 CREATE SCHEMA IF NOT EXISTS {PACE_SCHEMA};
-CREATE TABLE IF NOT EXISTS {PACE_TABLE} (host text PRIMARY KEY, next_start timestamptz NOT NULL);
+CREATE TABLE IF NOT EXISTS {PACE_TABLE} (
+    host text PRIMARY KEY, next_start timestamptz NOT NULL, claimed_in xid8 NOT NULL
+);
 """
-# One atomic statement on the server's clock, so workers whose own clocks disagree still agree: the row
-# lock that ON CONFLICT takes orders concurrent claims, and only one of them finds the host free. A refused
-# claim reads the host's next start from the statement's snapshot, which a claim committed a moment
-# earlier may postdate: that hint is then too early, and is floored at `POLL_S`.
+# One atomic statement on the server's clock, so workers whose own clocks disagree still agree. It runs in
+# a transaction of its own, so `now()` is one reading of that clock, taken as it starts. ON CONFLICT locks
+# the host's row, which orders concurrent claims: each sees the one before it and claims only when that
+# one's next start has come (a claim whose clock reading is older than the row's can never succeed). The
+# row is written either way, so that it can be returned: as claimed by this transaction, or with the
+# seconds left until its next start, more than 0 since it is later than this claim's reading.
 _CLAIM = f"""
-WITH claim AS (
-    INSERT INTO {PACE_TABLE} AS pace (host, next_start)
-    VALUES ($1, clock_timestamp() + make_interval(secs => $2))
-    ON CONFLICT (host) DO UPDATE SET next_start = excluded.next_start
-    WHERE pace.next_start <= clock_timestamp()
-    RETURNING host
-)
-SELECT CASE WHEN EXISTS (SELECT FROM claim) THEN 0.0 ELSE greatest(
-    (SELECT extract(epoch FROM next_start - clock_timestamp()) FROM {PACE_TABLE} WHERE host = $1)::float8, $3
-) END
+INSERT INTO {PACE_TABLE} AS pace (host, next_start, claimed_in)
+VALUES ($1, now() + make_interval(secs => $2), pg_current_xact_id())
+ON CONFLICT (host) DO UPDATE SET
+    next_start = CASE WHEN pace.next_start <= now() THEN excluded.next_start ELSE pace.next_start END,
+    claimed_in = CASE WHEN pace.next_start <= now() THEN excluded.claimed_in ELSE pace.claimed_in END
+RETURNING CASE WHEN claimed_in = pg_current_xact_id() THEN 0.0 ELSE extract(epoch FROM next_start - now()) END::float8
 """
 
 
@@ -173,7 +173,7 @@ class PostgresHostLimits:
     async def claim_start(self, host: str, gap_s: float) -> float:
         assert self._pace is not None, "PostgresHostLimits used outside its `async with` block"
         async with self._pace_lock:
-            return await self._pace.fetchval(_CLAIM, host, gap_s, POLL_S)
+            return await self._pace.fetchval(_CLAIM, host, gap_s)
 
     @staticmethod
     async def _lock_one(con: asyncpg.Connection, keys: list[int]) -> int | None:
