@@ -111,12 +111,14 @@ def _connect_options(dsn: str) -> dict[str, str]:
 
 # The next allowed start of each host, on the catalog server's clock, and the transaction that claimed it;
 # outside DuckLake's own tables (in `public`): one row per host ever fetched, a few dozen bytes each.
+# Unlogged: a claim then commits without waiting for a WAL flush (0.2 ms rather than 3), and all a crash of
+# the server can lose is when each host may next start, which the next claim writes again.
 PACE_SCHEMA = "dateline"
 PACE_TABLE = f"{PACE_SCHEMA}.host_pace"
 _CREATE_PACE = f"""
 SELECT pg_advisory_xact_lock({stable_key(PACE_TABLE)});
 CREATE SCHEMA IF NOT EXISTS {PACE_SCHEMA};
-CREATE TABLE IF NOT EXISTS {PACE_TABLE} (
+CREATE UNLOGGED TABLE IF NOT EXISTS {PACE_TABLE} (
     host text PRIMARY KEY, next_start timestamptz NOT NULL, claimed_in xid8 NOT NULL
 );
 """
