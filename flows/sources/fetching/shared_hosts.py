@@ -21,8 +21,9 @@ again. (A reservation of a time to come would let a request that then waits for 
 slot start late, close to the next worker's reserved start.) The claim is one atomic step on the store's
 own clock, so workers whose clocks disagree still agree:
 
-- on a lake, one statement on the table `dateline.host_pace` (host, next start) in the catalog database,
-  created on first use; its own schema keeps it apart from DuckLake's tables in `public`;
+- on a lake, one statement on the unlogged table `dateline.host_pace` (host, next start, the transaction
+  that claimed it) in the catalog database, created on first use (PostgreSQL 13 or later); its own schema
+  keeps it apart from DuckLake's tables in `public`;
 - on an embedded warehouse, a Prefect rate limit per host (`dateline-pace:<host:port>`): a limit of 1
   whose slot decays at `1/gap` per second, so it frees a gap after it was taken. It is created with the
   gap first asked for and slowed down when a longer one is (a Crawl-delay learned later), never sped up:
@@ -155,9 +156,12 @@ class PostgresHostLimits:
     async def __aenter__(self) -> PostgresHostLimits:
         self._pace = await asyncpg.connect(**self._options)
         try:
-            # two workers starting at once would both create the table, and one fail on a catalog unique index
-            async with self._pace.transaction():
-                await self._pace.execute(_CREATE_PACE)
+            # Created only when missing: CREATE SCHEMA wants the right to create in the database even when the
+            # schema exists, which a catalog role may lack once an operator has made the table. Under a lock:
+            # two workers starting at once would both create the table, and one fail on a catalog unique index.
+            if await self._pace.fetchval("SELECT to_regclass($1) IS NULL", PACE_TABLE):
+                async with self._pace.transaction():
+                    await self._pace.execute(_CREATE_PACE)
             self._pool = await asyncpg.create_pool(min_size=0, max_size=16, **self._options)
         except BaseException:
             await self.__aexit__()
