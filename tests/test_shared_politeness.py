@@ -27,6 +27,7 @@ from flows.sources.fetching.shared_hosts import (
     PrefectHostLimits,
     SharedHostLimits,
     limit_name,
+    pace_name,
     shared_host_limits,
 )
 from tests.http_fixtures import LOCAL, Reply, ScriptedServer, fast_settings
@@ -82,7 +83,7 @@ def two_workers(
     results: list[FetchResult] = []
 
     def worker(name: str, limits: SharedHostLimits | None) -> None:
-        options: dict = {"per_host": PER_HOST, "respect_robots": False, "deadline_s": 10.0} | settings
+        options: dict[str, object] = {"per_host": PER_HOST, "respect_robots": False, "deadline_s": 10.0} | settings
         settings_of_worker = fast_settings(tmp_path / name, **options)
         requests = [FetchRequest(server.url(f"/story/{page}"), access=LOCAL) for page in range(pages)]
         with FetchSession(settings_of_worker, None, limits) as session:
@@ -156,10 +157,19 @@ def test_a_crawl_delay_learned_from_robots_txt_holds_across_workers(
     shared pace follows it (on Prefect, the rate limit is slowed down once it is learned)."""
     with paced_site(crawl_delay=1) as server:
         results = two_workers(server, tmp_path, make_limits, pages=2, min_delay_s=GAP_S, respect_robots=True)
+        host = urlsplit(server.url("/")).netloc
     assert [r.status_code for r in results] == [200] * 4
     assert len(server.hits("/robots.txt")) == 2  # one per worker: their caches are their own
     assert min(gaps_between_starts(server)) >= GAP_S - TOLERANCE_S
     assert min(gaps_between_starts(server, "/story/")) >= 1.0 - TOLERANCE_S
+    if isinstance(make_limits(), PrefectHostLimits):
+
+        async def pace_of_the_site() -> tuple[int, float | None]:
+            async with get_client() as client:
+                limit = await client.read_global_concurrency_limit_by_name(pace_name(host))
+                return limit.limit, limit.slot_decay_per_second
+
+        assert asyncio.run(pace_of_the_site()) == (1, 1.0)  # one start per Crawl-delay
 
 
 def test_workers_starting_at_once_on_a_new_catalog_create_its_pace_table_and_one_claims_the_start() -> None:
