@@ -7,6 +7,8 @@ import gzip
 import random
 import time
 import zlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from itertools import pairwise
 
@@ -121,6 +123,56 @@ def test_host_delay_holds_even_when_the_global_limit_queues_requests() -> None:
     # a's requests must still start 0.2 s apart, not all at once.
     starts = [at for host, at in run_gate(gate, ["busy", "a", "a", "a"], hold={"busy": 0.5}) if host == "a"]
     assert len(starts) == 3 and all(later - earlier >= 0.2 for earlier, later in pairwise(starts))
+
+
+class AnotherWorkersPace:
+    """Shared host limits in which the hosts' starts are claimed in memory (`free_at`, monotonic time), as
+    `shared_hosts` claims them in PostgreSQL or Prefect for every worker; `during_claim` runs while the
+    first claim waits for its answer."""
+
+    def __init__(self, free_at: dict[str, float], during_claim: Callable[[], None] = lambda: None) -> None:
+        self.free_at = free_at
+        self.during_claim = during_claim
+
+    async def __aenter__(self) -> AnotherWorkersPace:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    @asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        yield
+
+    async def claim_start(self, host: str, gap_s: float) -> float:
+        self.during_claim()
+        self.during_claim = lambda: None
+        await asyncio.sleep(0.01)  # the round trip to the store
+        wait = self.free_at.get(host, 0.0) - time.monotonic()
+        if wait > 0:
+            return wait
+        self.free_at[host] = time.monotonic() + gap_s
+        return 0.0
+
+
+def test_a_start_another_worker_claimed_is_waited_for_without_holding_the_global_slot() -> None:
+    began = time.monotonic()
+    shared = AnotherWorkersPace({"paced": began + 0.3})  # another worker started a request there just now
+    gate = HostGate(per_host=2, max_connections=1, min_delay_s=0.0, shared=shared)
+    gate.set_delay("paced", 0.2)
+    starts = run_gate(gate, ["paced", "paced", "other"])
+    assert [host for host, _ in starts] == ["other", "paced", "paced"]
+    paced = [at for host, at in starts if host == "paced"]
+    assert paced[0] >= began + 0.3 and paced[1] - paced[0] >= 0.2
+
+
+def test_a_retry_after_that_arrives_while_a_start_is_claimed_still_holds() -> None:
+    # a 429 with Retry-After: 0.3, to another of this worker's requests to the host, answered meanwhile
+    told = AnotherWorkersPace({}, lambda: gate.defer("a", 0.3))
+    gate = HostGate(per_host=1, max_connections=1, min_delay_s=0.1, shared=told)
+    began = time.monotonic()
+    ((_, started),) = run_gate(gate, ["a"])
+    assert started - began >= 0.3
 
 
 def test_a_slow_host_does_not_block_other_hosts() -> None:

@@ -36,7 +36,8 @@ per request in flight: at most about 2 x max_body_bytes (the chunks and their fi
 one 64 KiB decoder window, whatever the compression ratio; at most `max_connections` (16) are
 in flight, so about 320 MiB in the very worst case; finished results keep their bodies until
 the caller drops them, and their compressed archive copies until their batch is stored. Per
-host: 2 in flight, starts spaced by `max(min_delay_s, Crawl-delay)`.
+host: 2 in flight, starts spaced by `max(min_delay_s, Crawl-delay)`; with `Fetcher(shared=...)` (runs
+started by Prefect workers, `shared_hosts`) both hold across every worker, not only per process.
 robots.txt per RFC 9309, cached 24 h under `state_dir/robots/`.
 
 Where a request may go is its `FetchRequest.access` (`guard.NetworkAccess`, built per source by
