@@ -9,9 +9,10 @@ only to local times, and keeps a lone day as `YYYY-MM-DD`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from copy import deepcopy
 from datetime import date, datetime, timedelta, timezone
+from itertools import islice
 
 from htmldate import find_date
 from lxml.etree import Element
@@ -21,7 +22,7 @@ from transforms.parsers.dates import normalise_date, to_utc, why_unusable
 from transforms.parsers.html.metadata import PageMetadata, as_text
 from transforms.parsers.html.shown import Shown, read_shown, shown_dates
 from transforms.parsers.html.site_zone import domain_country, in_site_zone, is_utc_instant, locale_country
-from transforms.parsers.html.text import clean
+from transforms.parsers.html.text import clean, key
 
 _PUBLISHED_META = (
     "article:published_time",
@@ -86,6 +87,11 @@ _PUBLICATION_DATE_CLASS = re.compile(
 # ... unless it dates another story (a teaser, a related link), a comment, or shows the clock
 _OTHER_DATE_CLASS = re.compile(r"teaser|related|comment|current", re.IGNORECASE)
 _MAX_MARKED_ELEMENTS = 5_000
+# the byline's date sits within a dozen elements of the headline, before the story's first long paragraph
+_AFTER_HEADLINE = 12
+_MIN_HEADLINE_WORDS = 3
+_MAX_BYLINE_TEXT = 200
+_NOT_TEXT = frozenset({"script", "style", "noscript", "template"})
 _PUBLISHED_CLASS = re.compile(r"publish|posted|date|time|byline|meta", re.IGNORECASE)
 # "posted on <time>", "Published: <time>": the words just before a <time> say what it dates
 _PUBLISHED_WORDING = re.compile(
@@ -289,6 +295,46 @@ def _marked_shown(tree: HtmlElement, default_tz: str | None) -> str | None:
     return None
 
 
+def _following(element: HtmlElement) -> Iterator[HtmlElement]:
+    """The elements after `element` in document order (its own content aside), lazily."""
+    node: HtmlElement | None = element
+    while node is not None:
+        for sibling in node.itersiblings():
+            yield from sibling.iter(Element)
+        node = node.getparent()
+
+
+def _headline(tree: HtmlElement, title: str | None) -> HtmlElement | None:
+    """The <h1> that shows the story's title (as `extract_title` chose it): not a logo or a masthead's <h1>."""
+    body = tree.find("body")
+    wanted = key(title)
+    if body is None or len(wanted.split()) < _MIN_HEADLINE_WORDS:
+        return None
+    return next((h1 for h1 in body.iter("h1") if wanted in key(h1.text_content())), None)
+
+
+def _under_headline(tree: HtmlElement, title: str | None, default_tz: str | None) -> str | None:
+    """The date shown in the first short elements after the headline, where templates put the byline's date.
+
+    Asked before htmldate's heuristics, which weigh every date of the page and can prefer the day a
+    header shows above the headline (the day the page was fetched) or a sidebar's.
+    """
+    headline = _headline(tree, title)
+    if headline is None:
+        return None
+    for element in islice(_following(headline), _AFTER_HEADLINE):
+        if len(element) or element.tag in _NOT_TEXT:
+            continue
+        text = element.text_content()
+        if len(text) > _MAX_BYLINE_TEXT:
+            return None  # the story has begun without a date
+        shown = read_shown(text)
+        if shown is not None:
+            stated = shown.wall.isoformat() if shown.has_time else shown.wall.date().isoformat()
+            return normalise_date(stated, default_tz)
+    return None
+
+
 def _htmldate(tree: HtmlElement) -> str | None:
     """htmldate's reading of the original publication day, for pages without structured dates."""
     try:
@@ -306,10 +352,11 @@ def _unusable(name: str, declared: list[str | None], usable: list[str]) -> list[
 
 
 def extract_dates(
-    tree: HtmlElement, meta: PageMetadata, url: str | None, default_tz: str | None
+    tree: HtmlElement, meta: PageMetadata, url: str | None, default_tz: str | None, title: str | None = None
 ) -> tuple[str | None, str | None, list[str]]:
     """(published_at, updated_at) as ISO strings from the most trusted source that has them, and notes on the
-    declared dates that could not be used (year 9999, offset +25:00)."""
+    declared dates that could not be used (year 9999, offset +25:00). `title` (the headline `extract_title`
+    chose) finds the <h1> under which a page without dated metadata shows its date."""
     declared = [
         *(as_text(v) for v in meta.article_values("datePublished")),
         *(as_text(v) for v in meta.article_values("dateCreated")),
@@ -346,7 +393,7 @@ def extract_dates(
         updated = updated or seen_updated
     if not published and not any(_ISO_LIKE.match(v) for v in declared if v):
         # htmldate "repairs" impossible ISO dates (2025-02-30 -> 2025-02-01): not asked when the page has one
-        published = _marked_shown(tree, default_tz) or _htmldate(tree)
+        published = _marked_shown(tree, default_tz) or _under_headline(tree, title, default_tz) or _htmldate(tree)
     if published and updated and updated[:10] < published[:10]:
         updated = None  # an update before publication is a misread, not a fact
     return published, updated, dropped
