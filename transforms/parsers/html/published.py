@@ -24,6 +24,9 @@ from transforms.parsers.html.shown import Shown, read_shown, shown_dates
 from transforms.parsers.html.site_zone import domain_country, in_site_zone, is_utc_instant, locale_country
 from transforms.parsers.html.text import clean, key
 
+# Dublin Core's "date" is any date in the life of the resource: content systems often fill it with the day
+# the page was last saved, so a publication date the page shows outranks it (`_over_generic`)
+_GENERIC_META = ("dcterms.date", "dc.date", "date")
 _PUBLISHED_META = (
     "article:published_time",
     "og:article:published_time",
@@ -38,9 +41,7 @@ _PUBLISHED_META = (
     "publish_date",
     "publication_date",
     "dc.date.issued",
-    "dcterms.date",
-    "dc.date",
-    "date",
+    *_GENERIC_META,
     "cxenseparse:recs:publishtime",
     "article_date_original",
     "originalpublicationdate",
@@ -90,6 +91,7 @@ _MAX_MARKED_ELEMENTS = 5_000
 # the byline's date sits within a dozen elements of the headline, before the story's first long paragraph
 _AFTER_HEADLINE = 12
 _MIN_HEADLINE_WORDS = 3
+_NUMERIC_DATE = re.compile(r"(?<![\d.])(?:\d{4}-\d{2}-\d{2}|\d{1,2}\.\s?\d{1,2}\.\s?\d{4})(?![\d.])")
 _MAX_BYLINE_TEXT = 200
 _NOT_TEXT = frozenset({"script", "style", "noscript", "template"})
 _PUBLISHED_CLASS = re.compile(r"publish|posted|date|time|byline|meta", re.IGNORECASE)
@@ -328,11 +330,23 @@ def _under_headline(tree: HtmlElement, title: str | None, default_tz: str | None
         text = element.text_content()
         if len(text) > _MAX_BYLINE_TEXT:
             return None  # the story has begun without a date
-        shown = read_shown(text)
+        numeric = _NUMERIC_DATE.search(text)
+        # "Berlin, 28.10.2021, 058/21": a press release's number defeats the whole line's reading, not its date
+        shown = read_shown(text) or (read_shown(numeric[0]) if numeric else None)
         if shown is not None:
             stated = shown.wall.isoformat() if shown.has_time else shown.wall.date().isoformat()
             return normalise_date(stated, default_tz)
     return None
+
+
+def _over_generic(generic: str, tree: HtmlElement, marked: list[str], title: str | None, default_tz: str | None) -> str:
+    """A date declared only as Dublin Core's generic `date`, or the other day the page shows as its publication.
+
+    The date under the headline is read first (what the reader sees), then a <time> marked or worded as the
+    publication: such a <time> can be hidden microdata whose day the visible byline contradicts.
+    """
+    shown = _under_headline(tree, title, default_tz) or next(iter(_normalised(marked, default_tz)), None)
+    return shown if shown and shown[:10] != generic[:10] else generic
 
 
 def _htmldate(tree: HtmlElement) -> str | None:
@@ -357,11 +371,12 @@ def extract_dates(
     """(published_at, updated_at) as ISO strings from the most trusted source that has them, and notes on the
     declared dates that could not be used (year 9999, offset +25:00). `title` (the headline `extract_title`
     chose) finds the <h1> under which a page without dated metadata shows its date."""
-    declared = [
+    json_ld = [
         *(as_text(v) for v in meta.article_values("datePublished")),
         *(as_text(v) for v in meta.article_values("dateCreated")),
-        *(meta.first_meta(n) for n in _PUBLISHED_META),
     ]
+    tags = [(name, meta.first_meta(name)) for name in _PUBLISHED_META]
+    declared = [*json_ld, *(value for _, value in tags)]
     marked, unmarked = _time_elements(tree)
     shown = [*_microdata_values(meta, "datePublished"), *marked, *unmarked][:_MAX_CANDIDATES]
     raw_published = declared + shown
@@ -370,6 +385,9 @@ def extract_dates(
     if declared_values:
         published = _with_stated_offset(declared_values[0], raw_published, published_values)
         published = _in_page_offset(published, raw_published, published_values)
+        specific = [*json_ld, *(value for name, value in tags if name not in _GENERIC_META)]
+        if not _normalised(specific, default_tz):  # only the generic Dublin Core date spoke
+            published = _over_generic(published, tree, marked, title, default_tz)
         if is_utc_instant(published):  # the shown dates are read only for the pages that need them
             shown_days = [*_url_day_shown(url), *shown_dates(tree)]
             published = in_site_zone(published, shown_days, locale_country(meta, tree), domain_country(url))
