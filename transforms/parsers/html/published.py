@@ -1,9 +1,11 @@
 """Publication and update times, as precise as the page states them and never more.
 
 Order of trust: JSON-LD (`datePublished`/`dateModified`), then <meta> tags, microdata,
-<time> elements, a date in the URL, and visible "Published/Updated" wording. Every value
-goes through `normalise_date`, which keeps the page's own offset, applies the site zone
-only to local times, and keeps a lone day as `YYYY-MM-DD`.
+<time> elements, a date in the URL, and visible "Published/Updated" wording. Two exceptions: Dublin
+Core's generic `date`, when it is the only date declared, yields to the publication date the page shows
+(it is often the last save), and a page without dated metadata is dated by the line under its headline
+before htmldate's guess. Every value goes through `normalise_date`, which keeps the page's own
+offset, applies the site zone only to local times, and keeps a lone day as `YYYY-MM-DD`.
 """
 
 from __future__ import annotations
