@@ -10,6 +10,7 @@ Speed is pages per second per process, including reading and gunzipping, both sy
 process; `--workers N` adds Dateline with N processes (what `dateline extract` does on a directory).
 
     .venv/bin/python bench/extract.py [--workers 1] [--repeat 2] [--only naeb|dates|trafeval-dev] [--keep DIR]
+        [--misses]    (also lists Dateline's date misses page by page)
 """
 
 from __future__ import annotations
@@ -158,6 +159,18 @@ def _halves(rows_by_system: dict[str, list[dict[str, Any]]], out: Path) -> None:
             )
 
 
+def _date_misses(gold: str, rows: list[dict[str, Any]]) -> None:
+    """Dateline's date misses page by page (gold day, ours, the trafeval-dev half): what a date rule is checked
+    against, before and after, on every set."""
+    scorer = _scorer_module()
+    preds = {scorer.key_of(r["input"]): r for r in rows}
+    for page, expected in sorted(scorer.load_gold(gold).items()):
+        ours = preds.get(page, {}).get("published_at") or ""
+        if expected.get("date") and ours[:10] != expected["date"]:
+            half = f" {half_of(page)}" if gold == "trafeval-dev" else ""
+            print(f"  date miss{half} {page}: gold {expected['date']} dateline {ours or '-'}")
+
+
 def _domain_group(site: str) -> str:
     host = site.split("//")[-1].split("/")[0].lower()
     for suffix in (".co.uk", ".com.au", ".com", ".org", ".net"):
@@ -199,6 +212,7 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(GOLDS))
     parser.add_argument("--keep", type=Path, help="keep the prediction files in this folder")
     parser.add_argument("--repeat", type=int, default=2, help="interleaved rounds; each system's best counts")
+    parser.add_argument("--misses", action="store_true", help="list the pages whose date Dateline misses")
     args = parser.parse_args()
     if not SCORER.exists():
         sys.exit(f"no scorer at {SCORER}: the shared corpus is absent")
@@ -238,6 +252,8 @@ def main() -> None:
             _per_group({"trafilatura": traf, "dateline": ours})
         if gold == "trafeval-dev":
             _halves({"trafilatura": traf, "dateline": ours}, out_dir)
+        if args.misses:
+            _date_misses(gold, ours)
     print(f"\n# done {time.strftime('%H:%M UTC', time.gmtime())} · {_load()}")
     print(f"predictions in {out_dir}")
 

@@ -59,7 +59,7 @@ def _build(tree: HtmlElement, locator: str, url: str | None, default_tz: str | N
     page_url = canonical_url(tree, meta, url)
     sites = site_names(meta, page_url or url)
     title = extract_title(tree, meta, page_url or url)
-    published, updated, dropped = extract_dates(tree, meta, page_url or url, default_tz)
+    published, updated, dropped = extract_dates(tree, meta, page_url or url, default_tz, title)
     lead = standfirst(tree)
     record = StoryRecord(
         input=locator,

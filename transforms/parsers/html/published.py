@@ -1,17 +1,20 @@
 """Publication and update times, as precise as the page states them and never more.
 
 Order of trust: JSON-LD (`datePublished`/`dateModified`), then <meta> tags, microdata,
-<time> elements, a date in the URL, and visible "Published/Updated" wording. Every value
-goes through `normalise_date`, which keeps the page's own offset, applies the site zone
-only to local times, and keeps a lone day as `YYYY-MM-DD`.
+<time> elements, a date in the URL, and visible "Published/Updated" wording. Two exceptions: Dublin
+Core's generic `date`, when it is the only date declared, yields to the publication date the page shows
+(it is often the last save), and a page without dated metadata is dated by the line under its headline
+before htmldate's guess. Every value goes through `normalise_date`, which keeps the page's own
+offset, applies the site zone only to local times, and keeps a lone day as `YYYY-MM-DD`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from copy import deepcopy
 from datetime import date, datetime, timedelta, timezone
+from itertools import islice
 
 from htmldate import find_date
 from lxml.etree import Element
@@ -21,8 +24,11 @@ from transforms.parsers.dates import normalise_date, to_utc, why_unusable
 from transforms.parsers.html.metadata import PageMetadata, as_text
 from transforms.parsers.html.shown import Shown, read_shown, shown_dates
 from transforms.parsers.html.site_zone import domain_country, in_site_zone, is_utc_instant, locale_country
-from transforms.parsers.html.text import clean
+from transforms.parsers.html.text import clean, key
 
+# Dublin Core's "date" is any date in the life of the resource: content systems often fill it with the day
+# the page was last saved, so a publication date the page shows outranks it (`_over_generic`)
+_GENERIC_META = ("dcterms.date", "dc.date", "date")
 _PUBLISHED_META = (
     "article:published_time",
     "og:article:published_time",
@@ -37,9 +43,7 @@ _PUBLISHED_META = (
     "publish_date",
     "publication_date",
     "dc.date.issued",
-    "dcterms.date",
-    "dc.date",
-    "date",
+    *_GENERIC_META,
     "cxenseparse:recs:publishtime",
     "article_date_original",
     "originalpublicationdate",
@@ -86,6 +90,12 @@ _PUBLICATION_DATE_CLASS = re.compile(
 # ... unless it dates another story (a teaser, a related link), a comment, or shows the clock
 _OTHER_DATE_CLASS = re.compile(r"teaser|related|comment|current", re.IGNORECASE)
 _MAX_MARKED_ELEMENTS = 5_000
+# the byline's date sits within a dozen elements of the headline, before the story's first long paragraph
+_AFTER_HEADLINE = 12
+_MIN_HEADLINE_WORDS = 3
+_NUMERIC_DATE = re.compile(r"(?<![\d.])(?:\d{4}-\d{2}-\d{2}|\d{1,2}\.\s?\d{1,2}\.\s?\d{4})(?![\d.])")
+_MAX_BYLINE_TEXT = 200
+_NOT_TEXT = frozenset({"script", "style", "noscript", "template"})
 _PUBLISHED_CLASS = re.compile(r"publish|posted|date|time|byline|meta", re.IGNORECASE)
 # "posted on <time>", "Published: <time>": the words just before a <time> say what it dates
 _PUBLISHED_WORDING = re.compile(
@@ -289,6 +299,58 @@ def _marked_shown(tree: HtmlElement, default_tz: str | None) -> str | None:
     return None
 
 
+def _following(element: HtmlElement) -> Iterator[HtmlElement]:
+    """The elements after `element` in document order (its own content aside), lazily."""
+    node: HtmlElement | None = element
+    while node is not None:
+        for sibling in node.itersiblings():
+            yield from sibling.iter(Element)
+        node = node.getparent()
+
+
+def _headline(tree: HtmlElement, title: str | None) -> HtmlElement | None:
+    """The <h1> that shows the story's title (as `extract_title` chose it): not a logo or a masthead's <h1>."""
+    body = tree.find("body")
+    wanted = key(title)
+    if body is None or len(wanted.split()) < _MIN_HEADLINE_WORDS:
+        return None
+    return next((h1 for h1 in body.iter("h1") if wanted in key(h1.text_content())), None)
+
+
+def _under_headline(tree: HtmlElement, title: str | None, default_tz: str | None) -> str | None:
+    """The date shown in the first short elements after the headline, where templates put the byline's date.
+
+    Asked before htmldate's heuristics, which weigh every date of the page and can prefer the day a
+    header shows above the headline (the day the page was fetched) or a sidebar's.
+    """
+    headline = _headline(tree, title)
+    if headline is None:
+        return None
+    for element in islice(_following(headline), _AFTER_HEADLINE):
+        if len(element) or element.tag in _NOT_TEXT:
+            continue
+        text = element.text_content()
+        if len(text) > _MAX_BYLINE_TEXT:
+            return None  # the story has begun without a date
+        numeric = _NUMERIC_DATE.search(text)
+        # "Berlin, 28.10.2021, 058/21": a press release's number defeats the whole line's reading, not its date
+        shown = read_shown(text) or (read_shown(numeric[0]) if numeric else None)
+        if shown is not None:
+            stated = shown.wall.isoformat() if shown.has_time else shown.wall.date().isoformat()
+            return normalise_date(stated, default_tz)
+    return None
+
+
+def _over_generic(generic: str, tree: HtmlElement, marked: list[str], title: str | None, default_tz: str | None) -> str:
+    """A date declared only as Dublin Core's generic `date`, or the other day the page shows as its publication.
+
+    The date under the headline is read first (what the reader sees), then a <time> marked or worded as the
+    publication: such a <time> can be hidden microdata whose day the visible byline contradicts.
+    """
+    shown = _under_headline(tree, title, default_tz) or next(iter(_normalised(marked, default_tz)), None)
+    return shown if shown and shown[:10] != generic[:10] else generic
+
+
 def _htmldate(tree: HtmlElement) -> str | None:
     """htmldate's reading of the original publication day, for pages without structured dates."""
     try:
@@ -306,15 +368,17 @@ def _unusable(name: str, declared: list[str | None], usable: list[str]) -> list[
 
 
 def extract_dates(
-    tree: HtmlElement, meta: PageMetadata, url: str | None, default_tz: str | None
+    tree: HtmlElement, meta: PageMetadata, url: str | None, default_tz: str | None, title: str | None = None
 ) -> tuple[str | None, str | None, list[str]]:
     """(published_at, updated_at) as ISO strings from the most trusted source that has them, and notes on the
-    declared dates that could not be used (year 9999, offset +25:00)."""
-    declared = [
+    declared dates that could not be used (year 9999, offset +25:00). `title` (the headline `extract_title`
+    chose) finds the <h1> under which a page without dated metadata shows its date."""
+    json_ld = [
         *(as_text(v) for v in meta.article_values("datePublished")),
         *(as_text(v) for v in meta.article_values("dateCreated")),
-        *(meta.first_meta(n) for n in _PUBLISHED_META),
     ]
+    tags = [(name, meta.first_meta(name)) for name in _PUBLISHED_META]
+    declared = [*json_ld, *(value for _, value in tags)]
     marked, unmarked = _time_elements(tree)
     shown = [*_microdata_values(meta, "datePublished"), *marked, *unmarked][:_MAX_CANDIDATES]
     raw_published = declared + shown
@@ -323,6 +387,9 @@ def extract_dates(
     if declared_values:
         published = _with_stated_offset(declared_values[0], raw_published, published_values)
         published = _in_page_offset(published, raw_published, published_values)
+        specific = [*json_ld, *(value for name, value in tags if name not in _GENERIC_META)]
+        if not _normalised(specific, default_tz):  # only the generic Dublin Core date spoke
+            published = _over_generic(published, tree, marked, title, default_tz)
         if is_utc_instant(published):  # the shown dates are read only for the pages that need them
             shown_days = [*_url_day_shown(url), *shown_dates(tree)]
             published = in_site_zone(published, shown_days, locale_country(meta, tree), domain_country(url))
@@ -346,7 +413,7 @@ def extract_dates(
         updated = updated or seen_updated
     if not published and not any(_ISO_LIKE.match(v) for v in declared if v):
         # htmldate "repairs" impossible ISO dates (2025-02-30 -> 2025-02-01): not asked when the page has one
-        published = _marked_shown(tree, default_tz) or _htmldate(tree)
+        published = _marked_shown(tree, default_tz) or _under_headline(tree, title, default_tz) or _htmldate(tree)
     if published and updated and updated[:10] < published[:10]:
         updated = None  # an update before publication is a misread, not a fact
     return published, updated, dropped
