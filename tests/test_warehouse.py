@@ -146,3 +146,10 @@ def test_writes_land_in_small_row_groups_that_a_checkpoint_keeps(
         ).fetchall()
     assert sum(rows for _, rows in groups) == 4500
     assert len(groups) >= 3 and max(rows for _, rows in groups) <= 2048, groups
+
+
+def test_a_writer_spills_next_to_the_warehouse_not_into_the_current_directory(store: DuckDBWarehouse) -> None:
+    """Writers attach the file to an in-memory connection (for the row-group size), whose spill folder DuckDB
+    would put in the current directory; it is set to where DuckDB puts it for a file it opens itself."""
+    with store._writer() as con:
+        assert con.execute("SELECT current_setting('temp_directory')").fetchone() == (f"{store.path}.tmp",)

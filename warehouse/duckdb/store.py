@@ -187,7 +187,9 @@ class DuckDBWarehouse:
                 raise WarehouseError(
                     f"warehouse folder {self.path.parent} cannot be created: {error.strerror}"
                 ) from None
-            con = duckdb.connect()
+            # spill files next to the warehouse, as DuckDB puts them for a file it opens itself (an in-memory
+            # connection would spill into the current directory)
+            con = duckdb.connect(config={"temp_directory": f"{self.path}.tmp"})
             try:
                 quoted = str(self.path).replace("'", "''")
                 con.execute(f"ATTACH '{quoted}' AS warehouse (ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
