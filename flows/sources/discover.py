@@ -126,8 +126,11 @@ class KeySet:
         if len(added):
             self._runs.append(added)
         while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
-            newer, older = self._runs.pop(), self._runs.pop()
-            self._runs.append(np.sort(np.concatenate((older, newer)), kind="stable"))
+            # the two runs are dropped as soon as they are copied and the copy is sorted in place (two sorted
+            # runs: a linear merge), so merging n keys holds 2n of them at most rather than 3n
+            merged = np.concatenate((self._runs.pop(-2), self._runs.pop()))
+            merged.sort(kind="stable")
+            self._runs.append(merged)
         return new.tolist()
 
 
