@@ -4,8 +4,9 @@ server on 127.0.0.1 that counts the requests it is answering at once, together n
 `per_host` limit when they share it, through the real PostgreSQL (a lake's catalog) or a real Prefect API
 (an embedded warehouse); without it they do (the check can fail). Likewise for the gap between request
 starts: on a quick site with a gap (`min_delay_s`, or a robots.txt Crawl-delay), the arrival times the
-server records are a gap apart across both sessions when they share it, and closer without. The same
-limit held across two real `prefect worker` processes on a lake is in tests/test_workers.py."""
+server records are a gap apart across both sessions when they share it (less the time a request may take to
+arrive after its claimed start), and closer without. The same limit held across two real `prefect worker`
+processes on a lake is in tests/test_workers.py."""
 
 from __future__ import annotations
 
@@ -38,9 +39,11 @@ PAGES = 8
 # The paced site: each worker fetches PACED_PAGES pages of it with this gap between starts (min_delay_s).
 GAP_S = 0.25
 PACED_PAGES = 4
-# How much closer than the gap two starts may arrive: a start is claimed on the store's clock, and each
-# worker's request then takes its own time to reach the site (the claim's answer, a connection).
-TOLERANCE_S = 0.05
+# How much later than its claimed start a request may reach the site: a start is claimed on the store's
+# clock, and each worker's request then takes its own time to arrive (the claim's answer, a connection, the
+# scheduler of a loaded machine: 52 ms was seen with a full test run and a benchmark on 2 cores). Two
+# arrivals are at least the gap minus this apart, and n arrivals span at least n-1 gaps minus this once.
+JITTER_S = 0.1
 PG_DSN = f"dbname=test host={PG_HOST} port={PG_PORT} user=postgres"
 
 
@@ -139,7 +142,8 @@ def test_two_workers_together_keep_the_gap_between_starts(
     assert [r.status_code for r in results] == [200] * 2 * PACED_PAGES
     gaps = gaps_between_starts(server)
     assert len(gaps) == 2 * PACED_PAGES - 1
-    assert min(gaps) >= GAP_S - TOLERANCE_S, gaps
+    assert min(gaps) >= GAP_S - JITTER_S, gaps
+    assert sum(gaps) >= len(gaps) * GAP_S - JITTER_S, gaps
 
 
 def test_without_the_shared_limit_two_workers_start_closer_than_the_gap(tmp_path: Path) -> None:
@@ -147,7 +151,8 @@ def test_without_the_shared_limit_two_workers_start_closer_than_the_gap(tmp_path
         results = two_workers(server, tmp_path, None, pages=PACED_PAGES, min_delay_s=GAP_S)
     assert [r.status_code for r in results] == [200] * 2 * PACED_PAGES
     # each worker keeps the gap on its own, so two of them interleave: 8 starts in about 3 gaps' time
-    assert min(gaps_between_starts(server)) < GAP_S - TOLERANCE_S
+    gaps = gaps_between_starts(server)
+    assert sum(gaps) < len(gaps) * GAP_S - JITTER_S, gaps
 
 
 def test_a_crawl_delay_learned_from_robots_txt_holds_across_workers(
@@ -160,8 +165,8 @@ def test_a_crawl_delay_learned_from_robots_txt_holds_across_workers(
         host = urlsplit(server.url("/")).netloc
     assert [r.status_code for r in results] == [200] * 4
     assert len(server.hits("/robots.txt")) == 2  # one per worker: their caches are their own
-    assert min(gaps_between_starts(server)) >= GAP_S - TOLERANCE_S
-    assert min(gaps_between_starts(server, "/story/")) >= 1.0 - TOLERANCE_S
+    assert min(gaps_between_starts(server)) >= GAP_S - JITTER_S
+    assert min(gaps_between_starts(server, "/story/")) >= 1.0 - JITTER_S
     if isinstance(make_limits(), PrefectHostLimits):
 
         async def pace_of_the_site() -> tuple[int, float | None]:
