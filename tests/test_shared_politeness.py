@@ -40,9 +40,9 @@ PAGES = 8
 GAP_S = 0.25
 PACED_PAGES = 4
 # How much later than its claimed start a request may reach the site: a start is claimed on the store's
-# clock, and each worker's request then takes its own time to arrive (the claim's answer, a connection, the
-# scheduler of a loaded machine: 52 ms was seen with a full test run and a benchmark on 2 cores). Two
-# arrivals are at least the gap minus this apart, and n arrivals span at least n-1 gaps minus this once.
+# clock, and each worker's request then takes its own time to arrive (the claim's answer, a connection, and
+# on a loaded machine the scheduler, which has held one back for more than 50 ms). Two arrivals are at least
+# the gap minus this apart, and n arrivals span at least n-1 gaps minus this once.
 JITTER_S = 0.1
 PG_DSN = f"dbname=test host={PG_HOST} port={PG_PORT} user=postgres"
 
