@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from copy import deepcopy
 from datetime import date, datetime, timedelta, timezone
 from itertools import islice
 
@@ -352,9 +351,10 @@ def _over_generic(generic: str, tree: HtmlElement, marked: list[str], title: str
 
 
 def _htmldate(tree: HtmlElement) -> str | None:
-    """htmldate's reading of the original publication day, for pages without structured dates."""
+    """htmldate's reading of the original publication day, for pages without structured dates. Passed the
+    tree itself: htmldate copies a tree it is given before pruning it."""
     try:
-        found = find_date(deepcopy(tree), original_date=True, extensive_search=True, outputformat="%Y-%m-%d")
+        found = find_date(tree, original_date=True, extensive_search=True, outputformat="%Y-%m-%d")
     except (ValueError, TypeError, RecursionError):
         return None
     return normalise_date(found) if found else None
