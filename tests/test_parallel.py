@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from flows.runtime import workers as parallel
+from flows.runtime.memory import private_bytes
 
 
 def _pids(items: Sequence[int]) -> list[int]:
@@ -204,3 +205,43 @@ def test_polars_allocator_returns_freed_pages_in_the_run_and_its_workers(operato
     assert done.returncode == 0, done.stderr
     expected = "5000" if operator_setting else "0"
     assert done.stdout.split() == [expected, expected]
+
+
+def _exited(pid: int) -> bool:
+    """Whether `pid` has ended (gone, or a zombie its parent has not reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps_rollup"), reason="reads memory from /proc (Linux)")
+def test_a_worker_grown_past_its_budget_is_replaced_by_a_fresh_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers within `WORKER_OWN_MEMORY` are kept from slice to slice; past it the pool is replaced, and the old
+    workers have exited before the call returns, so the tree never holds old and new workers together."""
+    monkeypatch.setenv("DATELINE_WORKERS", "2")
+    parallel.shutdown_workers()
+    items = list(range(parallel.MIN_PARALLEL_ITEMS * 2))
+
+    def pids() -> set[int]:
+        return {pid for part in parallel.map_slices(_slow_pids, items) for pid in part}
+
+    monkeypatch.setattr(parallel, "WORKER_OWN_MEMORY", 2**40)
+    first = pids()
+    assert len(first) == 2 and pids() == first
+    monkeypatch.setattr(parallel, "WORKER_OWN_MEMORY", 0)  # every worker is past it after its slice
+    assert pids() == first
+    assert all(_exited(pid) for pid in first)
+    fresh = pids()
+    assert len(fresh) == 2 and not fresh & first
+    parallel.shutdown_workers()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps_rollup"), reason="reads memory from /proc (Linux)")
+def test_private_bytes_counts_memory_this_process_wrote() -> None:
+    before = private_bytes()
+    block = bytearray(64 * 2**20)
+    block[::4096] = b"x" * len(block[::4096])  # touch every page
+    after = private_bytes()
+    assert before is not None and after is not None and after - before >= 60 * 2**20

@@ -5,6 +5,7 @@ whole run. Workers come from a `forkserver` that has already imported the parser
 enrichment lexicons, so they start in milliseconds and never inherit the flow's threads (the
 fetcher's event loop, Prefect's API client), which `fork` would copy in an unknown state.
 Small inputs stay in-process: below a few dozen items, pickling costs more than it saves.
+A worker that has grown memory of its own past a budget is replaced by a fresh fork (`WORKER_OWN_MEMORY`).
 This is the project's one process pool: the run's stages and `dateline extract` both use it.
 """
 
@@ -18,10 +19,12 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from multiprocessing import forkserver
 from typing import TypeVar
 
 from flows.runtime.lifeline import die_with_parent
+from flows.runtime.memory import private_bytes
 from flows.runtime.settings import configured_workers, entity_mode
 
 T = TypeVar("T")
@@ -34,6 +37,13 @@ MIN_PARALLEL_ITEMS = 48
 # merge. At equal priority every burst queues behind a worker's time slice and the fetch of the next chunk
 # crawls while a chunk is enriched; lower, the workers still take every cycle the run's process leaves idle.
 WORKER_NICENESS = 10
+# A worker whose own memory (pages it no longer shares with the forkserver) passes this after a slice is replaced
+# by a fresh fork. It grows slice after slice and does not come back: every gazetteer entry, vocabulary word and
+# model row the stories touch has its page copied (a reference count is a write), and the heap keeps the size its
+# largest pages needed, so on heavy archived pages the workers were most of the tree. A fresh fork costs
+# milliseconds and starts again from the shared pages; the budget is about what one slice of ordinary news
+# leaves, so a worker that has read a chunk is usually replaced, one that has read a few small slices is not.
+WORKER_OWN_MEMORY = 64 * 2**20
 _PRELOAD = [
     # first: the forkserver ends when the run does, even a killed one, and ignores a terminal's Ctrl-C meanwhile
     "flows.runtime.forkserver_lifeline",
@@ -122,12 +132,33 @@ def _get_pool(size: int) -> ProcessPoolExecutor:
         if _pool is not None and _pool_size != size:
             _shutdown_locked()
         if _pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(_preloads())
-            # a worker dies with the forkserver, which dies with the run (flows/runtime/lifeline.py)
-            pool = ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=_start_worker)
-            _pool, _pool_size = pool, size
+            _pool, _pool_size = _new_pool(size), size
         return _pool
+
+
+def _new_pool(size: int) -> ProcessPoolExecutor:
+    """A pool of `size` workers forked from the forkserver (started on first use, not here)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_preloads())
+    # a worker dies with the forkserver, which dies with the run (flows/runtime/lifeline.py)
+    return ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=_start_worker)
+
+
+def _retire(pool: ProcessPoolExecutor) -> None:
+    """Replace `pool` with a fresh one of the same size. Its workers first finish the slices they were given
+    (another thread's too) and exit, with the lock held, so that no new worker starts beside them: the tree
+    never holds both. The forkserver stays, so the new workers start in milliseconds."""
+    global _pool
+    with _pool_lock:
+        if _pool is not pool:
+            return  # already replaced, by the other thread or a resize
+        pool.shutdown(wait=True)
+        _pool = _new_pool(_pool_size)
+
+
+def _measured(function: Callable[[Sequence[T]], R], items: Sequence[T]) -> tuple[R, int | None]:
+    """`function(items)` in a worker, and how much memory the worker then holds alone."""
+    return function(items), private_bytes()
 
 
 def split(items: Sequence[T], parts: int) -> list[Sequence[T]]:
@@ -167,10 +198,15 @@ def map_slices(
     )
     for _attempt in range(2):
         try:
-            return list(_get_pool(count).map(function, slices))
+            pool = _get_pool(count)
+            results = list(pool.map(partial(_measured, function), slices))
         except BrokenProcessPool:  # a worker died (killed, out of memory): a fresh pool, once more
             shutdown_workers()
+            continue
         except RuntimeError:  # workers cannot start: a script calling the flow without a __main__ guard
             shutdown_workers()
             break
+        if any(own is not None and own > WORKER_OWN_MEMORY for _, own in results):
+            _retire(pool)
+        return [result for result, _ in results]
     return [function(items)]  # finish this chunk in-process rather than lose the run
