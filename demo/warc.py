@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,10 +125,31 @@ class WarcWriter:
         return self.raw(record_bytes(WarcRecordType.revisit, uri, block, headers=profile))
 
 
+# where a page names its own URL: `<link rel="canonical" href>` and `<meta property="og:url" content>`, either
+# attribute first
+_SELF_URL = re.compile(
+    rb"""<(?:link|meta)\b[^>]*?(?:rel=["']?canonical|property=["']?og:url)[^>]*?(?:href|content)=["']([^"'>]+)"""
+    rb"""|<(?:link|meta)\b[^>]*?(?:href|content)=["']([^"'>]+)["'][^>]*?(?:rel=["']?canonical|property=["']?og:url)""",
+    re.IGNORECASE,
+)
+
+
+def _own_urls(page: CorpusPage) -> list[bytes]:
+    """Every way the page writes its own URL: the corpus's, and what its canonical link and og:url say (which is
+    often another form of it, https or a trailing slash), also as JSON-LD escapes them; longest first, so a
+    replacement never cuts a longer one."""
+    found = {page.url.encode(), *(a or b for a, b in _SELF_URL.findall(page.html))}
+    return sorted({*found, *(u.replace(b"/", b"\\/") for u in found)}, key=len, reverse=True)
+
+
 def cc_news_records(pages: list[CorpusPage], count: int, host: str = "cc-news.example") -> Iterator[tuple[str, bytes]]:
-    """`count` (URI, page) pairs cycling through `pages`, each repeat under its own URI: the page's own
-    URL in its markup (its canonical link) is replaced, so every repeat is a distinct story."""
+    """`count` (URI, page) pairs cycling through `pages`, each repeat under its own URI: every URL the page
+    gives for itself in its markup is replaced by that URI, so every repeat is a distinct story."""
+    own = [_own_urls(page) for page in pages]
     for n in range(count):
-        page = pages[n % len(pages)]
-        uri = f"https://{host}/{n // len(pages)}/{n % len(pages)}.html"
-        yield uri, page.html.replace(page.url.encode(), uri.encode())
+        index = n % len(pages)
+        uri = f"https://{host}/{n // len(pages)}/{index}.html".encode()
+        html = pages[index].html
+        for url in own[index]:
+            html = html.replace(url, uri)
+        yield uri.decode(), html
