@@ -227,10 +227,11 @@ def test_a_worker_grown_past_its_budget_is_replaced_by_a_fresh_fork(monkeypatch:
     def pids() -> set[int]:
         return {pid for part in parallel.map_slices(_slow_pids, items) for pid in part}
 
-    monkeypatch.setattr(parallel, "WORKER_OWN_MEMORY", 2**40)
+    monkeypatch.setenv("DATELINE_WORKER_MEMORY_MB", "0")  # never replaced
+    monkeypatch.setattr(parallel, "WORKER_OWN_MEMORY", 0)
     first = pids()
     assert len(first) == 2 and pids() == first
-    monkeypatch.setattr(parallel, "WORKER_OWN_MEMORY", 0)  # every worker is past it after its slice
+    monkeypatch.delenv("DATELINE_WORKER_MEMORY_MB")  # the default budget, 0 bytes here: every worker is past it
     assert pids() == first
     assert all(_exited(pid) for pid in first)
     fresh = pids()

@@ -24,6 +24,7 @@ from prefect.utilities.annotations import quote
 from flows.pipeline.enrich import enrich_records
 from flows.pipeline.fetch import ChunkInput
 from flows.pipeline.progress import run_progress
+from flows.pipeline.stops import stop_deferred
 from flows.pipeline.summary import RunSummary
 from flows.runtime.settings import lake_catalog
 from flows.sources.discover import Discovery, WorkChunk, WorkItem
@@ -159,11 +160,7 @@ def run_chunks(
     with run_progress(total, discovery, summary) as advance:
         for index, (read, last) in enumerate(_read_ahead(chunks, session, seen_at)):
             validators = http_state_rows(discovery.validators, datetime.now(UTC)) if last else None
-            log = discovery.take_log()
-            summary.add_rejects(log[1])
-            advance(_finish_chunk(read, index, log, validators, warehouse, summary, seen_at))
-            for loaded in read.on_loaded:
-                loaded()
+            _finish_chunk(read, index, discovery.take_log(), validators, warehouse, summary, seen_at, advance)
 
 
 def _finish_chunk(
@@ -174,24 +171,28 @@ def _finish_chunk(
     warehouse: StagingWarehouse,
     summary: RunSummary,
     seen_at: datetime,
-) -> int:
-    """Normalise and load one read chunk; returns how many work items it covered. A function of its own
+    advance: Callable[[int], None],
+) -> None:
+    """Normalise and load one read chunk, then count it and note its readers' progress. A function of its own
     so that the chunk's pages, records and frames are released when it returns, not kept alive by loop
     variables while the next chunk is read. `log` is what discovery fetched and rejected since the last load."""
     fetched = read.fetched
     # Payloads are wrapped in `quote` so Prefect does not walk every record and page body of a chunk
     # looking for futures to resolve (measured: 15 s of a 2,000-story run went to that walk).
     normalised = normalise_task(quote(read.records), read.enrichment, seen_at, warehouse)
-    result = load_task(
-        quote(normalised),
-        warehouse,
-        summary.run_id,
-        seen_at,
-        quote([*log[0], *fetched.fetches]),
-        quote([*log[1], *fetched.rejects, *read.parse_rejects]),
-        validators,
-    )
-    summary.add_chunk([d.item.source.name for d in fetched.documents], len(read.records), normalised, result)
-    summary.add_rejects([*fetched.rejects, *read.parse_rejects, *normalised.batch.rejects])
+    with stop_deferred():  # what the merge commits is counted and noted before a stop takes effect
+        result = load_task(
+            quote(normalised),
+            warehouse,
+            summary.run_id,
+            seen_at,
+            quote([*log[0], *fetched.fetches]),
+            quote([*log[1], *fetched.rejects, *read.parse_rejects]),
+            validators,
+        )
+        summary.add_chunk([d.item.source.name for d in fetched.documents], len(read.records), normalised, result)
+        summary.add_rejects([*log[1], *fetched.rejects, *read.parse_rejects, *normalised.batch.rejects])
+        advance(fetched.items)
+        for loaded in read.on_loaded:
+            loaded()
     get_run_logger().info("chunk %d: %d stories", index + 1, normalised.batch.stories.height)
-    return fetched.items

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _stopping = False  # a run of this process was asked to stop: a later SIGTERM changes nothing
+_held: list[str] | None = None  # while `stop_deferred` runs: the stops that arrived, raised when it ends
 
 
 class StopRequested(KeyboardInterrupt):
@@ -54,7 +55,29 @@ def _request_stop(signum: int, _frame: object) -> None:
     signal.signal(signal.SIGINT, _exit_now)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _silence_console_logs()
+    if _held is not None:
+        _held.append(signal.Signals(signum).name)
+        return
     raise StopRequested(signal.Signals(signum).name)
+
+
+@contextmanager
+def stop_deferred() -> Iterator[None]:
+    """A stop that arrives while the block runs is raised when it ends, not inside it: around a chunk's merge and
+    the bookkeeping of what it committed (the run's counts, the sources' resume points), so a stop cannot land
+    between the commit and the counting and leave the run's record short of what it loaded. A merge takes
+    seconds at most; a second Ctrl-C still exits at once."""
+    global _held
+    if _held is not None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _held = []
+    try:
+        yield
+    finally:
+        held, _held = _held, None
+    if held:
+        raise StopRequested(held[0])
 
 
 @contextmanager

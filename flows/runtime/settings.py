@@ -196,6 +196,12 @@ def configured_workers() -> int | None:
     return max(1, int(value)) if value else None
 
 
+def configured_worker_memory() -> int | None:
+    """`DATELINE_WORKER_MEMORY_MB` in bytes when set (0: workers are never replaced, returned as 0)."""
+    value = _env("DATELINE_WORKER_MEMORY_MB")
+    return max(0, int(value)) * 2**20 if value else None
+
+
 def ingest_schedule(explicit: str | None = None) -> str:
     """`--cron`, else `DATELINE_SCHEDULE`, else every 15 minutes."""
     return explicit or _env("DATELINE_SCHEDULE") or DEFAULT_SCHEDULE

@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from flows.runtime.lifeline import die_with_parent
 from flows.runtime.memory import private_bytes
-from flows.runtime.settings import configured_workers, entity_mode
+from flows.runtime.settings import configured_worker_memory, configured_workers, entity_mode
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -43,6 +43,7 @@ WORKER_NICENESS = 10
 # largest pages needed, so on heavy archived pages the workers were most of the tree. A fresh fork costs
 # milliseconds and starts again from the shared pages; the budget is about what one slice of ordinary news
 # leaves, so a worker that has read a chunk is usually replaced, one that has read a few small slices is not.
+# `DATELINE_WORKER_MEMORY_MB` sets another (0: never replace).
 WORKER_OWN_MEMORY = 64 * 2**20
 _PRELOAD = [
     # first: the forkserver ends when the run does, even a killed one, and ignores a terminal's Ctrl-C meanwhile
@@ -206,7 +207,9 @@ def map_slices(
         except RuntimeError:  # workers cannot start: a script calling the flow without a __main__ guard
             shutdown_workers()
             break
-        if any(own is not None and own > WORKER_OWN_MEMORY for _, own in results):
+        budget = configured_worker_memory()
+        budget = WORKER_OWN_MEMORY if budget is None else budget or None
+        if budget is not None and any(own is not None and own > budget for _, own in results):
             _retire(pool)
         return [result for result, _ in results]
     return [function(items)]  # finish this chunk in-process rather than lose the run
