@@ -246,3 +246,23 @@ def test_private_bytes_counts_memory_this_process_wrote() -> None:
     block[::4096] = b"x" * len(block[::4096])  # touch every page
     after = private_bytes()
     assert before is not None and after is not None and after - before >= 60 * 2**20
+
+
+def test_work_handed_to_a_pool_the_other_thread_just_retired_goes_to_its_replacement(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run's two threads share the pool: one may retire it between the other's taking it and handing it a
+    chunk. That chunk goes to the new pool, not to the run's own process (which would load the models itself)."""
+    monkeypatch.setenv("DATELINE_WORKERS", "2")
+    parallel.shutdown_workers()
+    items = list(range(parallel.MIN_PARALLEL_ITEMS * 2))
+    parallel.map_slices(_pids, items)
+    retired = parallel._pool
+    assert retired is not None
+    parallel._retire(retired)  # what the other thread does, after this one has taken the pool
+    handed = iter([retired])
+    take_pool = parallel._get_pool
+    monkeypatch.setattr(parallel, "_get_pool", lambda size: next(handed, None) or take_pool(size))
+    pids = {pid for part in parallel.map_slices(_pids, items) for pid in part}
+    assert pids and os.getpid() not in pids and parallel._pool is not retired
+    parallel.shutdown_workers()

@@ -153,8 +153,8 @@ def _retire(pool: ProcessPoolExecutor) -> None:
     with _pool_lock:
         if _pool is not pool:
             return  # already replaced, by the other thread or a resize
+        _pool = _new_pool(_pool_size)  # first: a thread that finds the old pool shut can tell it was replaced
         pool.shutdown(wait=True)
-        _pool = _new_pool(_pool_size)
 
 
 def _measured(function: Callable[[Sequence[T]], R], items: Sequence[T]) -> tuple[R, int | None]:
@@ -204,8 +204,10 @@ def map_slices(
         except BrokenProcessPool:  # a worker died (killed, out of memory): a fresh pool, once more
             shutdown_workers()
             continue
-        except RuntimeError:  # workers cannot start: a script calling the flow without a __main__ guard
-            shutdown_workers()
+        except RuntimeError:
+            if _pool is not pool:  # retired by the other thread between taking it and handing it work
+                continue
+            shutdown_workers()  # workers cannot start: a script calling the flow without a __main__ guard
             break
         budget = configured_worker_memory()
         budget = WORKER_OWN_MEMORY if budget is None else budget or None
