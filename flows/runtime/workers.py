@@ -157,6 +157,15 @@ def _retire(pool: ProcessPoolExecutor) -> None:
         pool.shutdown(wait=True)
 
 
+def _own_memory_budget() -> int | None:
+    """The bytes of its own past which a worker is replaced: `DATELINE_WORKER_MEMORY_MB`, else
+    `WORKER_OWN_MEMORY`; None when the setting is 0 (never replaced)."""
+    configured = configured_worker_memory()
+    if configured is None:
+        return WORKER_OWN_MEMORY
+    return configured or None
+
+
 def _measured(function: Callable[[Sequence[T]], R], items: Sequence[T]) -> tuple[R, int | None]:
     """`function(items)` in a worker, and how much memory the worker then holds alone."""
     return function(items), private_bytes()
@@ -198,8 +207,8 @@ def map_slices(
         else [items[i : i + slice_size] for i in range(0, len(items), slice_size)]
     )
     for _attempt in range(2):
+        pool = _get_pool(count)
         try:
-            pool = _get_pool(count)
             results = list(pool.map(partial(_measured, function), slices))
         except BrokenProcessPool:  # a worker died (killed, out of memory): a fresh pool, once more
             shutdown_workers()
@@ -209,8 +218,7 @@ def map_slices(
                 continue
             shutdown_workers()  # workers cannot start: a script calling the flow without a __main__ guard
             break
-        budget = configured_worker_memory()
-        budget = WORKER_OWN_MEMORY if budget is None else budget or None
+        budget = _own_memory_budget()
         if budget is not None and any(own is not None and own > budget for _, own in results):
             _retire(pool)
         return [result for result, _ in results]
