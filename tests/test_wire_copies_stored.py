@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 
 from tests.test_summaries import BUDGET, FLOODS, PORT, SEEN, migrated, story
 from transforms.enrich import Enrichment, enrich_stories
@@ -19,6 +20,7 @@ from transforms.enrich.duplicates import LSH_BANDS, LSH_ROWS, NUM_PERM
 from transforms.enrich.rules import RuleMentionDetector
 from transforms.normalise import normalise_chunk
 from transforms.record import StoryRecord
+from warehouse.duckdb import store as duckdb_store
 from warehouse.duckdb.store import DuckDBWarehouse
 from warehouse.protocol import LoadBatch
 
@@ -94,3 +96,22 @@ def test_only_stored_stories_sharing_a_band_come_back(tmp_path: Path) -> None:
     assert store.signatures_near(20250101, 20251231, asked)["story_id"].to_list() == [f"url:{port.url}"]
     assert store.signatures_near(20250301, 20251231, asked).is_empty(), "outside the days asked for"
     assert store.signatures_near(20250101, 20251231, asked.head(0)).is_empty()
+
+
+def test_a_window_beyond_the_lookup_s_memory_limit_is_looked_up_again_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lookup runs under DuckDB's memory limit `LOOKUP_MEMORY_LIMIT` (so the run's process does not keep every
+    signature it scanned); a window that needs more than the limit gives the same candidates, not an error."""
+    store = migrated(tmp_path / "w.duckdb")
+    port = story("https://meridian.example/p", "meridian", "2025-02-01T08:00:00+00:00", PORT, "Port")
+    floods = story("https://savanna.example/f", "savanna", "2025-02-01T09:00:00+00:00", FLOODS, "Floods")
+    _load(store, [port, floods], {port.url: ORIGINAL, floods.url: [value + 10_000 for value in ORIGINAL]})
+    asked = pl.DataFrame({"signature": [_changed(ORIGINAL, range(1, LSH_BANDS))]})
+    with_room = store.signatures_near(20250101, 20251231, asked)
+    assert with_room["story_id"].to_list() == [f"url:{port.url}"]
+
+    monkeypatch.setattr(duckdb_store, "LOOKUP_MEMORY_LIMIT", "1KB")
+    with pytest.raises(duckdb.OutOfMemoryException):  # the limit is really too small for this window
+        store._stored_candidates(20250101, 20251231, asked, duckdb_store.LOOKUP_MEMORY_LIMIT)
+    assert store.signatures_near(20250101, 20251231, asked).equals(with_room)

@@ -51,6 +51,16 @@ T = TypeVar("T")
 # story rewrites only its own group. DuckDB takes the size per attachment, not from the file, so every
 # writing connection attaches with it (a default connection's checkpoint would merge the groups back).
 ROW_GROUP_ROWS = 8192
+# DuckDB threads for what a run does while its enrichment workers hold every core: the merges and the lookups
+# before them. A second thread there only takes turns with the workers, and each thread builds hash tables and
+# reads blocks of its own, so one thread holds less at the same speed (docs/benchmarks.md, "One thread for a
+# run's merges"). Maintenance (checkpoints, exports, rebuilds) runs alone and keeps every core.
+RUN_THREADS = 1
+# DuckDB's memory limit for the wire-copy lookup. It reads every stored signature of its window (1 KB a story),
+# and DuckDB keeps what a query reads cached up to its limit (most of the machine's memory by default): at 100k
+# stories the run's process grew by the whole signature table at every chunk. Under this limit DuckDB evicts as
+# it scans, at the same speed; a window that needs more is looked up again without it (`signatures_near`).
+LOOKUP_MEMORY_LIMIT = "32MB"
 
 # Bridges and detail facts whose rows belong to one story and are replaced as a set when it changes.
 _STORY_CHILDREN = (
@@ -179,7 +189,9 @@ class DuckDBWarehouse:
 
     # -- connections ---------------------------------------------------------------------------
 
-    def _connect(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    def _connect(
+        self, *, read_only: bool, threads: int | None = None, memory_limit: str | None = None
+    ) -> duckdb.DuckDBPyConnection:
         if not read_only:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -189,7 +201,12 @@ class DuckDBWarehouse:
                 ) from None
             # spill files next to the warehouse, as DuckDB puts them for a file it opens itself (an in-memory
             # connection would spill into the current directory)
-            con = duckdb.connect(config={"temp_directory": f"{self.path}.tmp"})
+            config: dict[str, str | int] = {"temp_directory": f"{self.path}.tmp"}
+            if threads is not None:
+                config["threads"] = threads
+            if memory_limit is not None:
+                config["memory_limit"] = memory_limit
+            con = duckdb.connect(config=config)
             try:
                 quoted = str(self.path).replace("'", "''")
                 con.execute(f"ATTACH '{quoted}' AS warehouse (ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
@@ -227,8 +244,14 @@ class DuckDBWarehouse:
         return self._with_retry(lambda: self._connect(read_only=True), timeout_s)
 
     @contextmanager
-    def _writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = self._with_retry(lambda: self._connect(read_only=False), self.lock_timeout_s)
+    def _writer(
+        self, *, threads: int | None = None, memory_limit: str | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A writable connection for one piece of work, closed after it (DuckDB keeps what a connection read
+        until then); `threads` DuckDB threads, else one per core; DuckDB's own `memory_limit`, else its default."""
+        con = self._with_retry(
+            lambda: self._connect(read_only=False, threads=threads, memory_limit=memory_limit), self.lock_timeout_s
+        )
         try:
             yield con
         except duckdb.Error as error:
@@ -448,7 +471,7 @@ class DuckDBWarehouse:
         """Merge one batch in one transaction: new stories inserted, changed ones updated with a new
         version, unchanged ones untouched; the batch's fetch log, rejects and HTTP validators commit
         with it so a crash can never leave them out of step with the stories."""
-        with self._writer() as con:
+        with self._writer(threads=RUN_THREADS) as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 if staged_name is not None and self._already_merged(con, staged_name, batch.run_id):
@@ -680,7 +703,7 @@ class DuckDBWarehouse:
     def _lookup(self, sql: str, values: list[str]) -> list[tuple]:
         if not values or not self._exists():
             return []
-        with self._writer() as con:
+        with self._writer(threads=RUN_THREADS) as con:
             con.register("lookup", pl.DataFrame({"value": values}).to_arrow())
             return con.execute(sql).fetchall()
 
@@ -711,23 +734,27 @@ class DuckDBWarehouse:
         `after_key`, with what enrichment reads (`transforms.normalise.reenrich_chunk`'s columns)."""
         if not self._exists():
             return pl.DataFrame()
-        with self._writer() as con:
+        with self._writer(threads=RUN_THREADS) as con:
             return con.execute(
                 _STORIES_TO_ENRICH, [version, after_key if after_key is not None else -(2**63), limit]
             ).pl()
 
     def signatures_near(self, first_day: int, last_day: int, signatures: pl.DataFrame) -> pl.DataFrame:
-        schema = SIGNATURE_COLUMNS
         if signatures.is_empty() or not self._exists():
-            return pl.DataFrame(schema=schema)
+            return pl.DataFrame(schema=SIGNATURE_COLUMNS)
+        try:
+            return self._stored_candidates(first_day, last_day, signatures, LOOKUP_MEMORY_LIMIT)
+        except duckdb.OutOfMemoryException:
+            return self._stored_candidates(first_day, last_day, signatures, None)
+
+    def _stored_candidates(
+        self, first_day: int, last_day: int, signatures: pl.DataFrame, memory_limit: str | None
+    ) -> pl.DataFrame:
         parameters = {"first_day": first_day, "last_day": last_day, "bands": LSH_BANDS, "rows": LSH_ROWS}
-        with self._writer() as con:
+        with self._writer(threads=RUN_THREADS, memory_limit=memory_limit) as con:
             con.register("chunk_signatures", signatures.select("signature"))
-            try:
-                found = con.execute(_STORED_CANDIDATES, parameters).pl()
-            finally:
-                con.unregister("chunk_signatures")
-        return found.rename(dict(zip(found.columns, schema, strict=True))).cast(schema)
+            found = con.execute(_STORED_CANDIDATES, parameters).pl()
+        return found.rename(dict(zip(found.columns, SIGNATURE_COLUMNS, strict=True))).cast(SIGNATURE_COLUMNS)
 
 
 def read_only_connection(path: str | Path, timeout_s: float = 60.0) -> duckdb.DuckDBPyConnection:
