@@ -226,9 +226,14 @@ class DuckLakeWarehouse(DuckDBWarehouse):
         return True  # attaching creates the lake; lookups before the first load simply find nothing
 
     @contextmanager
-    def _writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _writer(
+        self, *, threads: int | None = None, memory_limit: str | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A writable cursor. A storage error (an unreachable object store, a full disk) is one line, as in the
-        embedded backend; a commit conflict passes through unchanged so `_serialised` can retry it."""
+        embedded backend; a commit conflict passes through unchanged so `_serialised` can retry it. `threads`
+        and `memory_limit` are the embedded backend's per-connection settings; they do not apply here: every
+        cursor shares one attached database, whose threads are set once for the process (`_usable_cores`)."""
+        del threads, memory_limit
         con = self._connect(read_only=False)
         try:
             yield con
