@@ -18,6 +18,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import dateparser
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,6 +36,16 @@ FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCh
 
 class Hang(AssertionError):
     """The parser was still working when the watchdog fired."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_date_parser() -> None:
+    """Pay dateparser's one-time setup before any watchdog runs.
+
+    Its first string that is not a date compiles every locale's patterns: seconds on a quiet
+    host, past the watchdog on a loaded CI one. The watchdog is there for hangs on an input.
+    """
+    dateparser.parse("not a date at all")
 
 
 @contextmanager
